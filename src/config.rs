@@ -1,0 +1,344 @@
+//! Configuration: built-in defaults, then the TOML file, then `LATCH_*` environment variables,
+//! then command-line flags. Validated once into typed values the rest of the program trusts.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use secrecy::SecretString;
+use serde::{Deserialize, Serialize};
+
+use crate::core::accounts::RegistrationMode;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// Address the HTTP server listens on.
+    pub listen: String,
+    /// `sqlite://FILE` (created on first start).
+    pub database_url: String,
+    /// Server secret (at least 32 bytes, base64 or plain text). When unset, the secret is read
+    /// from `secret_file`, which is created with a random secret on first start.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub secret: Option<ConfigSecret>,
+    pub secret_file: PathBuf,
+    /// Base URL used in links sent by mail, e.g. `https://login.example.com`.
+    pub public_url: String,
+    pub site_name: String,
+    /// Address that receives administrator notices (e.g. accounts awaiting approval).
+    /// When empty, they go to every administrator.
+    pub site_mail: String,
+    pub registration: RegistrationConfig,
+    pub session: SessionConfig,
+    pub cookie: CookieConfig,
+    pub password: PasswordConfig,
+    pub http: HttpConfig,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RegistrationConfig {
+    /// `admin_only`, `visitors` or `visitors_admin_approval`.
+    pub mode: RegistrationMode,
+    /// When on, visitors register without a password and receive a one-time login link.
+    pub verify_mail: bool,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SessionConfig {
+    /// Seconds of inactivity after which a session ends.
+    pub idle_timeout: u64,
+    /// Seconds after login at which a session ends however active it is.
+    pub lifetime: u64,
+    /// A session's last-access time is written at most once per this many seconds.
+    pub write_interval: u64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CookieConfig {
+    /// Fixed cookie name. Empty: Drupal's scheme, `SESS` (or `SSESS` when `secure`) followed by
+    /// 32 hex digits derived from the cookie domain or the request host.
+    pub name: String,
+    pub domain: String,
+    pub path: String,
+    pub secure: bool,
+    pub http_only: bool,
+    /// `lax`, `strict` or `none` (`none` requires `secure`).
+    pub same_site: SameSite,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SameSite {
+    Lax,
+    Strict,
+    None,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PasswordConfig {
+    /// Argon2id memory cost in KiB.
+    pub argon2_memory_kib: u32,
+    pub argon2_iterations: u32,
+    pub argon2_parallelism: u32,
+    /// Password hashes computed at once; further logins wait their turn.
+    pub max_concurrent_hashes: usize,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct HttpConfig {
+    /// Largest accepted request body, in bytes.
+    pub body_limit: usize,
+    /// Seconds a whole request may take.
+    pub request_timeout: u64,
+    /// Origins (`https://app.example.com`) whose browsers may send unsafe requests besides the
+    /// server's own origin.
+    pub trusted_origins: Vec<String>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            listen: "127.0.0.1:8080".into(),
+            database_url: "sqlite://latch.db".into(),
+            secret: None,
+            secret_file: PathBuf::from("latch.secret"),
+            public_url: "http://127.0.0.1:8080".into(),
+            site_name: "latch".into(),
+            site_mail: String::new(),
+            registration: RegistrationConfig::default(),
+            session: SessionConfig::default(),
+            cookie: CookieConfig::default(),
+            password: PasswordConfig::default(),
+            http: HttpConfig::default(),
+        }
+    }
+}
+
+impl Default for RegistrationConfig {
+    fn default() -> Self {
+        Self { mode: RegistrationMode::Visitors, verify_mail: false }
+    }
+}
+
+impl Default for SessionConfig {
+    fn default() -> Self {
+        // Drupal's gc_maxlifetime, cookie_lifetime and session_write_interval.
+        Self { idle_timeout: 200_000, lifetime: 2_000_000, write_interval: 180 }
+    }
+}
+
+impl Default for CookieConfig {
+    fn default() -> Self {
+        Self {
+            name: String::new(),
+            domain: String::new(),
+            path: "/".into(),
+            secure: false,
+            http_only: true,
+            same_site: SameSite::Lax,
+        }
+    }
+}
+
+impl Default for PasswordConfig {
+    fn default() -> Self {
+        // OWASP's first recommended Argon2id setting: m=19 MiB, t=2, p=1.
+        Self {
+            argon2_memory_kib: 19_456,
+            argon2_iterations: 2,
+            argon2_parallelism: 1,
+            max_concurrent_hashes: std::thread::available_parallelism().map_or(2, |n| n.get()),
+        }
+    }
+}
+
+impl Default for HttpConfig {
+    fn default() -> Self {
+        Self { body_limit: 64 * 1024, request_timeout: 30, trusted_origins: Vec::new() }
+    }
+}
+
+/// A secret configuration value: serialisable (so it layers like any other key) but never
+/// shown by `Debug`.
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct ConfigSecret(String);
+
+impl ConfigSecret {
+    pub fn to_secret(&self) -> SecretString {
+        SecretString::from(self.0.clone())
+    }
+}
+
+impl std::fmt::Debug for ConfigSecret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("[redacted]")
+    }
+}
+
+/// Values given on the command line; they override everything else.
+#[derive(Debug, Default, Clone)]
+pub struct Overrides {
+    pub listen: Option<String>,
+    pub database_url: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("configuration error: {0}")]
+    Figment(#[from] Box<figment::Error>),
+    #[error("configuration error: {0}")]
+    Invalid(String),
+}
+
+impl Config {
+    /// Loads defaults, the optional file, `LATCH_*` variables and flags, in that order.
+    pub fn load(file: Option<&Path>, overrides: &Overrides) -> Result<Self, ConfigError> {
+        let mut figment = Figment::from(Serialized::defaults(Config::default()));
+        if let Some(file) = file {
+            if !file.exists() {
+                return Err(ConfigError::Invalid(format!(
+                    "config file {} does not exist",
+                    file.display()
+                )));
+            }
+            figment = figment.merge(Toml::file_exact(file));
+        }
+        figment = figment.merge(Self::environment());
+        if let Some(listen) = &overrides.listen {
+            figment = figment.merge(("listen", listen));
+        }
+        if let Some(url) = &overrides.database_url {
+            figment = figment.merge(("database_url", url));
+        }
+        let config: Config = figment.extract().map_err(Box::new)?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// `LATCH_LISTEN`, `LATCH_SESSION__IDLE_TIMEOUT`, …; variables that name no setting (such
+    /// as `LATCH_CONFIG`, read by the command line) are left alone.
+    fn environment() -> Env {
+        const KEYS: &[&str] = &[
+            "listen",
+            "database_url",
+            "secret",
+            "secret_file",
+            "public_url",
+            "site_name",
+            "site_mail",
+            "registration",
+            "session",
+            "cookie",
+            "password",
+            "http",
+        ];
+        Env::prefixed("LATCH_").split("__").filter(|key| {
+            let top = key.as_str().split('.').next().unwrap_or_default();
+            KEYS.iter().any(|known| known.eq_ignore_ascii_case(top))
+        })
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        let invalid = |msg: &str| Err(ConfigError::Invalid(msg.to_string()));
+        if self.listen.parse::<SocketAddr>().is_err() {
+            return invalid(&format!(
+                "listen = {:?} is not an address like 127.0.0.1:8080",
+                self.listen
+            ));
+        }
+        if self.cookie.same_site == SameSite::None && !self.cookie.secure {
+            return invalid("cookie.same_site = \"none\" needs cookie.secure = true");
+        }
+        if self.session.idle_timeout == 0 || self.session.lifetime == 0 {
+            return invalid("session.idle_timeout and session.lifetime must be positive");
+        }
+        if self.password.max_concurrent_hashes == 0 {
+            return invalid("password.max_concurrent_hashes must be at least 1");
+        }
+        if self.http.body_limit < 1024 {
+            return invalid("http.body_limit must be at least 1024 bytes");
+        }
+        if !self.cookie.path.starts_with('/') {
+            return invalid("cookie.path must start with /");
+        }
+        Ok(())
+    }
+
+    pub fn listen_addr(&self) -> SocketAddr {
+        // validate() checked it.
+        self.listen.parse().expect("listen address validated")
+    }
+
+    /// The configuration with every key at its default, as TOML.
+    pub fn default_toml() -> String {
+        toml_of(&Config::default())
+    }
+}
+
+fn toml_of(config: &Config) -> String {
+    // Rendered by hand through serde_json so no TOML writer is needed in the binary.
+    let value = serde_json::to_value(config).unwrap_or_default();
+    let mut out = String::new();
+    let mut tables = Vec::new();
+    if let serde_json::Value::Object(map) = value {
+        for (key, value) in map {
+            match value {
+                serde_json::Value::Object(table) => tables.push((key, table)),
+                other => out.push_str(&format!("{key} = {}\n", toml_scalar(&other))),
+            }
+        }
+        for (name, table) in tables {
+            out.push_str(&format!("\n[{name}]\n"));
+            for (key, value) in table {
+                out.push_str(&format!("{key} = {}\n", toml_scalar(&value)));
+            }
+        }
+    }
+    out
+}
+
+fn toml_scalar(value: &serde_json::Value) -> String {
+    // JSON strings, numbers, booleans and arrays of them are valid TOML as written.
+    value.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_toml_loads_back_to_the_defaults() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("latch.toml");
+        std::fs::write(&file, Config::default_toml()).unwrap();
+        let loaded = Config::load(Some(&file), &Overrides::default()).unwrap();
+        assert_eq!(loaded.listen, "127.0.0.1:8080");
+        assert_eq!(loaded.session.write_interval, 180);
+    }
+
+    #[test]
+    fn unknown_keys_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("latch.toml");
+        std::fs::write(&file, "[session]\nidle_timout = 5\n").unwrap();
+        let err = Config::load(Some(&file), &Overrides::default()).unwrap_err();
+        assert!(err.to_string().contains("idle_timout"), "{err}");
+    }
+
+    #[test]
+    fn flags_override_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("latch.toml");
+        std::fs::write(&file, "listen = \"127.0.0.1:9000\"\n").unwrap();
+        let overrides = Overrides { listen: Some("127.0.0.1:9001".into()), database_url: None };
+        let loaded = Config::load(Some(&file), &overrides).unwrap();
+        assert_eq!(loaded.listen, "127.0.0.1:9001");
+    }
+}

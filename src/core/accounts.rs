@@ -1,0 +1,252 @@
+//! Accounts: states, roles, the registration policy and the validation rules for names and
+//! mail addresses. Problems are reported as [`Violation`]s; each dialect words them its way.
+
+use serde::{Deserialize, Serialize};
+
+pub const AUTHENTICATED: &str = "authenticated";
+pub const ADMINISTRATOR: &str = "administrator";
+const MAX_NAME_CHARS: usize = 60;
+const MAX_MAIL_CHARS: usize = 254;
+
+/// Who may create accounts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RegistrationMode {
+    /// Only administrators create accounts.
+    AdminOnly,
+    /// Visitors register and are active at once.
+    Visitors,
+    /// Visitors register; an administrator must approve the account before it can log in.
+    VisitorsAdminApproval,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AccountState {
+    Active,
+    Blocked,
+    /// Registered by a visitor, waiting for an administrator's approval.
+    Pending,
+}
+
+impl AccountState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AccountState::Active => "active",
+            AccountState::Blocked => "blocked",
+            AccountState::Pending => "pending",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "active" => Some(AccountState::Active),
+            "blocked" => Some(AccountState::Blocked),
+            "pending" => Some(AccountState::Pending),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Account {
+    pub id: i64,
+    pub uuid: String,
+    pub name: String,
+    pub mail: Option<String>,
+    pub password_hash: Option<String>,
+    pub state: AccountState,
+    pub timezone: String,
+    pub langcode: String,
+    pub created_at: i64,
+    pub changed_at: i64,
+    pub access_at: i64,
+    pub login_at: i64,
+    /// Roles beyond `authenticated`, which every account has.
+    pub roles: Vec<String>,
+}
+
+impl Account {
+    pub fn is_active(&self) -> bool {
+        self.state == AccountState::Active
+    }
+
+    /// Administrators may view, change, create, block and delete any account.
+    pub fn is_administrator(&self) -> bool {
+        self.roles.iter().any(|r| r == ADMINISTRATOR)
+    }
+
+    /// Every role, `authenticated` first.
+    pub fn all_roles(&self) -> Vec<&str> {
+        std::iter::once(AUTHENTICATED).chain(self.roles.iter().map(String::as_str)).collect()
+    }
+}
+
+/// The account fields a violation is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Field {
+    Name,
+    Mail,
+    Password,
+    Roles,
+    State,
+}
+
+/// One thing wrong with submitted account data.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Violation {
+    NameMissing,
+    NameLeadingSpace,
+    NameTrailingSpace,
+    NameMultipleSpaces,
+    NameInvalidCharacter,
+    NameTooLong { name: String },
+    NameTaken { name: String },
+    MailMissing,
+    MailTooLong,
+    MailInvalid,
+    MailTaken { mail: String },
+    PasswordMissing,
+    PasswordTooLong,
+    /// Changing this field needs the account's current password.
+    CurrentPasswordRequired { field: Field },
+    RoleInvalid { role: String },
+}
+
+impl Violation {
+    pub fn field(&self) -> Field {
+        use Violation::*;
+        match self {
+            NameMissing | NameLeadingSpace | NameTrailingSpace | NameMultipleSpaces
+            | NameInvalidCharacter | NameTooLong { .. } | NameTaken { .. } => Field::Name,
+            MailMissing | MailTooLong | MailInvalid | MailTaken { .. } => Field::Mail,
+            PasswordMissing | PasswordTooLong => Field::Password,
+            CurrentPasswordRequired { field } => *field,
+            RoleInvalid { .. } => Field::Roles,
+        }
+    }
+}
+
+/// The key under which a name or mail is unique: letter case does not make a new account.
+pub fn unique_key(value: &str) -> String {
+    value.to_lowercase()
+}
+
+/// Drupal's username rules.
+pub fn check_name(name: &str) -> Result<(), Violation> {
+    if name.is_empty() {
+        return Err(Violation::NameMissing);
+    }
+    if name.starts_with(' ') {
+        return Err(Violation::NameLeadingSpace);
+    }
+    if name.ends_with(' ') {
+        return Err(Violation::NameTrailingSpace);
+    }
+    if name.contains("  ") {
+        return Err(Violation::NameMultipleSpaces);
+    }
+    if !name.chars().all(name_char_allowed) {
+        return Err(Violation::NameInvalidCharacter);
+    }
+    if name.chars().count() > MAX_NAME_CHARS {
+        return Err(Violation::NameTooLong { name: name.to_string() });
+    }
+    Ok(())
+}
+
+fn name_char_allowed(c: char) -> bool {
+    if c.is_ascii() {
+        return c.is_ascii_alphanumeric() || " ._@+'-".contains(c);
+    }
+    // Control, formatting, invisible and full-width punctuation characters Drupal refuses.
+    !matches!(c as u32,
+        0x80..=0xA0 | 0xAD | 0x2000..=0x200F | 0x2028..=0x202F | 0x205F..=0x206F
+        | 0xFEFF | 0xFF01..=0xFF60 | 0xFFF9..=0xFFFD)
+}
+
+/// A strict address check: a dot-atom local part and a domain of host-name labels.
+pub fn check_mail(mail: &str) -> Result<(), Violation> {
+    if mail.chars().count() > MAX_MAIL_CHARS {
+        return Err(Violation::MailTooLong);
+    }
+    let Some((local, domain)) = mail.rsplit_once('@') else {
+        return Err(Violation::MailInvalid);
+    };
+    let local_ok = !local.is_empty()
+        && local.len() <= 64
+        && local.split('.').all(|atom| {
+            !atom.is_empty()
+                && atom.chars().all(|c| {
+                    c.is_alphanumeric() || "!#$%&'*+/=?^_`{|}~-".contains(c)
+                })
+        });
+    let domain_ok = !domain.is_empty()
+        && domain.len() <= 253
+        && domain.split('.').all(|label| {
+            !label.is_empty()
+                && label.chars().count() <= 63
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+                && label.chars().all(|c| c.is_alphanumeric() || c == '-')
+        });
+    if local_ok && domain_ok { Ok(()) } else { Err(Violation::MailInvalid) }
+}
+
+/// Role names are machine names: lower-case letters, digits and underscores.
+pub fn check_role(role: &str) -> Result<(), Violation> {
+    let ok = !role.is_empty()
+        && role.len() <= 32
+        && role.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+        && role != AUTHENTICATED
+        && role != "anonymous";
+    if ok { Ok(()) } else { Err(Violation::RoleInvalid { role: role.to_string() }) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_follow_drupal_rules() {
+        assert_eq!(check_name("bob"), Ok(()));
+        assert_eq!(check_name("Ann-Marie O'Neil+test@x.y_z"), Ok(()));
+        assert_eq!(check_name("Zoë 山田"), Ok(()));
+        assert_eq!(check_name(""), Err(Violation::NameMissing));
+        assert_eq!(check_name(" bob"), Err(Violation::NameLeadingSpace));
+        assert_eq!(check_name("bob "), Err(Violation::NameTrailingSpace));
+        assert_eq!(check_name("b  ob"), Err(Violation::NameMultipleSpaces));
+        assert_eq!(check_name("bob<script>"), Err(Violation::NameInvalidCharacter));
+        assert_eq!(check_name("bob\u{200B}"), Err(Violation::NameInvalidCharacter));
+        assert_eq!(check_name("ｂｏｂ！"), Err(Violation::NameInvalidCharacter));
+        assert_eq!(check_name(&"é".repeat(60)), Ok(()));
+        assert!(matches!(check_name(&"a".repeat(61)), Err(Violation::NameTooLong { .. })));
+    }
+
+    #[test]
+    fn mail_addresses_are_checked_strictly() {
+        for ok in ["bob@example.com", "a.b+c@sub.example.org", "x@localhost", "ü@bücher.de"] {
+            assert_eq!(check_mail(ok), Ok(()), "{ok}");
+        }
+        for bad in ["", "bob", "@example.com", "bob@", "a..b@x.org", ".a@x.org", "a@-x.org",
+            "a@x..org", "a b@x.org", "a@x.org ", "<a@x.org>"]
+        {
+            assert_eq!(check_mail(bad), Err(Violation::MailInvalid), "{bad}");
+        }
+        let long = format!("{}@example.com", "a".repeat(250));
+        assert_eq!(check_mail(&long), Err(Violation::MailTooLong));
+    }
+
+    #[test]
+    fn unique_keys_ignore_letter_case() {
+        assert_eq!(unique_key("Bob@Example.COM"), unique_key("bob@example.com"));
+        assert_eq!(unique_key("ÄNNE"), unique_key("änne"));
+    }
+
+    #[test]
+    fn roles_are_machine_names() {
+        assert_eq!(check_role("editor"), Ok(()));
+        assert!(check_role("Editor").is_err());
+        assert!(check_role("authenticated").is_err());
+        assert!(check_role("").is_err());
+    }
+}

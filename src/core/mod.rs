@@ -1,0 +1,153 @@
+//! The domain: accounts, sessions, CSRF tokens, passwords and mail. It knows nothing of HTTP
+//! or of any dialect; dialects call [`Core`] and word its answers their own way.
+
+pub mod accounts;
+mod admin;
+pub mod csrf;
+pub mod mail;
+pub mod passwords;
+mod profile;
+mod recovery;
+mod registration;
+pub mod secret;
+pub mod sessions;
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use crate::config::{Config, RegistrationConfig, SessionConfig};
+use crate::store::{Store, StoreError, UniqueField};
+use accounts::{Field, Violation};
+use csrf::CsrfTokens;
+use mail::Letters;
+use passwords::{PasswordError, Passwords};
+use secret::{SecretError, ServerSecret};
+
+pub use profile::AccountChanges;
+pub use recovery::AccountLookup;
+pub use registration::{Registrar, Registration};
+pub use sessions::{CurrentSession, LoggedIn};
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("the submitted account data is invalid")]
+    Invalid(Vec<Violation>),
+    #[error("only administrators can create accounts")]
+    RegistrationClosed,
+    #[error("a password is required")]
+    PasswordRequired,
+    #[error("a password cannot be chosen at registration; it is set through the mailed link")]
+    PasswordNotAllowed,
+    #[error("unrecognized name or password")]
+    BadCredentials,
+    #[error("the account is blocked or has not been activated")]
+    AccountInactive,
+    #[error("no such account")]
+    NoSuchAccount,
+    #[error("changing the {0:?} field is not allowed")]
+    FieldNotAllowed(Field),
+    #[error("only administrators may manage other accounts")]
+    NotPermitted,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Password(#[from] PasswordError),
+}
+
+impl Error {
+    /// Whether the failure lies in the server rather than in the request.
+    pub fn is_internal(&self) -> bool {
+        matches!(self, Error::Store(_) | Error::Password(_))
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Password(#[from] PasswordError),
+    #[error(transparent)]
+    Secret(#[from] SecretError),
+}
+
+/// A unique-constraint failure becomes the violation a client can act on.
+fn taken_as_invalid(error: StoreError, name: &str, mail: Option<&str>) -> Error {
+    match error {
+        StoreError::Taken(UniqueField::Name) => {
+            Error::Invalid(vec![Violation::NameTaken { name: name.to_string() }])
+        }
+        StoreError::Taken(UniqueField::Mail) => {
+            Error::Invalid(vec![Violation::MailTaken { mail: mail.unwrap_or_default().to_string() }])
+        }
+        other => other.into(),
+    }
+}
+
+/// Seconds since the Unix epoch.
+pub fn now() -> i64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
+}
+
+pub struct Core {
+    store: Store,
+    passwords: Passwords,
+    csrf: CsrfTokens,
+    letters: Letters,
+    registration: RegistrationConfig,
+    sessions: SessionConfig,
+    site_mail: String,
+}
+
+/// What opening the core found worth telling the operator.
+pub struct Startup {
+    pub core: Core,
+    pub created_secret: bool,
+    pub account_count: i64,
+}
+
+impl Core {
+    /// Connects to the database, applies pending migrations and loads the server secret.
+    pub async fn open(config: &Config) -> Result<Startup, StartupError> {
+        let store = Store::connect(&config.database_url).await?;
+        store.migrate().await?;
+        let (secret, created_secret) =
+            ServerSecret::load_or_create(
+                config.secret.as_ref().map(|s| s.to_secret()).as_ref(),
+                &config.secret_file,
+            )?;
+        let account_count = store.count_accounts().await?;
+        let core = Core {
+            passwords: Passwords::new(&config.password)?,
+            csrf: CsrfTokens::new(&secret),
+            letters: Letters::new(&config.site_name, &config.public_url, &secret),
+            registration: config.registration.clone(),
+            sessions: config.session.clone(),
+            site_mail: config.site_mail.clone(),
+            store,
+        };
+        Ok(Startup { core, created_secret, account_count })
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// The CSRF token for `purpose` in a session with this seed.
+    pub fn csrf_token(&self, seed: &str, purpose: &str) -> String {
+        self.csrf.token(seed, purpose)
+    }
+
+    /// Whether `candidate` is the session's token for one of `purposes`.
+    pub fn csrf_token_valid(&self, session: &CurrentSession, purposes: &[&str], candidate: &str) -> bool {
+        self.csrf.verify(&session.csrf_seed, purposes, candidate)
+    }
+
+    /// A token for a client without a session; it stores nothing.
+    pub fn unbound_csrf_token(&self, purpose: &str) -> String {
+        self.csrf.unbound_token(purpose)
+    }
+
+    pub fn registration_mode(&self) -> accounts::RegistrationMode {
+        self.registration.mode
+    }
+}

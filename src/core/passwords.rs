@@ -1,0 +1,203 @@
+//! Password hashing and verification: Argon2id at the configured cost, computed on blocking
+//! threads with bounded concurrency so a burst of logins cannot stall other requests.
+
+use std::sync::Arc;
+
+use argon2::{Algorithm, Argon2, Params, PasswordHash, PasswordHasher, PasswordVerifier, Version};
+use secrecy::{ExposeSecret, SecretString};
+use tokio::sync::Semaphore;
+
+use crate::config::PasswordConfig;
+
+/// Longer passwords are refused before any hashing (Drupal's `PASSWORD_MAX_LENGTH`), so a
+/// megabyte "password" cannot buy a megabyte of hashing work.
+pub const MAX_PASSWORD_BYTES: usize = 512;
+
+#[derive(Debug, thiserror::Error)]
+pub enum PasswordError {
+    #[error("invalid Argon2 parameters: {0}")]
+    Params(String),
+    #[error("password hashing failed: {0}")]
+    Hashing(String),
+    #[error("password hashing task failed: {0}")]
+    Join(#[from] tokio::task::JoinError),
+}
+
+/// What checking a password against a stored hash found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verification {
+    Mismatch,
+    /// The password is right; `needs_rehash` says the stored hash is weaker than the policy.
+    Match { needs_rehash: bool },
+}
+
+#[derive(Clone)]
+pub struct Passwords {
+    params: Params,
+    permits: Arc<Semaphore>,
+    /// A hash of a random password at the current cost: verifying against it when an account
+    /// does not exist costs the same as a real check, so timing does not reveal accounts.
+    dummy_hash: Arc<str>,
+}
+
+impl Passwords {
+    pub fn new(config: &PasswordConfig) -> Result<Self, PasswordError> {
+        let params = Params::new(
+            config.argon2_memory_kib,
+            config.argon2_iterations,
+            config.argon2_parallelism,
+            None,
+        )
+        .map_err(|e| PasswordError::Params(e.to_string()))?;
+        let mut random = [0u8; 32];
+        rand::fill(&mut random);
+        let dummy_hash = hash_with(&params, &random)?;
+        Ok(Self {
+            params,
+            permits: Arc::new(Semaphore::new(config.max_concurrent_hashes)),
+            dummy_hash: dummy_hash.into(),
+        })
+    }
+
+    /// Hashes a new password with the current policy.
+    pub async fn hash(&self, password: &SecretString) -> Result<String, PasswordError> {
+        let password = password.clone();
+        let params = self.params.clone();
+        self.blocking(move || hash_with(&params, password.expose_secret().as_bytes())).await
+    }
+
+    /// Checks `password` against `stored`; with no stored hash it checks against a dummy hash
+    /// of the same cost and reports a mismatch.
+    pub async fn verify(
+        &self,
+        password: &SecretString,
+        stored: Option<&str>,
+    ) -> Result<Verification, PasswordError> {
+        let password = password.clone();
+        let (hash, real): (Arc<str>, bool) = match stored {
+            Some(hash) if !hash.is_empty() => (hash.into(), true),
+            _ => (self.dummy_hash.clone(), false),
+        };
+        let policy = self.params.clone();
+        self.blocking(move || {
+            let matches = verify_with(password.expose_secret().as_bytes(), &hash);
+            Ok(match (matches, real) {
+                (true, true) => Verification::Match { needs_rehash: is_weaker(&hash, &policy) },
+                _ => Verification::Mismatch,
+            })
+        })
+        .await
+    }
+
+    async fn blocking<T: Send + 'static>(
+        &self,
+        work: impl FnOnce() -> Result<T, PasswordError> + Send + 'static,
+    ) -> Result<T, PasswordError> {
+        // The semaphore is never closed, so acquiring only waits.
+        let _permit = self.permits.acquire().await.expect("hash semaphore is never closed");
+        tokio::task::spawn_blocking(work).await?
+    }
+}
+
+fn argon2(params: &Params) -> Argon2<'static> {
+    Argon2::new(Algorithm::Argon2id, Version::V0x13, params.clone())
+}
+
+fn hash_with(params: &Params, password: &[u8]) -> Result<String, PasswordError> {
+    argon2(params)
+        .hash_password(password)
+        .map(|hash| hash.to_string())
+        .map_err(|e| PasswordError::Hashing(e.to_string()))
+}
+
+/// A malformed or unsupported stored hash never matches.
+fn verify_with(password: &[u8], stored: &str) -> bool {
+    let Ok(parsed) = PasswordHash::new(stored) else {
+        return false;
+    };
+    // The hash's own parameters drive verification; the policy only decides rehashing.
+    argon2(&Params::default()).verify_password(password, &parsed).is_ok()
+}
+
+fn is_weaker(stored: &str, policy: &Params) -> bool {
+    let Ok(parsed) = PasswordHash::new(stored) else {
+        return true;
+    };
+    if parsed.algorithm.as_str() != "argon2id" {
+        return true;
+    }
+    match Params::try_from(&parsed) {
+        Ok(p) => {
+            p.m_cost() < policy.m_cost()
+                || p.t_cost() < policy.t_cost()
+                || p.p_cost() < policy.p_cost()
+        }
+        Err(_) => true,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(memory: u32) -> PasswordConfig {
+        PasswordConfig {
+            argon2_memory_kib: memory,
+            argon2_iterations: 1,
+            argon2_parallelism: 1,
+            max_concurrent_hashes: 2,
+        }
+    }
+
+    fn secret(s: &str) -> SecretString {
+        SecretString::from(s.to_string())
+    }
+
+    #[tokio::test]
+    async fn a_hash_verifies_only_its_own_password() {
+        let passwords = Passwords::new(&config(1024)).unwrap();
+        let hash = passwords.hash(&secret("correct horse")).await.unwrap();
+        assert!(hash.starts_with("$argon2id$v=19$m=1024,t=1,p=1$"), "{hash}");
+        assert_eq!(
+            passwords.verify(&secret("correct horse"), Some(&hash)).await.unwrap(),
+            Verification::Match { needs_rehash: false }
+        );
+        assert_eq!(
+            passwords.verify(&secret("correct horsE"), Some(&hash)).await.unwrap(),
+            Verification::Mismatch
+        );
+    }
+
+    #[tokio::test]
+    async fn no_stored_hash_never_matches() {
+        let passwords = Passwords::new(&config(1024)).unwrap();
+        for stored in [None, Some("")] {
+            assert_eq!(
+                passwords.verify(&secret(""), stored).await.unwrap(),
+                Verification::Mismatch
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn malformed_hashes_fail_safely() {
+        let passwords = Passwords::new(&config(1024)).unwrap();
+        for stored in ["$argon2id$", "garbage", "$argon2id$v=19$m=1024,t=1,p=1$AAAA$", "$$$$"] {
+            assert_eq!(
+                passwords.verify(&secret("x"), Some(stored)).await.unwrap(),
+                Verification::Mismatch
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn a_cheaper_hash_than_the_policy_asks_for_a_rehash() {
+        let cheap = Passwords::new(&config(1024)).unwrap();
+        let hash = cheap.hash(&secret("pw")).await.unwrap();
+        let stronger = Passwords::new(&config(2048)).unwrap();
+        assert_eq!(
+            stronger.verify(&secret("pw"), Some(&hash)).await.unwrap(),
+            Verification::Match { needs_rehash: true }
+        );
+    }
+}

@@ -1,0 +1,33 @@
+//! Password reset requests: a one-time login link mailed through the outbox.
+
+use super::mail::MailKind;
+use super::{Core, Error, now};
+
+/// How a client names the account it wants to recover.
+#[derive(Debug)]
+pub enum AccountLookup {
+    Name(String),
+    Mail(String),
+}
+
+impl Core {
+    /// Queues a password-reset message if an active account with a mail address matches.
+    /// Unknown and inactive accounts get the same answer, so the endpoint reveals nothing.
+    pub async fn request_password_reset(&self, lookup: AccountLookup) -> Result<(), Error> {
+        let account = match &lookup {
+            AccountLookup::Name(name) => self.store.account_by_name(name).await?,
+            AccountLookup::Mail(mail) => self.store.account_by_mail(mail).await?,
+        };
+        let Some(account) = account.filter(|a| a.is_active()) else {
+            tracing::info!("password reset requested for no active account");
+            return Ok(());
+        };
+        let Some(mail) = account.mail.as_deref() else {
+            return Ok(());
+        };
+        let now = now();
+        let message = self.letters.compose(MailKind::PasswordReset, &account, mail, now);
+        self.store.enqueue_mail(&message, now).await?;
+        Ok(())
+    }
+}

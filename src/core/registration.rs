@@ -1,0 +1,151 @@
+//! Creating accounts: by visitors under the registration policy, or by administrators.
+
+use secrecy::{ExposeSecret, SecretString};
+
+use super::accounts::{
+    Account, AccountState, Field, RegistrationMode, Violation, check_mail, check_name, check_role,
+};
+use super::mail::{MailKind, OutgoingMail};
+use super::passwords::MAX_PASSWORD_BYTES;
+use super::{Core, Error, now, taken_as_invalid};
+use crate::store::NewAccount;
+
+/// Submitted data for a new account.
+#[derive(Debug, Default)]
+pub struct Registration {
+    pub name: String,
+    pub mail: Option<String>,
+    pub password: Option<SecretString>,
+    /// Only administrators may choose these.
+    pub state: Option<AccountState>,
+    pub roles: Vec<String>,
+}
+
+/// Who is creating the account.
+#[derive(Debug, Clone, Copy)]
+pub enum Registrar {
+    /// An anonymous visitor, subject to the registration policy.
+    Visitor,
+    /// An administrator (or the operator's command line); `notify` mails the new holder a
+    /// login link.
+    Administrator { notify: bool },
+}
+
+impl Core {
+    pub async fn register(&self, registration: Registration, by: Registrar) -> Result<Account, Error> {
+        let visitor = matches!(by, Registrar::Visitor);
+        if visitor {
+            if self.registration.mode == RegistrationMode::AdminOnly {
+                return Err(Error::RegistrationClosed);
+            }
+            match (self.registration.verify_mail, &registration.password) {
+                (false, None) => return Err(Error::PasswordRequired),
+                (true, Some(_)) => return Err(Error::PasswordNotAllowed),
+                _ => {}
+            }
+            if registration.state.is_some() {
+                return Err(Error::FieldNotAllowed(Field::State));
+            }
+            if !registration.roles.is_empty() {
+                return Err(Error::FieldNotAllowed(Field::Roles));
+            }
+        }
+
+        let mut violations = Vec::new();
+        if let Err(v) = check_name(&registration.name) {
+            violations.push(v);
+        }
+        match registration.mail.as_deref() {
+            Some(mail) => violations.extend(check_mail(mail).err()),
+            None if visitor => violations.push(Violation::MailMissing),
+            None => {}
+        }
+        if let Some(password) = &registration.password {
+            if password.expose_secret().len() > MAX_PASSWORD_BYTES {
+                violations.push(Violation::PasswordTooLong);
+            } else if password.expose_secret().is_empty() && visitor {
+                violations.push(Violation::PasswordMissing);
+            }
+        }
+        for role in &registration.roles {
+            violations.extend(check_role(role).err());
+        }
+        let (name_taken, mail_taken) = self
+            .store
+            .taken(Some(&registration.name), registration.mail.as_deref(), None)
+            .await?;
+        if name_taken && !violations.iter().any(|v| v.field() == Field::Name) {
+            violations.push(Violation::NameTaken { name: registration.name.clone() });
+        }
+        if mail_taken && !violations.iter().any(|v| v.field() == Field::Mail) {
+            let mail = registration.mail.clone().unwrap_or_default();
+            violations.push(Violation::MailTaken { mail });
+        }
+        if !violations.is_empty() {
+            return Err(Error::Invalid(violations));
+        }
+
+        let password_hash = match &registration.password {
+            Some(p) if !p.expose_secret().is_empty() => Some(self.passwords.hash(p).await?),
+            _ => None,
+        };
+        let state = match (by, self.registration.mode) {
+            (Registrar::Administrator { .. }, _) => registration.state.unwrap_or(AccountState::Active),
+            (Registrar::Visitor, RegistrationMode::VisitorsAdminApproval) => AccountState::Pending,
+            (Registrar::Visitor, _) => AccountState::Active,
+        };
+        let mut roles = registration.roles;
+        roles.sort();
+        roles.dedup();
+        let new = NewAccount {
+            uuid: uuid::Uuid::new_v4().to_string(),
+            name: registration.name,
+            mail: registration.mail,
+            password_hash,
+            state,
+            roles,
+            now: now(),
+        };
+        let administrators = self.administrator_addresses().await?;
+        let result = self
+            .store
+            .insert_account(&new, |account| self.registration_mail(account, by, &administrators, new.now))
+            .await;
+        // Another request may have taken the name or mail between the check and the insert.
+        result.map_err(|e| taken_as_invalid(e, &new.name, new.mail.as_deref()))
+    }
+
+    fn registration_mail(
+        &self,
+        account: &Account,
+        by: Registrar,
+        administrators: &[String],
+        now: i64,
+    ) -> Vec<OutgoingMail> {
+        let Some(mail) = account.mail.as_deref() else {
+            return Vec::new();
+        };
+        let compose = |kind, to: &str| self.letters.compose(kind, account, to, now);
+        match by {
+            Registrar::Administrator { notify: false } => Vec::new(),
+            Registrar::Administrator { notify: true } => vec![compose(MailKind::AdminCreated, mail)],
+            Registrar::Visitor if account.state == AccountState::Pending => {
+                let mut out = vec![compose(MailKind::PendingApproval, mail)];
+                out.extend(administrators.iter().map(|to| compose(MailKind::PendingApprovalAdmin, to)));
+                out
+            }
+            Registrar::Visitor => vec![compose(MailKind::Welcome, mail)],
+        }
+    }
+
+    /// Where administrator notices go: the site address, or every active administrator.
+    async fn administrator_addresses(&self) -> Result<Vec<String>, Error> {
+        if self.registration.mode != RegistrationMode::VisitorsAdminApproval {
+            return Ok(Vec::new());
+        }
+        if !self.site_mail.is_empty() {
+            return Ok(vec![self.site_mail.clone()]);
+        }
+        Ok(self.store.active_administrator_mails().await?)
+    }
+}

@@ -1,0 +1,173 @@
+//! Sessions: 256-bit random ids handed to the client and stored only as SHA-256 hashes; a new
+//! id at every login; idle and absolute expiry; last-access writes throttled.
+
+use std::net::IpAddr;
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use secrecy::SecretString;
+use sha2::{Digest, Sha256};
+
+use super::accounts::Account;
+use super::passwords::{MAX_PASSWORD_BYTES, Verification};
+use super::{Core, Error, csrf, now};
+use crate::store::NewSession;
+
+/// Longest cookie value worth looking up; real ids are 43 characters.
+const MAX_SESSION_ID_LEN: usize = 128;
+
+/// A session row as stored.
+#[derive(Debug, Clone)]
+pub struct StoredSession {
+    pub id_hash: String,
+    pub csrf_seed: String,
+    pub created_at: i64,
+    pub last_seen_at: i64,
+    pub expires_at: i64,
+}
+
+/// The live session a request presented, with its account.
+#[derive(Debug, Clone)]
+pub struct CurrentSession {
+    pub id_hash: String,
+    pub csrf_seed: String,
+    pub expires_at: i64,
+    pub account: Account,
+}
+
+/// The result of a successful login: the new session's id (for the cookie only) and account.
+#[derive(Debug)]
+pub struct LoggedIn {
+    pub session_id: String,
+    pub csrf_seed: String,
+    pub expires_at: i64,
+    pub account: Account,
+}
+
+/// The stored form of a session id.
+pub fn hash_session_id(id: &str) -> String {
+    URL_SAFE_NO_PAD.encode(Sha256::digest(id.as_bytes()))
+}
+
+fn new_session_id() -> String {
+    let mut bytes = [0u8; 32];
+    rand::fill(&mut bytes);
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+impl Core {
+    /// Checks a name and password and opens a new session, replacing `previous` if given.
+    ///
+    /// Unknown names cost the same hashing work as wrong passwords, and an inactive account is
+    /// reported only to a caller who knows its password, so neither reveals which accounts
+    /// exist or are blocked.
+    pub async fn login(
+        &self,
+        name: &str,
+        password: &SecretString,
+        client_ip: Option<IpAddr>,
+        previous: Option<&CurrentSession>,
+    ) -> Result<LoggedIn, Error> {
+        use secrecy::ExposeSecret;
+        if password.expose_secret().len() > MAX_PASSWORD_BYTES {
+            return Err(Error::BadCredentials);
+        }
+        let account = self.store.account_by_name(name).await?;
+        let stored = account.as_ref().and_then(|a| a.password_hash.as_deref());
+        let verification = self.passwords.verify(password, stored).await?;
+        let (Some(mut account), Verification::Match { needs_rehash }) = (account, verification) else {
+            return Err(Error::BadCredentials);
+        };
+        if !account.is_active() {
+            return Err(Error::AccountInactive);
+        }
+        if needs_rehash && let Some(old) = account.password_hash.clone() {
+            let new = self.passwords.hash(password).await?;
+            self.store.upgrade_password_hash(account.id, &old, &new).await?;
+            account.password_hash = Some(new);
+        }
+        let session_id = new_session_id();
+        let csrf_seed = csrf::new_seed();
+        let now = now();
+        let expires_at = now + self.sessions.lifetime as i64;
+        let id_hash = hash_session_id(&session_id);
+        let new = NewSession {
+            id_hash: &id_hash,
+            account_id: account.id,
+            csrf_seed: &csrf_seed,
+            now,
+            expires_at,
+            client_ip: client_ip.map(|ip| ip.to_string()),
+        };
+        self.store.insert_session(&new, previous.map(|p| p.id_hash.as_str())).await?;
+        account.login_at = now;
+        account.access_at = now;
+        Ok(LoggedIn { session_id, csrf_seed, expires_at, account })
+    }
+
+    /// The live session with this id, if any. Expired sessions and sessions of accounts that
+    /// are no longer active count as none.
+    pub async fn authenticate(&self, session_id: &str) -> Result<Option<CurrentSession>, Error> {
+        if session_id.is_empty() || session_id.len() > MAX_SESSION_ID_LEN {
+            return Ok(None);
+        }
+        let id_hash = hash_session_id(session_id);
+        let Some((stored, account)) = self.store.session(&id_hash).await? else {
+            return Ok(None);
+        };
+        let now = now();
+        let idle = now - stored.last_seen_at >= self.sessions.idle_timeout as i64;
+        if idle || now >= stored.expires_at {
+            self.store.delete_session(&id_hash).await?;
+            return Ok(None);
+        }
+        if !account.is_active() {
+            return Ok(None);
+        }
+        // Throttled so that read-only traffic does not write on every request.
+        if now - stored.last_seen_at >= self.sessions.write_interval as i64 {
+            self.store.touch_session(&id_hash, account.id, now).await?;
+        }
+        Ok(Some(CurrentSession {
+            id_hash: stored.id_hash,
+            csrf_seed: stored.csrf_seed,
+            expires_at: stored.expires_at,
+            account,
+        }))
+    }
+
+    /// Ends the session.
+    pub async fn logout(&self, session: &CurrentSession) -> Result<(), Error> {
+        self.store.delete_session(&session.id_hash).await?;
+        Ok(())
+    }
+
+    /// Deletes sessions that have expired; returns how many.
+    pub async fn purge_expired_sessions(&self) -> Result<u64, Error> {
+        let now = now();
+        let idle_before = now - self.sessions.idle_timeout as i64;
+        Ok(self.store.delete_expired_sessions(idle_before, now).await?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn session_ids_are_256_bit_and_unique() {
+        let a = new_session_id();
+        let b = new_session_id();
+        assert_eq!(URL_SAFE_NO_PAD.decode(&a).unwrap().len(), 32);
+        assert_ne!(a, b);
+    }
+
+    #[test]
+    fn the_stored_hash_is_not_the_id() {
+        let id = new_session_id();
+        let hash = hash_session_id(&id);
+        assert_ne!(hash, id);
+        assert_eq!(hash, hash_session_id(&id));
+        assert_eq!(hash.len(), 43);
+    }
+}
