@@ -1,1 +1,107 @@
+//! The command line: `serve`, `migrate`, `user …` and `config default`. Every command takes
+//! the same `--config` and `--database` options, so it acts on the database a server uses.
 
+mod serve;
+mod user;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::config::{Config, Overrides};
+
+#[derive(Parser)]
+#[command(name = "latch", version, about = "A self-hosted login and session server")]
+struct Cli {
+    /// TOML configuration file.
+    #[arg(long, global = true, env = "LATCH_CONFIG", value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Database URL, e.g. sqlite://latch.db (overrides LATCH_DATABASE_URL and the file).
+    #[arg(long, global = true, value_name = "URL")]
+    database: Option<String>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the HTTP server.
+    Serve {
+        /// Address to listen on, e.g. 127.0.0.1:8080 (overrides LATCH_LISTEN and the file).
+        #[arg(long, value_name = "ADDR")]
+        listen: Option<String>,
+    },
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Manage accounts.
+    #[command(subcommand)]
+    User(user::UserCommand),
+    /// Show configuration.
+    #[command(subcommand)]
+    Config(ConfigCommand),
+}
+
+#[derive(Subcommand)]
+enum ConfigCommand {
+    /// Print every setting with its default value, as TOML.
+    Default,
+}
+
+/// Parses the command line and runs the command.
+pub fn run() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging();
+    let listen = match &cli.command {
+        Command::Serve { listen } => listen.clone(),
+        _ => None,
+    };
+    if let Command::Config(ConfigCommand::Default) = cli.command {
+        print!("{}", Config::default_toml());
+        return ExitCode::SUCCESS;
+    }
+    let overrides = Overrides { listen, database_url: cli.database.clone() };
+    let config = match Config::load(cli.config.as_deref(), &overrides) {
+        Ok(config) => config,
+        Err(e) => {
+            eprintln!("latch: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("latch: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async move {
+        match cli.command {
+            Command::Serve { .. } => serve::run(config).await,
+            Command::Migrate => migrate(config).await,
+            Command::User(command) => user::run(command, config).await,
+            Command::Config(_) => Ok(()),
+        }
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("latch: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn migrate(config: Config) -> anyhow::Result<()> {
+    let startup = crate::core::Core::open(&config).await?;
+    startup.core.store().close().await;
+    eprintln!("Database {} is up to date.", config.database_url);
+    Ok(())
+}
+
+fn init_logging() {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_env("LATCH_LOG").unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn"));
+    // Logs go to stderr so command output on stdout stays clean for scripts.
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+}

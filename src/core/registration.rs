@@ -32,9 +32,11 @@ pub enum Registrar {
 }
 
 impl Core {
-    pub async fn register(&self, registration: Registration, by: Registrar) -> Result<Account, Error> {
+    pub async fn register(&self, mut registration: Registration, by: Registrar) -> Result<Account, Error> {
         let visitor = matches!(by, Registrar::Visitor);
         if visitor {
+            // An empty password is no password.
+            registration.password = registration.password.filter(|p| !p.expose_secret().is_empty());
             if self.registration.mode == RegistrationMode::AdminOnly {
                 return Err(Error::RegistrationClosed);
             }
@@ -63,7 +65,7 @@ impl Core {
         if let Some(password) = &registration.password {
             if password.expose_secret().len() > MAX_PASSWORD_BYTES {
                 violations.push(Violation::PasswordTooLong);
-            } else if password.expose_secret().is_empty() && visitor {
+            } else if password.expose_secret().is_empty() {
                 violations.push(Violation::PasswordMissing);
             }
         }

@@ -1,1 +1,121 @@
+//! The HTTP server: shared state, middleware and the session extractor. Each dialect lives in
+//! its own module and only translates between its wire format and the core.
 
+mod cookies;
+mod drupal;
+mod origin;
+
+use std::future::Future;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::{ConnectInfo, DefaultBodyLimit, FromRequestParts};
+use axum::http::header::{AUTHORIZATION, CACHE_CONTROL, COOKIE, SET_COOKIE, X_CONTENT_TYPE_OPTIONS};
+use axum::http::request::Parts;
+use axum::http::{HeaderName, HeaderValue, StatusCode};
+use tokio::net::TcpListener;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::sensitive_headers::SetSensitiveHeadersLayer;
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+
+use crate::config::Config;
+use crate::core::{Core, CurrentSession};
+pub use cookies::SessionCookies;
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    pub core: Arc<Core>,
+    pub cookies: Arc<SessionCookies>,
+    pub trusted_origins: Arc<Vec<String>>,
+    pub body_limit: usize,
+}
+
+impl AppState {
+    pub fn new(core: Arc<Core>, config: &Config) -> Self {
+        Self {
+            core,
+            cookies: Arc::new(SessionCookies::new(config.cookie.clone())),
+            trusted_origins: Arc::new(config.http.trusted_origins.clone()),
+            body_limit: config.http.body_limit,
+        }
+    }
+}
+
+/// The caller as their session cookie identifies them.
+#[derive(Clone)]
+pub struct Visitor {
+    pub session: Option<CurrentSession>,
+    pub client_ip: Option<IpAddr>,
+}
+
+/// Looking the session up failed inside the server.
+#[derive(Debug)]
+pub struct SessionLookupFailed(pub crate::core::Error);
+
+impl FromRequestParts<AppState> for Visitor {
+    type Rejection = SessionLookupFailed;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        if let Some(visitor) = parts.extensions.get::<Visitor>() {
+            return Ok(visitor.clone());
+        }
+        let session = match state.cookies.read(&parts.headers) {
+            Some(id) => state.core.authenticate(&id).await.map_err(SessionLookupFailed)?,
+            None => None,
+        };
+        let client_ip = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
+        let visitor = Visitor { session, client_ip };
+        parts.extensions.insert(visitor.clone());
+        Ok(visitor)
+    }
+}
+
+/// The whole application with its middleware.
+pub fn app(state: AppState, request_timeout: Duration) -> Router {
+    let sensitive: Arc<[HeaderName]> =
+        vec![COOKIE, SET_COOKIE, AUTHORIZATION, HeaderName::from_static("x-csrf-token")].into();
+    drupal::router(&state)
+        .with_state(state.clone())
+        .layer(DefaultBodyLimit::max(state.body_limit))
+        // Every response carries session state or tokens: never let a cache keep it.
+        .layer(SetResponseHeaderLayer::if_not_present(CACHE_CONTROL, HeaderValue::from_static("no-store")))
+        .layer(SetResponseHeaderLayer::overriding(X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
+        .layer(CatchPanicLayer::new())
+        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, request_timeout))
+        .layer(TraceLayer::new_for_http())
+        .layer(SetSensitiveHeadersLayer::from_shared(sensitive))
+}
+
+/// Serves until `shutdown` completes, purging expired sessions in the background.
+pub async fn serve(
+    listener: TcpListener,
+    core: Arc<Core>,
+    config: &Config,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let purger = tokio::spawn(purge_sessions(core.clone()));
+    let state = AppState::new(core, config);
+    let app = app(state, Duration::from_secs(config.http.request_timeout));
+    let result = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(shutdown)
+        .await;
+    purger.abort();
+    result
+}
+
+async fn purge_sessions(core: Arc<Core>) {
+    let mut every = tokio::time::interval(Duration::from_secs(600));
+    loop {
+        every.tick().await;
+        match core.purge_expired_sessions().await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(sessions = n, "purged expired sessions"),
+            Err(e) => tracing::warn!(error = %e, "could not purge expired sessions"),
+        }
+    }
+}

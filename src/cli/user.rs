@@ -1,0 +1,183 @@
+//! `latch user …`: account administration on the server's database.
+
+use std::io::Read;
+
+use anyhow::{Context, bail};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use clap::{Args, Subcommand};
+use secrecy::{ExposeSecret, SecretString};
+
+use crate::config::Config;
+use crate::core::accounts::{AccountState, Violation};
+use crate::core::{Core, Error, Registrar, Registration};
+
+#[derive(Subcommand)]
+pub enum UserCommand {
+    /// Create an account; prints a generated password unless one is given.
+    Add {
+        name: String,
+        #[arg(long)]
+        mail: Option<String>,
+        #[command(flatten)]
+        password: PasswordSource,
+        /// A role beyond `authenticated` (repeatable), e.g. administrator.
+        #[arg(long = "role", value_name = "ROLE")]
+        roles: Vec<String>,
+        /// Mail the new account holder a one-time login link.
+        #[arg(long)]
+        notify: bool,
+    },
+    /// List every account.
+    List,
+    /// Block an account and end its sessions.
+    Block { name: String },
+    /// Unblock an account.
+    Unblock { name: String },
+    /// Activate an account that awaits approval, and tell its holder.
+    Approve { name: String },
+    /// Delete an account and its sessions.
+    Delete { name: String },
+    /// Set a new password and end every session of the account.
+    SetPassword {
+        name: String,
+        #[command(flatten)]
+        password: PasswordSource,
+    },
+}
+
+#[derive(Args)]
+pub struct PasswordSource {
+    /// The password (visible in the process list; prefer --password-stdin).
+    #[arg(long, conflicts_with = "password_stdin")]
+    password: Option<String>,
+    /// Read the password from standard input.
+    #[arg(long)]
+    password_stdin: bool,
+}
+
+impl PasswordSource {
+    /// The chosen password, or a generated one to print (`true`).
+    fn resolve(&self) -> anyhow::Result<(SecretString, bool)> {
+        if let Some(password) = &self.password {
+            return Ok((SecretString::from(password.clone()), false));
+        }
+        if self.password_stdin {
+            let mut text = String::new();
+            std::io::stdin().read_to_string(&mut text).context("cannot read the password from stdin")?;
+            let password = text.strip_suffix('\n').unwrap_or(&text);
+            let password = password.strip_suffix('\r').unwrap_or(password);
+            return Ok((SecretString::from(password.to_string()), false));
+        }
+        let mut bytes = [0u8; 18];
+        rand::fill(&mut bytes);
+        Ok((SecretString::from(URL_SAFE_NO_PAD.encode(bytes)), true))
+    }
+}
+
+pub async fn run(command: UserCommand, config: Config) -> anyhow::Result<()> {
+    let core = Core::open(&config).await?.core;
+    let result = execute(&core, command).await;
+    core.store().close().await;
+    result
+}
+
+async fn execute(core: &Core, command: UserCommand) -> anyhow::Result<()> {
+    match command {
+        UserCommand::Add { name, mail, password, roles, notify } => {
+            let (password, generated) = password.resolve()?;
+            let registration = Registration {
+                name: name.clone(),
+                mail,
+                password: Some(password.clone()),
+                state: Some(AccountState::Active),
+                roles,
+            };
+            let account = core
+                .register(registration, Registrar::Administrator { notify })
+                .await
+                .map_err(explain)?;
+            println!("Created account {} (uid {}).", account.name, account.id);
+            if generated {
+                println!("Password: {}", password.expose_secret());
+            }
+        }
+        UserCommand::List => {
+            println!("{:>6}  {:<24} {:<32} {:<8} ROLES", "UID", "NAME", "MAIL", "STATE");
+            for account in core.list_accounts().await? {
+                println!(
+                    "{:>6}  {:<24} {:<32} {:<8} {}",
+                    account.id,
+                    account.name,
+                    account.mail.as_deref().unwrap_or("-"),
+                    account.state.as_str(),
+                    account.all_roles().join(",")
+                );
+            }
+        }
+        UserCommand::Block { name } => {
+            core.set_account_state(&name, AccountState::Blocked).await.map_err(explain)?;
+            println!("Blocked {name}; its sessions have ended.");
+        }
+        UserCommand::Unblock { name } => {
+            core.set_account_state(&name, AccountState::Active).await.map_err(explain)?;
+            println!("Unblocked {name}.");
+        }
+        UserCommand::Approve { name } => {
+            let account = core.account_named(&name).await.map_err(explain)?;
+            if account.state != AccountState::Pending {
+                bail!("{name} is not awaiting approval (it is {})", account.state.as_str());
+            }
+            core.set_account_state(&name, AccountState::Active).await.map_err(explain)?;
+            println!("Approved {name}.");
+        }
+        UserCommand::Delete { name } => {
+            core.delete_account(&name).await.map_err(explain)?;
+            println!("Deleted {name}.");
+        }
+        UserCommand::SetPassword { name, password } => {
+            let (password, generated) = password.resolve()?;
+            core.set_password(&name, &password).await.map_err(explain)?;
+            println!("Password of {name} changed; its sessions have ended.");
+            if generated {
+                println!("Password: {}", password.expose_secret());
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Words the core's refusals for an operator.
+fn explain(error: Error) -> anyhow::Error {
+    match error {
+        Error::NoSuchAccount => anyhow::anyhow!("no such account"),
+        Error::Invalid(violations) => {
+            let lines: Vec<String> = violations.iter().map(describe).collect();
+            anyhow::anyhow!("{}", lines.join("; "))
+        }
+        other => other.into(),
+    }
+}
+
+fn describe(violation: &Violation) -> String {
+    match violation {
+        Violation::NameMissing => "a name is required".into(),
+        Violation::NameLeadingSpace | Violation::NameTrailingSpace => {
+            "the name cannot begin or end with a space".into()
+        }
+        Violation::NameMultipleSpaces => "the name cannot contain multiple spaces in a row".into(),
+        Violation::NameInvalidCharacter => "the name contains an invalid character".into(),
+        Violation::NameTooLong { .. } => "the name must be 60 characters or less".into(),
+        Violation::NameTaken { name } => format!("the name {name} is already taken"),
+        Violation::MailMissing => "a mail address is required".into(),
+        Violation::MailTooLong => "the mail address is longer than 254 characters".into(),
+        Violation::MailInvalid => "the mail address is not valid".into(),
+        Violation::MailTaken { mail } => format!("the mail address {mail} is already taken"),
+        Violation::PasswordMissing => "the password cannot be empty".into(),
+        Violation::PasswordTooLong => "the password is longer than 512 bytes".into(),
+        Violation::CurrentPasswordRequired { .. } => "the current password is required".into(),
+        Violation::RoleInvalid { role } => {
+            format!("{role} is not a valid role name (lower-case letters, digits and _)")
+        }
+    }
+}

@@ -1,0 +1,135 @@
+//! The session cookie: its name (Drupal's scheme unless configured) and attributes.
+
+use axum::http::HeaderMap;
+use axum::http::header::{COOKIE, HOST};
+use cookie::Cookie;
+use sha2::{Digest, Sha256};
+
+use crate::config::{CookieConfig, SameSite};
+
+pub struct SessionCookies {
+    config: CookieConfig,
+}
+
+impl SessionCookies {
+    pub fn new(config: CookieConfig) -> Self {
+        Self { config }
+    }
+
+    /// `SESS` (`SSESS` when secure) and 32 hex digits of SHA-256 over the cookie domain, or
+    /// else the request's host without its port, as Drupal names its session cookie.
+    pub fn name(&self, headers: &HeaderMap) -> String {
+        if !self.config.name.is_empty() {
+            return self.config.name.clone();
+        }
+        let basis = if self.config.domain.is_empty() {
+            let host = headers.get(HOST).and_then(|h| h.to_str().ok()).unwrap_or("localhost");
+            let path = self.config.path.trim_end_matches('/');
+            format!("{}{path}", strip_port(host).to_ascii_lowercase())
+        } else {
+            self.config.domain.clone()
+        };
+        let digest = Sha256::digest(basis.as_bytes());
+        let hex: String = digest.iter().take(16).map(|b| format!("{b:02x}")).collect();
+        let prefix = if self.config.secure { "SSESS" } else { "SESS" };
+        format!("{prefix}{hex}")
+    }
+
+    /// The session id the request carries, if any.
+    pub fn read(&self, headers: &HeaderMap) -> Option<String> {
+        let name = self.name(headers);
+        headers
+            .get_all(COOKIE)
+            .iter()
+            .filter_map(|value| value.to_str().ok())
+            .flat_map(|value| value.split(';'))
+            .filter_map(|pair| Cookie::parse(pair.trim().to_string()).ok())
+            .find(|cookie| cookie.name() == name)
+            .map(|cookie| cookie.value().to_string())
+    }
+
+    /// `Set-Cookie` value that stores `session_id` until `expires_at`.
+    pub fn issue(&self, headers: &HeaderMap, session_id: &str, max_age: i64) -> String {
+        let mut cookie = self.base(headers, session_id.to_string());
+        cookie.set_max_age(cookie::time::Duration::seconds(max_age));
+        cookie.set_expires(cookie::time::OffsetDateTime::now_utc() + cookie::time::Duration::seconds(max_age));
+        cookie.encoded().to_string()
+    }
+
+    /// `Set-Cookie` value that makes the client forget the session cookie.
+    pub fn expire(&self, headers: &HeaderMap) -> String {
+        let mut cookie = self.base(headers, String::new());
+        cookie.make_removal();
+        cookie.encoded().to_string()
+    }
+
+    fn base(&self, headers: &HeaderMap, value: String) -> Cookie<'static> {
+        let mut cookie = Cookie::new(self.name(headers), value);
+        cookie.set_path(self.config.path.clone());
+        cookie.set_http_only(self.config.http_only);
+        cookie.set_secure(self.config.secure);
+        cookie.set_same_site(match self.config.same_site {
+            SameSite::Lax => cookie::SameSite::Lax,
+            SameSite::Strict => cookie::SameSite::Strict,
+            SameSite::None => cookie::SameSite::None,
+        });
+        if !self.config.domain.is_empty() {
+            cookie.set_domain(self.config.domain.clone());
+        }
+        cookie
+    }
+}
+
+fn strip_port(host: &str) -> &str {
+    if host.starts_with('[') {
+        // [::1]:8080
+        return host.split_once(']').map_or(host, |(h, _)| &host[..h.len() + 1]);
+    }
+    host.rsplit_once(':').map_or(host, |(h, _)| h)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(host: &str) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        h.insert(HOST, host.parse().unwrap());
+        h
+    }
+
+    #[test]
+    fn the_name_follows_drupal_and_ignores_the_port() {
+        let cookies = SessionCookies::new(CookieConfig::default());
+        let name = cookies.name(&headers("example.com:8080"));
+        assert_eq!(name, cookies.name(&headers("example.com")));
+        assert!(name.starts_with("SESS") && name.len() == 36, "{name}");
+        // sha256("example.com") begins a379a6f6…
+        assert_eq!(&name[4..12], "a379a6f6");
+    }
+
+    #[test]
+    fn a_configured_name_wins() {
+        let config = CookieConfig { name: "sid".into(), ..CookieConfig::default() };
+        assert_eq!(SessionCookies::new(config).name(&headers("x")), "sid");
+    }
+
+    #[test]
+    fn the_session_id_is_read_among_other_cookies() {
+        let cookies = SessionCookies::new(CookieConfig::default());
+        let mut h = headers("example.com");
+        let name = cookies.name(&h);
+        h.insert(COOKIE, format!("a=1; {name}=abc; b=2").parse().unwrap());
+        assert_eq!(cookies.read(&h).as_deref(), Some("abc"));
+    }
+
+    #[test]
+    fn issued_cookies_carry_the_configured_attributes() {
+        let cookies = SessionCookies::new(CookieConfig::default());
+        let set = cookies.issue(&headers("example.com"), "abc", 100);
+        assert!(set.contains("HttpOnly") && set.contains("SameSite=Lax") && set.contains("Path=/"), "{set}");
+        assert!(set.contains("Max-Age=100"), "{set}");
+        assert!(!set.contains("Secure"), "{set}");
+        assert!(cookies.expire(&headers("example.com")).contains("Max-Age=0"));
+    }
+}

@@ -1,0 +1,159 @@
+//! Tokens, login, login status, logout and password reset requests.
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::extract::rejection::BytesRejection;
+use axum::http::header::{CONTENT_TYPE, SET_COOKIE};
+use axum::http::{HeaderMap, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use secrecy::SecretString;
+use serde_json::{Map, Value, json};
+
+use super::{
+    DrupalError, DrupalQuery, HEADER_TOKEN_PURPOSE, LOGOUT_TOKEN_PURPOSE, body_bytes, json_object,
+};
+use crate::core::{AccountLookup, now};
+use crate::http::{AppState, Visitor};
+
+const TEXT_PLAIN: &str = "text/plain; charset=UTF-8";
+const LOGIN_EXAMPLE: &str = r#"{"name": "…", "pass": "…"}"#;
+
+/// `GET /session/token`: the caller's CSRF token. Callers without a session get a token bound
+/// to nothing; it is useless but harmless, and costs no storage.
+pub async fn session_token(State(state): State<AppState>, visitor: Visitor) -> Response {
+    let token = match &visitor.session {
+        Some(session) => state.core.csrf_token(&session.csrf_seed, HEADER_TOKEN_PURPOSE),
+        None => state.core.unbound_csrf_token(HEADER_TOKEN_PURPOSE),
+    };
+    ([(CONTENT_TYPE, TEXT_PLAIN)], token).into_response()
+}
+
+/// `POST /user/login`.
+pub async fn login(
+    State(state): State<AppState>,
+    uri: Uri,
+    headers: HeaderMap,
+    visitor: Visitor,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, DrupalError> {
+    DrupalQuery::from_uri(&uri).require_json()?;
+    if let Some(session) = &visitor.session {
+        let logout_token = state.core.csrf_token(&session.csrf_seed, LOGOUT_TOKEN_PURPOSE);
+        return Err(DrupalError::forbidden("This route can only be accessed by anonymous users.")
+            .with_hint(format!(
+                "This client is already logged in as {}. To log in again, first log out with \
+                 POST /user/logout?_format=json&token=<logout_token> (logout_token is given \
+                 here), or send the login request without the session cookie.",
+                session.account.name
+            ))
+            .with("logout_token", Value::String(logout_token)));
+    }
+    let body = body_bytes(body, state.body_limit)?;
+    let credentials = if body.is_empty() { Map::new() } else { json_object(&body, LOGIN_EXAMPLE)? };
+    let name = credential(&credentials, "name")?;
+    let pass = credential(&credentials, "pass")?;
+    let (name, pass) = match (name, pass) {
+        (Some(name), Some(pass)) => (name, pass),
+        (None, None) => return Err(missing("Missing credentials.")),
+        (None, Some(_)) => return Err(missing("Missing credentials.name.")),
+        (Some(_), None) => return Err(missing("Missing credentials.pass.")),
+    };
+    let logged_in = state
+        .core
+        .login(&name, &SecretString::from(pass), visitor.client_ip, None)
+        .await?;
+    let account = &logged_in.account;
+    let mut current_user = Map::new();
+    current_user.insert("uid".into(), json!(account.id.to_string()));
+    // Drupal shows roles only to accounts that may administer users.
+    if account.is_administrator() {
+        current_user.insert("roles".into(), json!(account.all_roles()));
+    }
+    current_user.insert("name".into(), json!(account.name));
+    let body = json!({
+        "current_user": current_user,
+        "csrf_token": state.core.csrf_token(&logged_in.csrf_seed, HEADER_TOKEN_PURPOSE),
+        "logout_token": state.core.csrf_token(&logged_in.csrf_seed, LOGOUT_TOKEN_PURPOSE),
+    });
+    let cookie = state.cookies.issue(&headers, &logged_in.session_id, logged_in.expires_at - now());
+    Ok(([(SET_COOKIE, cookie)], Json(body)).into_response())
+}
+
+fn missing(message: &str) -> DrupalError {
+    DrupalError::bad_request(message).with_hint(format!("Send a JSON object such as {LOGIN_EXAMPLE}."))
+}
+
+/// A credential field: absent and `null` count as missing; anything but a string is refused.
+fn credential(credentials: &Map<String, Value>, key: &str) -> Result<Option<String>, DrupalError> {
+    match credentials.get(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s.clone())),
+        Some(_) => Err(DrupalError::bad_request(format!("credentials.{key} must be a string."))
+            .with_hint(format!("Send a JSON object such as {LOGIN_EXAMPLE}."))),
+    }
+}
+
+/// `GET /user/login_status`: `1` or `0` as plain text.
+pub async fn login_status(uri: Uri, visitor: Visitor) -> Result<Response, DrupalError> {
+    DrupalQuery::from_uri(&uri).require_json()?;
+    let status = if visitor.session.is_some() { "1" } else { "0" };
+    Ok(([(CONTENT_TYPE, TEXT_PLAIN)], status).into_response())
+}
+
+/// `POST /user/logout?token=…`: ends the session and expires its cookie.
+pub async fn logout(
+    State(state): State<AppState>,
+    uri: Uri,
+    headers: HeaderMap,
+    visitor: Visitor,
+) -> Result<Response, DrupalError> {
+    let query = DrupalQuery::from_uri(&uri);
+    query.require_json()?;
+    let Some(token) = query.token else {
+        return Err(DrupalError::forbidden("'csrf_token' URL query argument is missing.").with_hint(
+            "Add the logout_token from the login response as ?token=<logout_token> to the URL.",
+        ));
+    };
+    let Some(session) = visitor.session else {
+        return Err(DrupalError::forbidden("'csrf_token' URL query argument is invalid.").with_hint(
+            "No live session cookie came with this request (it may have expired or been logged \
+             out already), so there is nothing to log out.",
+        ));
+    };
+    if !state.core.csrf_token_valid(&session, &[LOGOUT_TOKEN_PURPOSE], &token) {
+        return Err(DrupalError::forbidden("'csrf_token' URL query argument is invalid.").with_hint(
+            "Use the logout_token from this session's login response; csrf_token and \
+             /session/token are not logout tokens.",
+        ));
+    }
+    state.core.logout(&session).await?;
+    Ok((StatusCode::NO_CONTENT, [(SET_COOKIE, state.cookies.expire(&headers))]).into_response())
+}
+
+/// `POST /user/password`: mails a one-time login link. Unknown and blocked accounts get the
+/// same empty 200 (Drupal 10.1+), so the endpoint reveals nothing.
+pub async fn password(
+    State(state): State<AppState>,
+    uri: Uri,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, DrupalError> {
+    DrupalQuery::from_uri(&uri).require_json()?;
+    let example = r#"{"name": "…"} or {"mail": "…"}"#;
+    let body = body_bytes(body, state.body_limit)?;
+    let fields = if body.is_empty() { Map::new() } else { json_object(&body, example)? };
+    let text = |key: &str| match fields.get(key) {
+        Some(Value::String(s)) if !s.trim().is_empty() => Some(s.trim().to_string()),
+        _ => None,
+    };
+    let lookup = match (text("name"), text("mail")) {
+        (Some(name), _) => AccountLookup::Name(name),
+        (None, Some(mail)) => AccountLookup::Mail(mail),
+        (None, None) => {
+            return Err(DrupalError::bad_request("Missing credentials.name or credentials.mail")
+                .with_hint(format!("Send a JSON object such as {example}.")));
+        }
+    };
+    state.core.request_password_reset(lookup).await?;
+    Ok(StatusCode::OK.into_response())
+}

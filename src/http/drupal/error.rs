@@ -1,0 +1,177 @@
+//! Errors in Drupal's shape: `{"message": "…"}` with Drupal's status codes and texts, plus a
+//! `hint` naming the next step where Drupal leaves clients guessing.
+
+use axum::Json;
+use axum::http::StatusCode;
+use axum::http::header::RETRY_AFTER;
+use axum::response::{IntoResponse, Response};
+use serde_json::{Map, Value};
+
+use crate::core::accounts::{Field, Violation};
+use crate::core::Error as CoreError;
+use crate::http::SessionLookupFailed;
+use crate::store::StoreError;
+
+#[derive(Debug)]
+pub struct DrupalError {
+    status: StatusCode,
+    body: Map<String, Value>,
+    retry_after: Option<u32>,
+}
+
+impl DrupalError {
+    pub fn new(status: StatusCode, message: impl Into<String>) -> Self {
+        let mut body = Map::new();
+        body.insert("message".into(), Value::String(message.into()));
+        Self { status, body, retry_after: None }
+    }
+
+    pub fn bad_request(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, message)
+    }
+
+    pub fn forbidden(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::FORBIDDEN, message)
+    }
+
+    pub fn with_hint(self, hint: impl Into<String>) -> Self {
+        self.with("hint", Value::String(hint.into()))
+    }
+
+    pub fn with(mut self, key: &str, value: Value) -> Self {
+        self.body.insert(key.into(), value);
+        self
+    }
+
+    /// 422 with Drupal's violation list: one `field: message` line per problem.
+    pub fn unprocessable(violations: &[Violation]) -> Self {
+        let mut message = String::from("Unprocessable Entity: validation failed.\n");
+        for violation in violations {
+            message.push_str(&format!("{}: {}\n", field_name(violation.field()), violation_text(violation)));
+        }
+        Self::new(StatusCode::UNPROCESSABLE_ENTITY, message)
+    }
+
+    /// A failure inside the server: logged here once, never shown to the client.
+    pub fn internal(error: &dyn std::fmt::Display, unavailable: bool) -> Self {
+        tracing::error!(error = %error, "request failed");
+        if unavailable {
+            let mut e = Self::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "The service is temporarily unavailable. Try again shortly.",
+            );
+            e.retry_after = Some(5);
+            e
+        } else {
+            Self::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "The website encountered an unexpected error. Try again later.",
+            )
+        }
+    }
+
+    /// Maps the core's answers that read the same at every endpoint.
+    pub fn from_core(error: CoreError) -> Self {
+        match error {
+            CoreError::Invalid(violations) => Self::unprocessable(&violations),
+            CoreError::RegistrationClosed => Self::forbidden("You cannot register a new user account.")
+                .with_hint("Registration is open to administrators only on this site."),
+            CoreError::PasswordRequired => Self::new(StatusCode::UNPROCESSABLE_ENTITY, "No password provided.")
+                .with_hint("Send the password as \"pass\": {\"value\": \"…\"}."),
+            CoreError::PasswordNotAllowed => Self::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "A Password cannot be specified. It will be generated on login.",
+            )
+            .with_hint("This site verifies e-mail addresses: register without \"pass\" and follow the mailed link."),
+            CoreError::BadCredentials => Self::bad_request("Sorry, unrecognized username or password."),
+            CoreError::AccountInactive => Self::bad_request("The user has not been activated or is blocked."),
+            CoreError::NoSuchAccount => Self::new(StatusCode::NOT_FOUND, "The requested user could not be found."),
+            CoreError::NotPermitted => Self::forbidden(
+                "Users can only update their own account, unless they have the 'administer users' permission.",
+            ),
+            CoreError::FieldNotAllowed(field) => {
+                Self::forbidden(format!("Access denied on updating field '{}'.", field_name(field)))
+            }
+            CoreError::Store(e) => {
+                let unavailable = is_unavailable(&e);
+                Self::internal(&e, unavailable)
+            }
+            CoreError::Password(e) => Self::internal(&e, false),
+        }
+    }
+}
+
+impl From<CoreError> for DrupalError {
+    fn from(error: CoreError) -> Self {
+        Self::from_core(error)
+    }
+}
+
+impl From<SessionLookupFailed> for DrupalError {
+    fn from(failure: SessionLookupFailed) -> Self {
+        Self::from_core(failure.0)
+    }
+}
+
+impl IntoResponse for DrupalError {
+    fn into_response(self) -> Response {
+        let mut response = (self.status, Json(Value::Object(self.body))).into_response();
+        if let Some(seconds) = self.retry_after {
+            response.headers_mut().insert(RETRY_AFTER, seconds.into());
+        }
+        response
+    }
+}
+
+impl IntoResponse for SessionLookupFailed {
+    fn into_response(self) -> Response {
+        DrupalError::from(self).into_response()
+    }
+}
+
+fn is_unavailable(error: &StoreError) -> bool {
+    matches!(
+        error,
+        StoreError::Database(sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::PoolClosed)
+    )
+}
+
+/// Drupal's field machine names.
+pub fn field_name(field: Field) -> &'static str {
+    match field {
+        Field::Name => "name",
+        Field::Mail => "mail",
+        Field::Password => "pass",
+        Field::Roles => "roles",
+        Field::State => "status",
+    }
+}
+
+/// Drupal 8+'s texts for each violation.
+fn violation_text(violation: &Violation) -> String {
+    match violation {
+        Violation::NameMissing => "You must enter a username.".into(),
+        Violation::NameLeadingSpace => "The username cannot begin with a space.".into(),
+        Violation::NameTrailingSpace => "The username cannot end with a space.".into(),
+        Violation::NameMultipleSpaces => "The username cannot contain multiple spaces in a row.".into(),
+        Violation::NameInvalidCharacter => "The username contains an invalid character.".into(),
+        Violation::NameTooLong { name } => {
+            format!("The username {name} is too long: it must be 60 characters or less.")
+        }
+        Violation::NameTaken { name } => format!("The username {name} is already taken."),
+        Violation::MailMissing => "Email field is required.".into(),
+        Violation::MailTooLong => "Email: the email address can not be longer than 254 characters.".into(),
+        Violation::MailInvalid => "This value is not a valid email address.".into(),
+        Violation::MailTaken { mail } => format!("The email address {mail} is already taken."),
+        Violation::PasswordMissing => "The password cannot be empty.".into(),
+        Violation::PasswordTooLong => "The password cannot be longer than 512 bytes.".into(),
+        Violation::CurrentPasswordRequired { field } => format!(
+            "Your current password is missing or incorrect; it's required to change the {}.",
+            match field {
+                Field::Mail => "Email",
+                _ => "Password",
+            }
+        ),
+        Violation::RoleInvalid { role } => format!("The role {role} does not exist."),
+    }
+}

@@ -1,0 +1,165 @@
+//! The Drupal 8+ core REST dialect: `/session/token`, `/user/login`, `/user/login_status`,
+//! `/user/logout`, `/user/password`, `/user/register` and `/user/{uid}`.
+
+mod auth;
+mod entity;
+mod error;
+mod users;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{Request, State};
+use axum::http::header::CONTENT_TYPE;
+use axum::http::{HeaderMap, StatusCode, Uri};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{any, get, post};
+use serde_json::{Map, Value};
+
+use super::origin::cross_site_refusal;
+use super::{AppState, Visitor};
+pub use error::DrupalError;
+
+/// Token purposes accepted in the `X-CSRF-Token` header: the one `/session/token` issues and
+/// the one older Drupal versions returned from login.
+const HEADER_TOKEN_PURPOSES: &[&str] = &["X-CSRF-Token request header", "rest"];
+const HEADER_TOKEN_PURPOSE: &str = "X-CSRF-Token request header";
+const LOGOUT_TOKEN_PURPOSE: &str = "user/logout";
+
+pub fn router(state: &AppState) -> Router<AppState> {
+    Router::new()
+        .route("/session/token", any(auth::session_token))
+        // Drupal 8.0-8.9 path, still used by older clients and guides.
+        .route("/rest/session/token", any(auth::session_token))
+        .route("/user/login", post(auth::login))
+        .route("/user/login_status", get(auth::login_status))
+        .route("/user/logout", post(auth::logout))
+        .route("/user/password", post(auth::password))
+        .route("/user/register", post(users::register))
+        .route("/user/{uid}", get(users::show).patch(users::update))
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(middleware::from_fn_with_state(state.clone(), refuse_cross_site))
+}
+
+async fn refuse_cross_site(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    match cross_site_refusal(request.method(), request.headers(), &state.trusted_origins) {
+        Some(reason) => DrupalError::new(StatusCode::FORBIDDEN, reason).into_response(),
+        None => next.run(request).await,
+    }
+}
+
+async fn not_found(method: axum::http::Method, uri: Uri) -> DrupalError {
+    DrupalError::new(StatusCode::NOT_FOUND, format!("No route found for \"{method} {}\"", uri.path()))
+}
+
+async fn method_not_allowed(method: axum::http::Method, uri: Uri) -> DrupalError {
+    DrupalError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        format!("No route found for \"{method} {}\": Method Not Allowed", uri.path()),
+    )
+}
+
+/// The `_format` (and other) query arguments.
+#[derive(Debug, Default, serde::Deserialize)]
+struct DrupalQuery {
+    #[serde(rename = "_format")]
+    format: Option<String>,
+    token: Option<String>,
+}
+
+impl DrupalQuery {
+    fn from_uri(uri: &Uri) -> Self {
+        // An unparsable query string is treated as absent; the format check then applies.
+        uri.query()
+            .and_then(|q| axum::extract::Query::<DrupalQuery>::try_from_uri(&Uri::try_from(format!("/?{q}")).ok()?).ok())
+            .map(|q| q.0)
+            .unwrap_or_default()
+    }
+
+    /// Every route here serves JSON only, so JSON is also the default (Drupal's rule when all
+    /// routes on a path share one format).
+    fn require_json(&self) -> Result<(), DrupalError> {
+        match self.format.as_deref() {
+            None | Some("json") => Ok(()),
+            Some(_) => Err(DrupalError::new(
+                StatusCode::NOT_ACCEPTABLE,
+                "No route found for the specified format. Supported formats: json.",
+            )),
+        }
+    }
+}
+
+/// The body, or the error a client can act on when it is too large or unreadable.
+fn body_bytes(body: Result<Bytes, BytesRejection>, limit: usize) -> Result<Bytes, DrupalError> {
+    body.map_err(|rejection| {
+        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            DrupalError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                format!("The request body is larger than the {limit}-byte limit."),
+            )
+        } else {
+            DrupalError::bad_request(format!("The request body could not be read: {rejection}"))
+        }
+    })
+}
+
+/// Parses a JSON object; `example` shows the client what to send instead.
+fn json_object(body: &[u8], example: &str) -> Result<Map<String, Value>, DrupalError> {
+    match serde_json::from_slice::<Value>(body) {
+        Ok(Value::Object(map)) => Ok(map),
+        Ok(_) => Err(DrupalError::bad_request(format!(
+            "The request body must be a JSON object, such as {example}."
+        ))),
+        Err(e) => Err(DrupalError::bad_request(format!(
+            "The request body is not valid JSON ({e}). Send a JSON object, such as {example}."
+        ))),
+    }
+}
+
+/// REST resource routes accept only JSON bodies: with no HTML form route on the same path,
+/// a wrong type gets Drupal's 415.
+fn require_json_content_type(headers: &HeaderMap) -> Result<(), DrupalError> {
+    let Some(value) = headers.get(CONTENT_TYPE) else {
+        return Err(DrupalError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "No \"Content-Type\" request header specified",
+        )
+        .with_hint("Send the header Content-Type: application/json."));
+    };
+    let text = value.to_str().unwrap_or_default();
+    let essence = text.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
+    if essence == "application/json" {
+        return Ok(());
+    }
+    Err(DrupalError::new(
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        format!("No route found that matches \"Content-Type: {text}\""),
+    )
+    .with_hint("Send the body as JSON with the header Content-Type: application/json."))
+}
+
+/// Drupal's `X-CSRF-Token` check: on unsafe methods, for cookie-authenticated callers only.
+fn check_csrf_header(state: &AppState, visitor: &Visitor, headers: &HeaderMap) -> Result<(), DrupalError> {
+    let Some(session) = &visitor.session else {
+        return Ok(());
+    };
+    let Some(token) = headers.get("x-csrf-token") else {
+        return Err(DrupalError::new(StatusCode::FORBIDDEN, "X-CSRF-Token request header is missing")
+            .with_hint(
+                "This request carries a session cookie, so it needs a CSRF token: GET \
+                 /session/token with the same cookie and send the answer in the X-CSRF-Token \
+                 header.",
+            ));
+    };
+    let token = token.to_str().unwrap_or_default();
+    if !state.core.csrf_token_valid(session, HEADER_TOKEN_PURPOSES, token) {
+        return Err(DrupalError::new(StatusCode::FORBIDDEN, "X-CSRF-Token request header is invalid")
+            .with_hint(
+                "The token does not belong to this session (tokens change at every login). \
+                 GET /session/token with the same cookie for a fresh one.",
+            ));
+    }
+    Ok(())
+}
