@@ -1,1 +1,11 @@
+//! One integration binary: every test starts a real server on a loopback port.
 
+#[allow(dead_code)]
+mod helpers;
+
+mod bad_input;
+mod cli;
+mod drupal_login;
+mod drupal_register;
+mod drupal_session;
+mod drupal_user;
