@@ -61,12 +61,13 @@ impl ServerSecret {
         }
     }
 
-    /// Base64 text is decoded; anything else is taken as raw bytes.
+    /// Base64 text of at least 32 bytes is decoded; anything else is taken as raw bytes.
     pub fn from_text(text: &str) -> Result<Self, SecretError> {
-        let bytes = STANDARD
-            .decode(text)
-            .or_else(|_| URL_SAFE_NO_PAD.decode(text))
-            .unwrap_or_else(|_| text.as_bytes().to_vec());
+        let decoded = STANDARD.decode(text).or_else(|_| URL_SAFE_NO_PAD.decode(text));
+        let bytes = match decoded {
+            Ok(bytes) if bytes.len() >= MIN_SECRET_BYTES => bytes,
+            _ => text.as_bytes().to_vec(),
+        };
         if bytes.len() < MIN_SECRET_BYTES {
             return Err(SecretError::TooShort);
         }
@@ -95,6 +96,13 @@ mod tests {
         assert!(!created);
         assert_eq!(first.derive_key("a"), second.derive_key("a"));
         assert_ne!(first.derive_key("a"), first.derive_key("b"));
+    }
+
+    #[test]
+    fn plain_text_that_looks_like_base64_is_taken_as_text() {
+        let text = ServerSecret::from_text(&"k".repeat(32)).unwrap();
+        let other = ServerSecret::from_text(&"j".repeat(32)).unwrap();
+        assert_ne!(text.derive_key("a"), other.derive_key("a"));
     }
 
     #[test]
