@@ -94,6 +94,8 @@ pub struct PasswordConfig {
 pub struct HttpConfig {
     /// Largest accepted request body, in bytes.
     pub body_limit: usize,
+    /// Largest accepted total size of the request headers, in bytes.
+    pub header_limit: usize,
     /// Seconds a whole request may take.
     pub request_timeout: u64,
     /// Origins (`https://app.example.com`) whose browsers may send unsafe requests besides the
@@ -160,7 +162,12 @@ impl Default for PasswordConfig {
 
 impl Default for HttpConfig {
     fn default() -> Self {
-        Self { body_limit: 64 * 1024, request_timeout: 30, trusted_origins: Vec::new() }
+        Self {
+            body_limit: 64 * 1024,
+            header_limit: 32 * 1024,
+            request_timeout: 30,
+            trusted_origins: Vec::new(),
+        }
     }
 }
 
@@ -262,8 +269,8 @@ impl Config {
         if self.password.max_concurrent_hashes == 0 {
             return invalid("password.max_concurrent_hashes must be at least 1");
         }
-        if self.http.body_limit < 1024 {
-            return invalid("http.body_limit must be at least 1024 bytes");
+        if self.http.body_limit < 1024 || self.http.header_limit < 1024 {
+            return invalid("http.body_limit and http.header_limit must be at least 1024 bytes");
         }
         if !self.cookie.path.starts_with('/') {
             return invalid("cookie.path must start with /");

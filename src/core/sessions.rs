@@ -124,8 +124,10 @@ impl Core {
         if !account.is_active() {
             return Ok(None);
         }
-        // Throttled so that read-only traffic does not write on every request.
-        if now - stored.last_seen_at >= self.sessions.write_interval as i64 {
+        // Throttled so that read-only traffic does not write on every request, but often
+        // enough that an active session never reaches its idle timeout.
+        let interval = self.sessions.write_interval.min(self.sessions.idle_timeout / 2) as i64;
+        if now - stored.last_seen_at >= interval {
             self.store.touch_session(&id_hash, account.id, now).await?;
         }
         Ok(Some(CurrentSession {

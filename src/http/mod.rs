@@ -3,6 +3,7 @@
 
 mod cookies;
 mod drupal;
+mod limits;
 mod origin;
 
 use std::future::Future;
@@ -33,6 +34,7 @@ pub struct AppState {
     pub cookies: Arc<SessionCookies>,
     pub trusted_origins: Arc<Vec<String>>,
     pub body_limit: usize,
+    pub header_limit: usize,
 }
 
 impl AppState {
@@ -42,6 +44,7 @@ impl AppState {
             cookies: Arc::new(SessionCookies::new(config.cookie.clone())),
             trusted_origins: Arc::new(config.http.trusted_origins.clone()),
             body_limit: config.http.body_limit,
+            header_limit: config.http.header_limit,
         }
     }
 }

@@ -9,3 +9,4 @@ mod drupal_login;
 mod drupal_register;
 mod drupal_session;
 mod drupal_user;
+mod passwords;

@@ -17,6 +17,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get, post};
 use serde_json::{Map, Value};
 
+use super::limits::oversized_headers;
 use super::origin::cross_site_refusal;
 use super::{AppState, Visitor};
 pub use error::DrupalError;
@@ -40,10 +41,14 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route("/user/{uid}", get(users::show).patch(users::update))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
-        .layer(middleware::from_fn_with_state(state.clone(), refuse_cross_site))
+        .layer(middleware::from_fn_with_state(state.clone(), screen_request))
 }
 
-async fn refuse_cross_site(State(state): State<AppState>, request: Request, next: Next) -> Response {
+/// Refuses oversized headers and cross-site browser requests before any handler runs.
+async fn screen_request(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    if let Some(reason) = oversized_headers(request.headers(), state.header_limit) {
+        return DrupalError::new(StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE, reason).into_response();
+    }
     match cross_site_refusal(request.method(), request.headers(), &state.trusted_origins) {
         Some(reason) => DrupalError::new(StatusCode::FORBIDDEN, reason).into_response(),
         None => next.run(request).await,
@@ -72,10 +77,7 @@ struct DrupalQuery {
 impl DrupalQuery {
     fn from_uri(uri: &Uri) -> Self {
         // An unparsable query string is treated as absent; the format check then applies.
-        uri.query()
-            .and_then(|q| axum::extract::Query::<DrupalQuery>::try_from_uri(&Uri::try_from(format!("/?{q}")).ok()?).ok())
-            .map(|q| q.0)
-            .unwrap_or_default()
+        axum::extract::Query::<DrupalQuery>::try_from_uri(uri).map(|q| q.0).unwrap_or_default()
     }
 
     /// Every route here serves JSON only, so JSON is also the default (Drupal's rule when all
