@@ -124,14 +124,21 @@ impl Default for Config {
 
 impl Default for RegistrationConfig {
     fn default() -> Self {
-        Self { mode: RegistrationMode::Visitors, verify_mail: false }
+        Self {
+            mode: RegistrationMode::Visitors,
+            verify_mail: false,
+        }
     }
 }
 
 impl Default for SessionConfig {
     fn default() -> Self {
         // Drupal's gc_maxlifetime, cookie_lifetime and session_write_interval.
-        Self { idle_timeout: 200_000, lifetime: 2_000_000, write_interval: 180 }
+        Self {
+            idle_timeout: 200_000,
+            lifetime: 2_000_000,
+            write_interval: 180,
+        }
     }
 }
 
@@ -344,7 +351,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("latch.toml");
         std::fs::write(&file, "listen = \"127.0.0.1:9000\"\n").unwrap();
-        let overrides = Overrides { listen: Some("127.0.0.1:9001".into()), database_url: None };
+        let overrides = Overrides {
+            listen: Some("127.0.0.1:9001".into()),
+            database_url: None,
+        };
         let loaded = Config::load(Some(&file), &overrides).unwrap();
         assert_eq!(loaded.listen, "127.0.0.1:9001");
     }

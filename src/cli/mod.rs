@@ -12,7 +12,11 @@ use clap::{Parser, Subcommand};
 use crate::config::{Config, Overrides};
 
 #[derive(Parser)]
-#[command(name = "latch", version, about = "A self-hosted login and session server")]
+#[command(
+    name = "latch",
+    version,
+    about = "A self-hosted login and session server"
+)]
 struct Cli {
     /// TOML configuration file.
     #[arg(long, global = true, env = "LATCH_CONFIG", value_name = "FILE")]
@@ -60,7 +64,10 @@ pub fn run() -> ExitCode {
         print!("{}", Config::default_toml());
         return ExitCode::SUCCESS;
     }
-    let overrides = Overrides { listen, database_url: cli.database.clone() };
+    let overrides = Overrides {
+        listen,
+        database_url: cli.database.clone(),
+    };
     let config = match Config::load(cli.config.as_deref(), &overrides) {
         Ok(config) => config,
         Err(e) => {
@@ -101,7 +108,11 @@ async fn migrate(config: Config) -> anyhow::Result<()> {
 
 fn init_logging() {
     use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_env("LATCH_LOG").unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn"));
+    let filter =
+        EnvFilter::try_from_env("LATCH_LOG").unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn"));
     // Logs go to stderr so command output on stdout stays clean for scripts.
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
 }

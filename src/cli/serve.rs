@@ -9,7 +9,9 @@ use crate::config::Config;
 use crate::core::Core;
 
 pub async fn run(config: Config) -> anyhow::Result<()> {
-    let startup = Core::open(&config).await.context("cannot open the database")?;
+    let startup = Core::open(&config)
+        .await
+        .context("cannot open the database")?;
     if startup.created_secret {
         tracing::info!(
             file = %config.secret_file.display(),
@@ -17,7 +19,9 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         );
     }
     let addr = config.listen_addr();
-    let listener = TcpListener::bind(addr).await.with_context(|| format!("cannot listen on {addr}"))?;
+    let listener = TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("cannot listen on {addr}"))?;
     let local = listener.local_addr()?;
     tracing::info!(database = %config.database_url, "latch listening on http://{local}");
     if startup.account_count == 0 {

@@ -64,7 +64,9 @@ impl PasswordSource {
         }
         if self.password_stdin {
             let mut text = String::new();
-            std::io::stdin().read_to_string(&mut text).context("cannot read the password from stdin")?;
+            std::io::stdin()
+                .read_to_string(&mut text)
+                .context("cannot read the password from stdin")?;
             let password = text.strip_suffix('\n').unwrap_or(&text);
             let password = password.strip_suffix('\r').unwrap_or(password);
             return Ok((SecretString::from(password.to_string()), false));
@@ -84,7 +86,13 @@ pub async fn run(command: UserCommand, config: Config) -> anyhow::Result<()> {
 
 async fn execute(core: &Core, command: UserCommand) -> anyhow::Result<()> {
     match command {
-        UserCommand::Add { name, mail, password, roles, notify } => {
+        UserCommand::Add {
+            name,
+            mail,
+            password,
+            roles,
+            notify,
+        } => {
             let (password, generated) = password.resolve()?;
             let registration = Registration {
                 name: name.clone(),
@@ -103,7 +111,10 @@ async fn execute(core: &Core, command: UserCommand) -> anyhow::Result<()> {
             }
         }
         UserCommand::List => {
-            println!("{:>6}  {:<24} {:<32} {:<8} ROLES", "UID", "NAME", "MAIL", "STATE");
+            println!(
+                "{:>6}  {:<24} {:<32} {:<8} ROLES",
+                "UID", "NAME", "MAIL", "STATE"
+            );
             for account in core.list_accounts().await? {
                 println!(
                     "{:>6}  {:<24} {:<32} {:<8} {}",
@@ -116,19 +127,28 @@ async fn execute(core: &Core, command: UserCommand) -> anyhow::Result<()> {
             }
         }
         UserCommand::Block { name } => {
-            core.set_account_state(&name, AccountState::Blocked).await.map_err(explain)?;
+            core.set_account_state(&name, AccountState::Blocked)
+                .await
+                .map_err(explain)?;
             println!("Blocked {name}; its sessions have ended.");
         }
         UserCommand::Unblock { name } => {
-            core.set_account_state(&name, AccountState::Active).await.map_err(explain)?;
+            core.set_account_state(&name, AccountState::Active)
+                .await
+                .map_err(explain)?;
             println!("Unblocked {name}.");
         }
         UserCommand::Approve { name } => {
             let account = core.account_named(&name).await.map_err(explain)?;
             if account.state != AccountState::Pending {
-                bail!("{name} is not awaiting approval (it is {})", account.state.as_str());
+                bail!(
+                    "{name} is not awaiting approval (it is {})",
+                    account.state.as_str()
+                );
             }
-            core.set_account_state(&name, AccountState::Active).await.map_err(explain)?;
+            core.set_account_state(&name, AccountState::Active)
+                .await
+                .map_err(explain)?;
             println!("Approved {name}.");
         }
         UserCommand::Delete { name } => {

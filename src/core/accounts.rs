@@ -77,7 +77,9 @@ impl Account {
 
     /// Every role, `authenticated` first.
     pub fn all_roles(&self) -> Vec<&str> {
-        std::iter::once(AUTHENTICATED).chain(self.roles.iter().map(String::as_str)).collect()
+        std::iter::once(AUTHENTICATED)
+            .chain(self.roles.iter().map(String::as_str))
+            .collect()
     }
 }
 
@@ -99,25 +101,40 @@ pub enum Violation {
     NameTrailingSpace,
     NameMultipleSpaces,
     NameInvalidCharacter,
-    NameTooLong { name: String },
-    NameTaken { name: String },
+    NameTooLong {
+        name: String,
+    },
+    NameTaken {
+        name: String,
+    },
     MailMissing,
     MailTooLong,
     MailInvalid,
-    MailTaken { mail: String },
+    MailTaken {
+        mail: String,
+    },
     PasswordMissing,
     PasswordTooLong,
     /// Changing this field needs the account's current password.
-    CurrentPasswordRequired { field: Field },
-    RoleInvalid { role: String },
+    CurrentPasswordRequired {
+        field: Field,
+    },
+    RoleInvalid {
+        role: String,
+    },
 }
 
 impl Violation {
     pub fn field(&self) -> Field {
         use Violation::*;
         match self {
-            NameMissing | NameLeadingSpace | NameTrailingSpace | NameMultipleSpaces
-            | NameInvalidCharacter | NameTooLong { .. } | NameTaken { .. } => Field::Name,
+            NameMissing
+            | NameLeadingSpace
+            | NameTrailingSpace
+            | NameMultipleSpaces
+            | NameInvalidCharacter
+            | NameTooLong { .. }
+            | NameTaken { .. } => Field::Name,
             MailMissing | MailTooLong | MailInvalid | MailTaken { .. } => Field::Mail,
             PasswordMissing | PasswordTooLong => Field::Password,
             CurrentPasswordRequired { field } => *field,
@@ -149,7 +166,9 @@ pub fn check_name(name: &str) -> Result<(), Violation> {
         return Err(Violation::NameInvalidCharacter);
     }
     if name.chars().count() > MAX_NAME_CHARS {
-        return Err(Violation::NameTooLong { name: name.to_string() });
+        return Err(Violation::NameTooLong {
+            name: name.to_string(),
+        });
     }
     Ok(())
 }
@@ -176,9 +195,9 @@ pub fn check_mail(mail: &str) -> Result<(), Violation> {
         && local.len() <= 64
         && local.split('.').all(|atom| {
             !atom.is_empty()
-                && atom.chars().all(|c| {
-                    c.is_alphanumeric() || "!#$%&'*+/=?^_`{|}~-".contains(c)
-                })
+                && atom
+                    .chars()
+                    .all(|c| c.is_alphanumeric() || "!#$%&'*+/=?^_`{|}~-".contains(c))
         });
     let domain_ok = !domain.is_empty()
         && domain.len() <= 253
@@ -189,17 +208,29 @@ pub fn check_mail(mail: &str) -> Result<(), Violation> {
                 && !label.ends_with('-')
                 && label.chars().all(|c| c.is_alphanumeric() || c == '-')
         });
-    if local_ok && domain_ok { Ok(()) } else { Err(Violation::MailInvalid) }
+    if local_ok && domain_ok {
+        Ok(())
+    } else {
+        Err(Violation::MailInvalid)
+    }
 }
 
 /// Role names are machine names: lower-case letters, digits and underscores.
 pub fn check_role(role: &str) -> Result<(), Violation> {
     let ok = !role.is_empty()
         && role.len() <= 32
-        && role.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+        && role
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
         && role != AUTHENTICATED
         && role != "anonymous";
-    if ok { Ok(()) } else { Err(Violation::RoleInvalid { role: role.to_string() }) }
+    if ok {
+        Ok(())
+    } else {
+        Err(Violation::RoleInvalid {
+            role: role.to_string(),
+        })
+    }
 }
 
 #[cfg(test)]
@@ -215,21 +246,45 @@ mod tests {
         assert_eq!(check_name(" bob"), Err(Violation::NameLeadingSpace));
         assert_eq!(check_name("bob "), Err(Violation::NameTrailingSpace));
         assert_eq!(check_name("b  ob"), Err(Violation::NameMultipleSpaces));
-        assert_eq!(check_name("bob<script>"), Err(Violation::NameInvalidCharacter));
-        assert_eq!(check_name("bob\u{200B}"), Err(Violation::NameInvalidCharacter));
+        assert_eq!(
+            check_name("bob<script>"),
+            Err(Violation::NameInvalidCharacter)
+        );
+        assert_eq!(
+            check_name("bob\u{200B}"),
+            Err(Violation::NameInvalidCharacter)
+        );
         assert_eq!(check_name("ｂｏｂ！"), Err(Violation::NameInvalidCharacter));
         assert_eq!(check_name(&"é".repeat(60)), Ok(()));
-        assert!(matches!(check_name(&"a".repeat(61)), Err(Violation::NameTooLong { .. })));
+        assert!(matches!(
+            check_name(&"a".repeat(61)),
+            Err(Violation::NameTooLong { .. })
+        ));
     }
 
     #[test]
     fn mail_addresses_are_checked_strictly() {
-        for ok in ["bob@example.com", "a.b+c@sub.example.org", "x@localhost", "ü@bücher.de"] {
+        for ok in [
+            "bob@example.com",
+            "a.b+c@sub.example.org",
+            "x@localhost",
+            "ü@bücher.de",
+        ] {
             assert_eq!(check_mail(ok), Ok(()), "{ok}");
         }
-        for bad in ["", "bob", "@example.com", "bob@", "a..b@x.org", ".a@x.org", "a@-x.org",
-            "a@x..org", "a b@x.org", "a@x.org ", "<a@x.org>"]
-        {
+        for bad in [
+            "",
+            "bob",
+            "@example.com",
+            "bob@",
+            "a..b@x.org",
+            ".a@x.org",
+            "a@-x.org",
+            "a@x..org",
+            "a b@x.org",
+            "a@x.org ",
+            "<a@x.org>",
+        ] {
             assert_eq!(check_mail(bad), Err(Violation::MailInvalid), "{bad}");
         }
         let long = format!("{}@example.com", "a".repeat(250));

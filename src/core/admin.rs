@@ -14,25 +14,41 @@ impl Core {
     }
 
     pub async fn account_named(&self, name: &str) -> Result<Account, Error> {
-        self.store.account_by_name(name).await?.ok_or(Error::NoSuchAccount)
+        self.store
+            .account_by_name(name)
+            .await?
+            .ok_or(Error::NoSuchAccount)
     }
 
     /// Moves the account to `state`. Leaving the active state ends its sessions; activating
     /// a pending account tells its holder.
-    pub async fn set_account_state(&self, name: &str, state: AccountState) -> Result<Account, Error> {
+    pub async fn set_account_state(
+        &self,
+        name: &str,
+        state: AccountState,
+    ) -> Result<Account, Error> {
         let mut account = self.account_named(name).await?;
         let before = account.state;
         account.state = state;
         let now = now();
-        let end = if state == AccountState::Active { EndSessions::None } else { EndSessions::All };
+        let end = if state == AccountState::Active {
+            EndSessions::None
+        } else {
+            EndSessions::All
+        };
         let mut notices = Vec::new();
         if before == AccountState::Pending
             && state == AccountState::Active
             && let Some(mail) = account.mail.as_deref()
         {
-            notices.push(self.letters.compose(MailKind::Activated, &account, mail, now));
+            notices.push(
+                self.letters
+                    .compose(MailKind::Activated, &account, mail, now),
+            );
         }
-        self.store.save_account(&account, end, &notices, now).await?;
+        self.store
+            .save_account(&account, end, &notices, now)
+            .await?;
         Ok(account)
     }
 
@@ -48,7 +64,9 @@ impl Core {
         }
         let mut account = self.account_named(name).await?;
         account.password_hash = Some(self.passwords.hash(password).await?);
-        self.store.save_account(&account, EndSessions::All, &[], now()).await?;
+        self.store
+            .save_account(&account, EndSessions::All, &[], now())
+            .await?;
         Ok(())
     }
 

@@ -18,7 +18,9 @@ pub struct CsrfTokens {
 
 impl CsrfTokens {
     pub fn new(secret: &ServerSecret) -> Self {
-        Self { key: secret.derive_key("latch csrf token v1") }
+        Self {
+            key: secret.derive_key("latch csrf token v1"),
+        }
     }
 
     /// The token for `purpose` in the session whose CSRF seed is `seed` (43 characters).
@@ -87,7 +89,12 @@ mod tests {
         let seed = new_seed();
         let mut forged = tokens.token(&seed, "rest").into_bytes();
         forged[0] = if forged[0] == b'A' { b'B' } else { b'A' };
-        for candidate in [String::from_utf8(forged).unwrap(), String::new(), "!!!".into(), "a".repeat(500)] {
+        for candidate in [
+            String::from_utf8(forged).unwrap(),
+            String::new(),
+            "!!!".into(),
+            "a".repeat(500),
+        ] {
             assert!(!tokens.verify(&seed, &["rest"], &candidate), "{candidate}");
         }
     }

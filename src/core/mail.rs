@@ -73,7 +73,13 @@ impl Letters {
     }
 
     /// The message of `kind` about `account`, sent to `recipient`.
-    pub fn compose(&self, kind: MailKind, account: &Account, recipient: &str, now: i64) -> OutgoingMail {
+    pub fn compose(
+        &self,
+        kind: MailKind,
+        account: &Account,
+        recipient: &str,
+        now: i64,
+    ) -> OutgoingMail {
         let site = &self.site_name;
         let name = &account.name;
         let link = || self.login_link(account, now);
@@ -159,7 +165,9 @@ pub struct OneTimeLinks {
 
 impl OneTimeLinks {
     pub fn new(secret: &ServerSecret) -> Self {
-        Self { key: secret.derive_key("latch one-time login link v1") }
+        Self {
+            key: secret.derive_key("latch one-time login link v1"),
+        }
     }
 
     pub fn sign(&self, account: &Account, timestamp: i64) -> String {
@@ -173,7 +181,11 @@ impl OneTimeLinks {
         let Ok(decoded) = URL_SAFE_NO_PAD.decode(hash) else {
             return false;
         };
-        let matches: bool = self.mac(account, timestamp).as_slice().ct_eq(&decoded).into();
+        let matches: bool = self
+            .mac(account, timestamp)
+            .as_slice()
+            .ct_eq(&decoded)
+            .into();
         fresh & matches
     }
 
@@ -243,10 +255,18 @@ mod tests {
     fn reset_mail_carries_a_verifiable_link() {
         let secret = ServerSecret::from_text(&"s".repeat(32)).unwrap();
         let letters = Letters::new("Example", "https://login.example.com/", &secret);
-        let mail = letters.compose(MailKind::PasswordReset, &account(), "bob@example.com", 5_000);
+        let mail = letters.compose(
+            MailKind::PasswordReset,
+            &account(),
+            "bob@example.com",
+            5_000,
+        );
         let prefix = "https://login.example.com/user/reset/7/5000/";
         let start = mail.body.find(prefix).expect("link in body") + prefix.len();
-        let hash: String = mail.body[start..].chars().take_while(|c| !c.is_whitespace()).collect();
+        let hash: String = mail.body[start..]
+            .chars()
+            .take_while(|c| !c.is_whitespace())
+            .collect();
         assert!(letters.links().verify(&account(), 5_000, &hash, 5_010));
     }
 }

@@ -73,19 +73,21 @@ pub enum StartupError {
 /// A unique-constraint failure becomes the violation a client can act on.
 fn taken_as_invalid(error: StoreError, name: &str, mail: Option<&str>) -> Error {
     match error {
-        StoreError::Taken(UniqueField::Name) => {
-            Error::Invalid(vec![Violation::NameTaken { name: name.to_string() }])
-        }
-        StoreError::Taken(UniqueField::Mail) => {
-            Error::Invalid(vec![Violation::MailTaken { mail: mail.unwrap_or_default().to_string() }])
-        }
+        StoreError::Taken(UniqueField::Name) => Error::Invalid(vec![Violation::NameTaken {
+            name: name.to_string(),
+        }]),
+        StoreError::Taken(UniqueField::Mail) => Error::Invalid(vec![Violation::MailTaken {
+            mail: mail.unwrap_or_default().to_string(),
+        }]),
         other => other.into(),
     }
 }
 
 /// Seconds since the Unix epoch.
 pub fn now() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
 }
 
 pub struct Core {
@@ -110,11 +112,10 @@ impl Core {
     pub async fn open(config: &Config) -> Result<Startup, StartupError> {
         let store = Store::connect(&config.database_url).await?;
         store.migrate().await?;
-        let (secret, created_secret) =
-            ServerSecret::load_or_create(
-                config.secret.as_ref().map(|s| s.to_secret()).as_ref(),
-                &config.secret_file,
-            )?;
+        let (secret, created_secret) = ServerSecret::load_or_create(
+            config.secret.as_ref().map(|s| s.to_secret()).as_ref(),
+            &config.secret_file,
+        )?;
         let account_count = store.count_accounts().await?;
         let core = Core {
             passwords: Passwords::new(&config.password)?,
@@ -125,7 +126,11 @@ impl Core {
             site_mail: config.site_mail.clone(),
             store,
         };
-        Ok(Startup { core, created_secret, account_count })
+        Ok(Startup {
+            core,
+            created_secret,
+            account_count,
+        })
     }
 
     pub fn store(&self) -> &Store {
@@ -138,7 +143,12 @@ impl Core {
     }
 
     /// Whether `candidate` is the session's token for one of `purposes`.
-    pub fn csrf_token_valid(&self, session: &CurrentSession, purposes: &[&str], candidate: &str) -> bool {
+    pub fn csrf_token_valid(
+        &self,
+        session: &CurrentSession,
+        purposes: &[&str],
+        candidate: &str,
+    ) -> bool {
         self.csrf.verify(&session.csrf_seed, purposes, candidate)
     }
 

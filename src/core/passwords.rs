@@ -28,7 +28,9 @@ pub enum PasswordError {
 pub enum Verification {
     Mismatch,
     /// The password is right; `needs_rehash` says the stored hash is weaker than the policy.
-    Match { needs_rehash: bool },
+    Match {
+        needs_rehash: bool,
+    },
 }
 
 #[derive(Clone)]
@@ -63,7 +65,8 @@ impl Passwords {
     pub async fn hash(&self, password: &SecretString) -> Result<String, PasswordError> {
         let password = password.clone();
         let params = self.params.clone();
-        self.blocking(move || hash_with(&params, password.expose_secret().as_bytes())).await
+        self.blocking(move || hash_with(&params, password.expose_secret().as_bytes()))
+            .await
     }
 
     /// Checks `password` against `stored`; with no stored hash it checks against a dummy hash
@@ -82,7 +85,9 @@ impl Passwords {
         self.blocking(move || {
             let matches = verify_with(password.expose_secret().as_bytes(), &hash);
             Ok(match (matches, real) {
-                (true, true) => Verification::Match { needs_rehash: is_weaker(&hash, &policy) },
+                (true, true) => Verification::Match {
+                    needs_rehash: is_weaker(&hash, &policy),
+                },
                 _ => Verification::Mismatch,
             })
         })
@@ -94,7 +99,11 @@ impl Passwords {
         work: impl FnOnce() -> Result<T, PasswordError> + Send + 'static,
     ) -> Result<T, PasswordError> {
         // The semaphore is never closed, so acquiring only waits.
-        let _permit = self.permits.acquire().await.expect("hash semaphore is never closed");
+        let _permit = self
+            .permits
+            .acquire()
+            .await
+            .expect("hash semaphore is never closed");
         tokio::task::spawn_blocking(work).await?
     }
 }
@@ -116,7 +125,9 @@ fn verify_with(password: &[u8], stored: &str) -> bool {
         return false;
     };
     // The hash's own parameters drive verification; the policy only decides rehashing.
-    argon2(&Params::default()).verify_password(password, &parsed).is_ok()
+    argon2(&Params::default())
+        .verify_password(password, &parsed)
+        .is_ok()
 }
 
 fn is_weaker(stored: &str, policy: &Params) -> bool {
@@ -159,11 +170,19 @@ mod tests {
         let hash = passwords.hash(&secret("correct horse")).await.unwrap();
         assert!(hash.starts_with("$argon2id$v=19$m=1024,t=1,p=1$"), "{hash}");
         assert_eq!(
-            passwords.verify(&secret("correct horse"), Some(&hash)).await.unwrap(),
-            Verification::Match { needs_rehash: false }
+            passwords
+                .verify(&secret("correct horse"), Some(&hash))
+                .await
+                .unwrap(),
+            Verification::Match {
+                needs_rehash: false
+            }
         );
         assert_eq!(
-            passwords.verify(&secret("correct horsE"), Some(&hash)).await.unwrap(),
+            passwords
+                .verify(&secret("correct horsE"), Some(&hash))
+                .await
+                .unwrap(),
             Verification::Mismatch
         );
     }
@@ -182,7 +201,12 @@ mod tests {
     #[tokio::test]
     async fn malformed_hashes_fail_safely() {
         let passwords = Passwords::new(&config(1024)).unwrap();
-        for stored in ["$argon2id$", "garbage", "$argon2id$v=19$m=1024,t=1,p=1$AAAA$", "$$$$"] {
+        for stored in [
+            "$argon2id$",
+            "garbage",
+            "$argon2id$v=19$m=1024,t=1,p=1$AAAA$",
+            "$$$$",
+        ] {
             assert_eq!(
                 passwords.verify(&secret("x"), Some(stored)).await.unwrap(),
                 Verification::Mismatch

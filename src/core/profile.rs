@@ -31,7 +31,10 @@ impl Core {
         if viewer.id != target && !viewer.is_administrator() {
             return Err(Error::NotPermitted);
         }
-        self.store.account_by_id(target).await?.ok_or(Error::NoSuchAccount)
+        self.store
+            .account_by_id(target)
+            .await?
+            .ok_or(Error::NoSuchAccount)
     }
 
     /// Applies `changes` to account `target` on behalf of the session's holder. A new password
@@ -47,7 +50,10 @@ impl Core {
         let mut account = original.clone();
 
         let renamed = changes.name.as_ref().filter(|n| **n != original.name);
-        let new_mail = changes.mail.clone().filter(|m| m.as_deref() != original.mail.as_deref());
+        let new_mail = changes
+            .mail
+            .clone()
+            .filter(|m| m.as_deref() != original.mail.as_deref());
         if !admin {
             if renamed.is_some() {
                 return Err(Error::FieldNotAllowed(Field::Name));
@@ -55,7 +61,11 @@ impl Core {
             if changes.state.is_some_and(|s| s != original.state) {
                 return Err(Error::FieldNotAllowed(Field::State));
             }
-            if changes.roles.as_ref().is_some_and(|r| !same_roles(r, &original.roles)) {
+            if changes
+                .roles
+                .as_ref()
+                .is_some_and(|r| !same_roles(r, &original.roles))
+            {
                 return Err(Error::FieldNotAllowed(Field::Roles));
             }
         }
@@ -83,7 +93,9 @@ impl Core {
         if !admin && (new_mail.is_some() || changes.password.is_some()) {
             let proven = match &changes.current_password {
                 Some(current) => matches!(
-                    self.passwords.verify(current, original.password_hash.as_deref()).await?,
+                    self.passwords
+                        .verify(current, original.password_hash.as_deref())
+                        .await?,
                     Verification::Match { .. }
                 ),
                 None => false,
@@ -93,19 +105,29 @@ impl Core {
                     violations.push(Violation::CurrentPasswordRequired { field: Field::Mail });
                 }
                 if changes.password.is_some() {
-                    violations.push(Violation::CurrentPasswordRequired { field: Field::Password });
+                    violations.push(Violation::CurrentPasswordRequired {
+                        field: Field::Password,
+                    });
                 }
             }
         }
         let (name_taken, mail_taken) = self
             .store
-            .taken(renamed.map(String::as_str), new_mail.clone().flatten().as_deref(), Some(target))
+            .taken(
+                renamed.map(String::as_str),
+                new_mail.clone().flatten().as_deref(),
+                Some(target),
+            )
             .await?;
         if name_taken && !violations.iter().any(|v| v.field() == Field::Name) {
-            violations.push(Violation::NameTaken { name: renamed.cloned().unwrap_or_default() });
+            violations.push(Violation::NameTaken {
+                name: renamed.cloned().unwrap_or_default(),
+            });
         }
         if mail_taken && !violations.iter().any(|v| v.field() == Field::Mail) {
-            violations.push(Violation::MailTaken { mail: new_mail.clone().flatten().unwrap_or_default() });
+            violations.push(Violation::MailTaken {
+                mail: new_mail.clone().flatten().unwrap_or_default(),
+            });
         }
         if !violations.is_empty() {
             return Err(Error::Invalid(violations));

@@ -26,7 +26,9 @@ impl Core {
             return Ok(());
         };
         let now = now();
-        let message = self.letters.compose(MailKind::PasswordReset, &account, mail, now);
+        let message = self
+            .letters
+            .compose(MailKind::PasswordReset, &account, mail, now);
         self.store.enqueue_mail(&message, now).await?;
         Ok(())
     }

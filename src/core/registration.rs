@@ -32,11 +32,17 @@ pub enum Registrar {
 }
 
 impl Core {
-    pub async fn register(&self, mut registration: Registration, by: Registrar) -> Result<Account, Error> {
+    pub async fn register(
+        &self,
+        mut registration: Registration,
+        by: Registrar,
+    ) -> Result<Account, Error> {
         let visitor = matches!(by, Registrar::Visitor);
         if visitor {
             // An empty password is no password.
-            registration.password = registration.password.filter(|p| !p.expose_secret().is_empty());
+            registration.password = registration
+                .password
+                .filter(|p| !p.expose_secret().is_empty());
             if self.registration.mode == RegistrationMode::AdminOnly {
                 return Err(Error::RegistrationClosed);
             }
@@ -77,7 +83,9 @@ impl Core {
             .taken(Some(&registration.name), registration.mail.as_deref(), None)
             .await?;
         if name_taken && !violations.iter().any(|v| v.field() == Field::Name) {
-            violations.push(Violation::NameTaken { name: registration.name.clone() });
+            violations.push(Violation::NameTaken {
+                name: registration.name.clone(),
+            });
         }
         if mail_taken && !violations.iter().any(|v| v.field() == Field::Mail) {
             let mail = registration.mail.clone().unwrap_or_default();
@@ -92,7 +100,9 @@ impl Core {
             _ => None,
         };
         let state = match (by, self.registration.mode) {
-            (Registrar::Administrator { .. }, _) => registration.state.unwrap_or(AccountState::Active),
+            (Registrar::Administrator { .. }, _) => {
+                registration.state.unwrap_or(AccountState::Active)
+            }
             (Registrar::Visitor, RegistrationMode::VisitorsAdminApproval) => AccountState::Pending,
             (Registrar::Visitor, _) => AccountState::Active,
         };
@@ -111,7 +121,9 @@ impl Core {
         let administrators = self.administrator_addresses().await?;
         let result = self
             .store
-            .insert_account(&new, |account| self.registration_mail(account, by, &administrators, new.now))
+            .insert_account(&new, |account| {
+                self.registration_mail(account, by, &administrators, new.now)
+            })
             .await;
         // Another request may have taken the name or mail between the check and the insert.
         result.map_err(|e| taken_as_invalid(e, &new.name, new.mail.as_deref()))
@@ -130,10 +142,16 @@ impl Core {
         let compose = |kind, to: &str| self.letters.compose(kind, account, to, now);
         match by {
             Registrar::Administrator { notify: false } => Vec::new(),
-            Registrar::Administrator { notify: true } => vec![compose(MailKind::AdminCreated, mail)],
+            Registrar::Administrator { notify: true } => {
+                vec![compose(MailKind::AdminCreated, mail)]
+            }
             Registrar::Visitor if account.state == AccountState::Pending => {
                 let mut out = vec![compose(MailKind::PendingApproval, mail)];
-                out.extend(administrators.iter().map(|to| compose(MailKind::PendingApprovalAdmin, to)));
+                out.extend(
+                    administrators
+                        .iter()
+                        .map(|to| compose(MailKind::PendingApprovalAdmin, to)),
+                );
                 out
             }
             Registrar::Visitor => vec![compose(MailKind::Welcome, mail)],

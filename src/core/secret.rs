@@ -18,7 +18,10 @@ pub enum SecretError {
     #[error("the server secret must be at least {MIN_SECRET_BYTES} bytes")]
     TooShort,
     #[error("cannot read or create the secret file {path}: {source}")]
-    Io { path: String, source: std::io::Error },
+    Io {
+        path: String,
+        source: std::io::Error,
+    },
 }
 
 pub struct ServerSecret(SecretBox<Vec<u8>>);
@@ -33,7 +36,10 @@ impl ServerSecret {
         if let Some(secret) = configured {
             return Ok((Self::from_text(secret.expose_secret())?, false));
         }
-        let io = |source| SecretError::Io { path: file.display().to_string(), source };
+        let io = |source| SecretError::Io {
+            path: file.display().to_string(),
+            source,
+        };
         match std::fs::read_to_string(file) {
             Ok(text) => Ok((Self::from_text(text.trim())?, false)),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
@@ -63,7 +69,9 @@ impl ServerSecret {
 
     /// Base64 text of at least 32 bytes is decoded; anything else is taken as raw bytes.
     pub fn from_text(text: &str) -> Result<Self, SecretError> {
-        let decoded = STANDARD.decode(text).or_else(|_| URL_SAFE_NO_PAD.decode(text));
+        let decoded = STANDARD
+            .decode(text)
+            .or_else(|_| URL_SAFE_NO_PAD.decode(text));
         let bytes = match decoded {
             Ok(bytes) if bytes.len() >= MIN_SECRET_BYTES => bytes,
             _ => text.as_bytes().to_vec(),
@@ -76,7 +84,8 @@ impl ServerSecret {
 
     /// A key for one use, so a token minted for one purpose can never pass as another's.
     pub fn derive_key(&self, purpose: &str) -> [u8; 32] {
-        let mut mac = HmacSha256::new_from_slice(self.0.expose_secret()).expect("HMAC takes any key length");
+        let mut mac =
+            HmacSha256::new_from_slice(self.0.expose_secret()).expect("HMAC takes any key length");
         mac.update(purpose.as_bytes());
         mac.finalize().into_bytes().into()
     }
@@ -107,6 +116,9 @@ mod tests {
 
     #[test]
     fn short_secrets_are_refused() {
-        assert!(matches!(ServerSecret::from_text("short"), Err(SecretError::TooShort)));
+        assert!(matches!(
+            ServerSecret::from_text("short"),
+            Err(SecretError::TooShort)
+        ));
     }
 }

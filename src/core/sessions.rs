@@ -75,7 +75,8 @@ impl Core {
         let account = self.store.account_by_name(name).await?;
         let stored = account.as_ref().and_then(|a| a.password_hash.as_deref());
         let verification = self.passwords.verify(password, stored).await?;
-        let (Some(mut account), Verification::Match { needs_rehash }) = (account, verification) else {
+        let (Some(mut account), Verification::Match { needs_rehash }) = (account, verification)
+        else {
             return Err(Error::BadCredentials);
         };
         if !account.is_active() {
@@ -83,7 +84,9 @@ impl Core {
         }
         if needs_rehash && let Some(old) = account.password_hash.clone() {
             let new = self.passwords.hash(password).await?;
-            self.store.upgrade_password_hash(account.id, &old, &new).await?;
+            self.store
+                .upgrade_password_hash(account.id, &old, &new)
+                .await?;
             account.password_hash = Some(new);
         }
         let session_id = new_session_id();
@@ -99,10 +102,17 @@ impl Core {
             expires_at,
             client_ip: client_ip.map(|ip| ip.to_string()),
         };
-        self.store.insert_session(&new, previous.map(|p| p.id_hash.as_str())).await?;
+        self.store
+            .insert_session(&new, previous.map(|p| p.id_hash.as_str()))
+            .await?;
         account.login_at = now;
         account.access_at = now;
-        Ok(LoggedIn { session_id, csrf_seed, expires_at, account })
+        Ok(LoggedIn {
+            session_id,
+            csrf_seed,
+            expires_at,
+            account,
+        })
     }
 
     /// The live session with this id, if any. Expired sessions and sessions of accounts that
@@ -126,7 +136,10 @@ impl Core {
         }
         // Throttled so that read-only traffic does not write on every request, but often
         // enough that an active session never reaches its idle timeout.
-        let interval = self.sessions.write_interval.min(self.sessions.idle_timeout / 2) as i64;
+        let interval = self
+            .sessions
+            .write_interval
+            .min(self.sessions.idle_timeout / 2) as i64;
         if now - stored.last_seen_at >= interval {
             self.store.touch_session(&id_hash, account.id, now).await?;
         }

@@ -23,7 +23,10 @@ impl SessionCookies {
             return self.config.name.clone();
         }
         let basis = if self.config.domain.is_empty() {
-            let host = headers.get(HOST).and_then(|h| h.to_str().ok()).unwrap_or("localhost");
+            let host = headers
+                .get(HOST)
+                .and_then(|h| h.to_str().ok())
+                .unwrap_or("localhost");
             let path = self.config.path.trim_end_matches('/');
             format!("{}{path}", strip_port(host).to_ascii_lowercase())
         } else {
@@ -52,7 +55,9 @@ impl SessionCookies {
     pub fn issue(&self, headers: &HeaderMap, session_id: &str, max_age: i64) -> String {
         let mut cookie = self.base(headers, session_id.to_string());
         cookie.set_max_age(cookie::time::Duration::seconds(max_age));
-        cookie.set_expires(cookie::time::OffsetDateTime::now_utc() + cookie::time::Duration::seconds(max_age));
+        cookie.set_expires(
+            cookie::time::OffsetDateTime::now_utc() + cookie::time::Duration::seconds(max_age),
+        );
         cookie.encoded().to_string()
     }
 
@@ -83,7 +88,9 @@ impl SessionCookies {
 fn strip_port(host: &str) -> &str {
     if host.starts_with('[') {
         // [::1]:8080
-        return host.split_once(']').map_or(host, |(h, _)| &host[..h.len() + 1]);
+        return host
+            .split_once(']')
+            .map_or(host, |(h, _)| &host[..h.len() + 1]);
     }
     host.rsplit_once(':').map_or(host, |(h, _)| h)
 }
@@ -110,7 +117,10 @@ mod tests {
 
     #[test]
     fn a_configured_name_wins() {
-        let config = CookieConfig { name: "sid".into(), ..CookieConfig::default() };
+        let config = CookieConfig {
+            name: "sid".into(),
+            ..CookieConfig::default()
+        };
         assert_eq!(SessionCookies::new(config).name(&headers("x")), "sid");
     }
 
@@ -127,9 +137,16 @@ mod tests {
     fn issued_cookies_carry_the_configured_attributes() {
         let cookies = SessionCookies::new(CookieConfig::default());
         let set = cookies.issue(&headers("example.com"), "abc", 100);
-        assert!(set.contains("HttpOnly") && set.contains("SameSite=Lax") && set.contains("Path=/"), "{set}");
+        assert!(
+            set.contains("HttpOnly") && set.contains("SameSite=Lax") && set.contains("Path=/"),
+            "{set}"
+        );
         assert!(set.contains("Max-Age=100"), "{set}");
         assert!(!set.contains("Secure"), "{set}");
-        assert!(cookies.expire(&headers("example.com")).contains("Max-Age=0"));
+        assert!(
+            cookies
+                .expire(&headers("example.com"))
+                .contains("Max-Age=0")
+        );
     }
 }

@@ -13,7 +13,9 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::extract::{ConnectInfo, DefaultBodyLimit, FromRequestParts};
-use axum::http::header::{AUTHORIZATION, CACHE_CONTROL, COOKIE, SET_COOKIE, X_CONTENT_TYPE_OPTIONS};
+use axum::http::header::{
+    AUTHORIZATION, CACHE_CONTROL, COOKIE, SET_COOKIE, X_CONTENT_TYPE_OPTIONS,
+};
 use axum::http::request::Parts;
 use axum::http::{HeaderName, HeaderValue, StatusCode};
 use tokio::net::TcpListener;
@@ -63,15 +65,25 @@ pub struct SessionLookupFailed(pub crate::core::Error);
 impl FromRequestParts<AppState> for Visitor {
     type Rejection = SessionLookupFailed;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         if let Some(visitor) = parts.extensions.get::<Visitor>() {
             return Ok(visitor.clone());
         }
         let session = match state.cookies.read(&parts.headers) {
-            Some(id) => state.core.authenticate(&id).await.map_err(SessionLookupFailed)?,
+            Some(id) => state
+                .core
+                .authenticate(&id)
+                .await
+                .map_err(SessionLookupFailed)?,
             None => None,
         };
-        let client_ip = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
+        let client_ip = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| c.0.ip());
         let visitor = Visitor { session, client_ip };
         parts.extensions.insert(visitor.clone());
         Ok(visitor)
@@ -80,16 +92,30 @@ impl FromRequestParts<AppState> for Visitor {
 
 /// The whole application with its middleware.
 pub fn app(state: AppState, request_timeout: Duration) -> Router {
-    let sensitive: Arc<[HeaderName]> =
-        vec![COOKIE, SET_COOKIE, AUTHORIZATION, HeaderName::from_static("x-csrf-token")].into();
+    let sensitive: Arc<[HeaderName]> = vec![
+        COOKIE,
+        SET_COOKIE,
+        AUTHORIZATION,
+        HeaderName::from_static("x-csrf-token"),
+    ]
+    .into();
     drupal::router(&state)
         .with_state(state.clone())
         .layer(DefaultBodyLimit::max(state.body_limit))
         // Every response carries session state or tokens: never let a cache keep it.
-        .layer(SetResponseHeaderLayer::if_not_present(CACHE_CONTROL, HeaderValue::from_static("no-store")))
-        .layer(SetResponseHeaderLayer::overriding(X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            CACHE_CONTROL,
+            HeaderValue::from_static("no-store"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
         .layer(CatchPanicLayer::new())
-        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, request_timeout))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            request_timeout,
+        ))
         .layer(TraceLayer::new_for_http())
         .layer(SetSensitiveHeadersLayer::from_shared(sensitive))
 }
@@ -104,9 +130,12 @@ pub async fn serve(
     let purger = tokio::spawn(purge_sessions(core.clone()));
     let state = AppState::new(core, config);
     let app = app(state, Duration::from_secs(config.http.request_timeout));
-    let result = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(shutdown)
-        .await;
+    let result = axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await;
     purger.abort();
     result
 }

@@ -6,8 +6,15 @@ use axum::http::header::{HOST, ORIGIN};
 use axum::http::{HeaderMap, Method};
 
 /// Why the request must be refused, or `None` if it may proceed.
-pub fn cross_site_refusal(method: &Method, headers: &HeaderMap, trusted: &[String]) -> Option<String> {
-    if matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS | Method::TRACE) {
+pub fn cross_site_refusal(
+    method: &Method,
+    headers: &HeaderMap,
+    trusted: &[String],
+) -> Option<String> {
+    if matches!(
+        *method,
+        Method::GET | Method::HEAD | Method::OPTIONS | Method::TRACE
+    ) {
         return None;
     }
     let origin = headers.get(ORIGIN).and_then(|v| v.to_str().ok());
@@ -15,7 +22,11 @@ pub fn cross_site_refusal(method: &Method, headers: &HeaderMap, trusted: &[Strin
     if matches!(fetch_site, Some("same-origin") | Some("none")) {
         return None;
     }
-    let trusted_origin = |o: &str| trusted.iter().any(|t| t.trim_end_matches('/').eq_ignore_ascii_case(o));
+    let trusted_origin = |o: &str| {
+        trusted
+            .iter()
+            .any(|t| t.trim_end_matches('/').eq_ignore_ascii_case(o))
+    };
     match origin {
         Some(origin) if trusted_origin(origin) => None,
         Some(origin) if fetch_site.is_none() && same_host(origin, headers) => None,
@@ -39,9 +50,14 @@ fn same_host(origin: &str, headers: &HeaderMap) -> bool {
         return false;
     };
     let authority = origin.split_once("://").map_or("", |(_, rest)| rest);
-    let scheme_default = if origin.starts_with("https://") { ":443" } else { ":80" };
+    let scheme_default = if origin.starts_with("https://") {
+        ":443"
+    } else {
+        ":80"
+    };
     let with_port = |h: &str| {
-        if h.rsplit_once(':').is_some_and(|(_, p)| p.chars().all(|c| c.is_ascii_digit()))
+        if h.rsplit_once(':')
+            .is_some_and(|(_, p)| p.chars().all(|c| c.is_ascii_digit()))
             && !h.ends_with(']')
         {
             h.to_ascii_lowercase()
@@ -66,25 +82,43 @@ mod tests {
 
     #[test]
     fn clients_without_browser_headers_pass() {
-        assert_eq!(cross_site_refusal(&Method::POST, &headers(&[("host", "a.test")]), &[]), None);
+        assert_eq!(
+            cross_site_refusal(&Method::POST, &headers(&[("host", "a.test")]), &[]),
+            None
+        );
     }
 
     #[test]
     fn same_origin_requests_pass() {
         let h = headers(&[("host", "a.test:8080"), ("origin", "http://a.test:8080")]);
         assert_eq!(cross_site_refusal(&Method::POST, &h, &[]), None);
-        let h = headers(&[("host", "a.test"), ("sec-fetch-site", "same-origin"), ("origin", "http://a.test")]);
+        let h = headers(&[
+            ("host", "a.test"),
+            ("sec-fetch-site", "same-origin"),
+            ("origin", "http://a.test"),
+        ]);
         assert_eq!(cross_site_refusal(&Method::POST, &h, &[]), None);
     }
 
     #[test]
     fn cross_site_requests_are_refused_unless_trusted() {
         let h = headers(&[("host", "a.test"), ("origin", "https://evil.test")]);
-        assert!(cross_site_refusal(&Method::POST, &h, &[]).unwrap().contains("evil.test"));
-        assert_eq!(cross_site_refusal(&Method::POST, &h, &["https://evil.test".into()]), None);
+        assert!(
+            cross_site_refusal(&Method::POST, &h, &[])
+                .unwrap()
+                .contains("evil.test")
+        );
+        assert_eq!(
+            cross_site_refusal(&Method::POST, &h, &["https://evil.test".into()]),
+            None
+        );
         let h = headers(&[("host", "a.test"), ("sec-fetch-site", "cross-site")]);
         assert!(cross_site_refusal(&Method::DELETE, &h, &[]).is_some());
-        let h = headers(&[("host", "a.test"), ("sec-fetch-site", "same-site"), ("origin", "http://a.test")]);
+        let h = headers(&[
+            ("host", "a.test"),
+            ("sec-fetch-site", "same-site"),
+            ("origin", "http://a.test"),
+        ]);
         assert!(cross_site_refusal(&Method::POST, &h, &[]).is_some());
     }
 

@@ -3,13 +3,15 @@
 
 mod accounts;
 mod outbox;
+mod rows;
 mod sessions;
 
 use std::str::FromStr;
 use std::time::Duration;
 
-use sqlx::SqlitePool;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{PgPool, SqlitePool};
 
 pub use accounts::{EndSessions, NewAccount};
 pub use outbox::QueuedMail;
@@ -17,7 +19,7 @@ pub use sessions::NewSession;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    #[error("unsupported database URL {0:?}: use sqlite://FILE")]
+    #[error("unsupported database URL {0:?}: use sqlite://FILE or postgres://USER@HOST/DATABASE")]
     UnsupportedUrl(String),
     #[error("the {0} is already taken")]
     Taken(UniqueField),
@@ -45,41 +47,80 @@ impl std::fmt::Display for UniqueField {
     }
 }
 
+/// The database: SQLite for one machine, PostgreSQL for several nodes. Each method's SQL is
+/// written once and compiled for both backends by [`with_pool!`].
 #[derive(Clone)]
-pub struct Store {
-    pool: SqlitePool,
+pub enum Store {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
 }
 
+/// Runs `$body` with `$pool` bound to the store's pool, whichever backend it is.
+macro_rules! with_pool {
+    ($store:expr, |$pool:ident| $body:expr) => {
+        match $store {
+            $crate::store::Store::Sqlite($pool) => $body,
+            $crate::store::Store::Postgres($pool) => $body,
+        }
+    };
+}
+use with_pool;
+
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+
+/// How long a request waits for a database connection before it is answered with 503.
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(3);
 
 impl Store {
-    /// Opens the database named by `url`, creating an SQLite file if it does not exist.
+    /// Opens the database named by `url`: `sqlite://FILE` (created if missing) or
+    /// `postgres://…`.
     pub async fn connect(url: &str) -> Result<Self, StoreError> {
-        if !url.starts_with("sqlite:") {
-            return Err(StoreError::UnsupportedUrl(url.to_string()));
+        if url.starts_with("sqlite:") {
+            let options = SqliteConnectOptions::from_str(url)?
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Normal)
+                .busy_timeout(Duration::from_secs(5))
+                .foreign_keys(true);
+            let pool = SqlitePoolOptions::new()
+                .max_connections(8)
+                .acquire_timeout(ACQUIRE_TIMEOUT)
+                .connect_with(options)
+                .await?;
+            Ok(Store::Sqlite(pool))
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            let options = PgConnectOptions::from_str(url)?.application_name("latch");
+            let pool = PgPoolOptions::new()
+                .max_connections(16)
+                .acquire_timeout(ACQUIRE_TIMEOUT)
+                .connect_with(options)
+                .await?;
+            Ok(Store::Postgres(pool))
+        } else {
+            Err(StoreError::UnsupportedUrl(url.to_string()))
         }
-        let options = SqliteConnectOptions::from_str(url)?
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Normal)
-            .busy_timeout(Duration::from_secs(5))
-            .foreign_keys(true);
-        let pool = SqlitePoolOptions::new()
-            .max_connections(8)
-            .acquire_timeout(Duration::from_secs(10))
-            .connect_with(options)
-            .await?;
-        Ok(Self { pool })
     }
 
-    /// Applies the migrations this database has not seen yet.
+    /// Applies the migrations this database has not seen yet. On PostgreSQL, nodes starting
+    /// together take turns through an advisory lock.
     pub async fn migrate(&self) -> Result<(), StoreError> {
-        SQLITE_MIGRATIONS.run(&self.pool).await?;
+        match self {
+            Store::Sqlite(pool) => SQLITE_MIGRATIONS.run(pool).await?,
+            Store::Postgres(pool) => POSTGRES_MIGRATIONS.run(pool).await?,
+        }
         Ok(())
     }
 
     pub async fn close(&self) {
-        self.pool.close().await;
+        with_pool!(self, |pool| pool.close().await)
+    }
+
+    pub fn backend(&self) -> &'static str {
+        match self {
+            Store::Sqlite(_) => "SQLite",
+            Store::Postgres(_) => "PostgreSQL",
+        }
     }
 }
 

@@ -11,12 +11,13 @@ use secrecy::SecretString;
 use serde_json::json;
 use tempfile::TempDir;
 
-use crate::helpers::test_config;
+use crate::helpers::{TestDatabase, test_config};
 
 /// A working directory with a database and a config file, as an operator would have.
 struct Site {
-    dir: TempDir,
     config: PathBuf,
+    database: TestDatabase,
+    dir: TempDir,
 }
 
 struct Outcome {
@@ -34,11 +35,16 @@ impl Site {
         let dir = tempfile::tempdir().expect("temp dir");
         let config = dir.path().join("latch.toml");
         std::fs::write(&config, toml).unwrap();
-        Site { dir, config }
+        let database = TestDatabase::create(dir.path());
+        Site {
+            config,
+            database,
+            dir,
+        }
     }
 
     fn database(&self) -> String {
-        format!("sqlite://{}", self.dir.path().join("latch.db").display())
+        self.database.url.clone()
     }
 
     /// `latch --config FILE [--database URL] ARGS…` in the site's directory.
@@ -111,6 +117,7 @@ impl Site {
     /// Registers `name` as a visitor under admin approval, leaving a pending account.
     async fn register_pending(&self, name: &str) {
         let mut config = test_config(&self.dir);
+        config.database_url = self.database();
         config.registration.mode = RegistrationMode::VisitorsAdminApproval;
         let core = Core::open(&config).await.expect("open core").core;
         let registration = Registration {
@@ -342,7 +349,15 @@ fn migrate_creates_the_database_and_config_default_prints_toml() {
     let site = Site::new();
     let migrate = site.run(&["migrate"]);
     assert!(migrate.ok, "{}", migrate.stderr);
-    assert!(site.dir.path().join("latch.db").exists());
+    assert!(
+        migrate.stderr.contains("is up to date"),
+        "{}",
+        migrate.stderr
+    );
+    if !site.database.is_postgres() {
+        assert!(site.dir.path().join("latch.db").exists());
+    }
+    assert!(site.ok(&["user", "list"]).starts_with("   UID  NAME"));
     let toml = site.ok(&["config", "default"]);
     assert!(toml.contains("listen = \"127.0.0.1:8080\""), "{toml}");
     assert!(toml.lines().any(|l| l == "[session]"), "{toml}");

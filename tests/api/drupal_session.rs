@@ -278,21 +278,13 @@ async fn last_seen_is_not_rewritten_within_the_write_interval() {
     app.create_account("bob", "secret", &[]).await;
     let client = new_client();
     app.logged_in(&client, "bob", "secret").await;
-    let pool = sqlx::SqlitePool::connect(&app.config.database_url)
-        .await
-        .unwrap();
-    let before: i64 = sqlx::query_scalar("SELECT last_seen_at FROM sessions")
-        .fetch_one(&pool)
-        .await
-        .unwrap();
+    let before = app.integers("SELECT last_seen_at FROM sessions").await;
+    assert_eq!(before.len(), 1);
     tokio::time::sleep(Duration::from_millis(1100)).await;
     for _ in 0..3 {
         assert_eq!(app.login_status(&client).await, "1");
     }
-    let after: i64 = sqlx::query_scalar("SELECT last_seen_at FROM sessions")
-        .fetch_one(&pool)
-        .await
-        .unwrap();
+    let after = app.integers("SELECT last_seen_at FROM sessions").await;
     assert_eq!(before, after);
 }
 
@@ -302,13 +294,7 @@ async fn only_the_hash_of_the_session_id_is_stored() {
     app.create_account("bob", "secret", &[]).await;
     let cookie = login_cookie(&app, &new_client()).await;
     let value = cookie.split_once('=').unwrap().1;
-    let pool = sqlx::SqlitePool::connect(&app.config.database_url)
-        .await
-        .unwrap();
-    let stored: Vec<String> = sqlx::query_scalar("SELECT id_hash FROM sessions")
-        .fetch_all(&pool)
-        .await
-        .unwrap();
+    let stored = app.strings("SELECT id_hash FROM sessions").await;
     assert_eq!(stored.len(), 1);
     assert!(
         !stored[0].contains(value),

@@ -1,12 +1,16 @@
-//! `spawn_app`: a real latch server on a random loopback port over a fresh SQLite file, and a
+//! `spawn_app`: a real latch server on a random loopback port over a fresh database, and a
 //! client with a cookie jar, plus one method per endpoint.
+//!
+//! The database is a fresh SQLite file, or, when `LATCH_TEST_POSTGRES_URL` names a PostgreSQL
+//! server (e.g. `postgres://postgres@127.0.0.1:5432/test`), a fresh PostgreSQL database that
+//! is dropped when the test ends.
 
 use std::sync::Arc;
 
 use latch::config::{Config, PasswordConfig};
-use latch::core::{Core, Registrar, Registration};
 use latch::core::accounts::{Account, AccountState};
-use latch::store::QueuedMail;
+use latch::core::{Core, Registrar, Registration};
+use latch::store::{QueuedMail, Store};
 use reqwest::{Client, Response};
 use secrecy::SecretString;
 use serde_json::{Value, json};
@@ -22,13 +26,95 @@ pub struct TestApp {
     pub config: Config,
     pub dir: TempDir,
     _shutdown: oneshot::Sender<()>,
+    /// Dropped last: a PostgreSQL test database goes once the server has been told to stop.
+    _database: Option<TestDatabase>,
+}
+
+/// One test's database.
+pub struct TestDatabase {
+    pub url: String,
+    /// The PostgreSQL server's URL and the database's name, to drop it afterwards.
+    postgres: Option<(String, String)>,
+}
+
+impl TestDatabase {
+    pub fn create(dir: &std::path::Path) -> Self {
+        let Ok(server) = std::env::var("LATCH_TEST_POSTGRES_URL") else {
+            return Self {
+                url: format!("sqlite://{}", dir.join("latch.db").display()),
+                postgres: None,
+            };
+        };
+        let name = format!("latch_test_{:032x}", rand_u128());
+        let statement = format!("CREATE DATABASE \"{name}\"");
+        on_postgres(&server, &statement);
+        let (base, query) = server
+            .split_once('?')
+            .map_or((server.as_str(), ""), |(b, q)| (b, q));
+        let root = base.rsplit_once('/').map_or(base, |(root, _)| root);
+        let url = if query.is_empty() {
+            format!("{root}/{name}")
+        } else {
+            format!("{root}/{name}?{query}")
+        };
+        Self {
+            url,
+            postgres: Some((server.clone(), name)),
+        }
+    }
+
+    pub fn is_postgres(&self) -> bool {
+        self.postgres.is_some()
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        if let Some((server, name)) = &self.postgres {
+            on_postgres(
+                server,
+                &format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"),
+            );
+        }
+    }
+}
+
+/// Runs one statement on the PostgreSQL server, on a thread of its own so it works from sync
+/// code, async code and `Drop` alike.
+fn on_postgres(server: &str, statement: &str) {
+    use sqlx::Connection;
+    let server = server.to_string();
+    let statement = statement.to_string();
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async {
+            let mut conn = sqlx::PgConnection::connect(&server)
+                .await
+                .expect("connect to LATCH_TEST_POSTGRES_URL");
+            sqlx::raw_sql(sqlx::AssertSqlSafe(statement))
+                .execute(&mut conn)
+                .await
+                .expect("test database statement");
+        })
+    })
+    .join()
+    .expect("test database thread");
+}
+
+pub fn rand_u128() -> u128 {
+    let mut bytes = [0u8; 16];
+    rand::fill(&mut bytes);
+    u128::from_le_bytes(bytes)
 }
 
 /// A cheap Argon2 cost so the suite stays fast; one test checks the real default.
 pub fn test_config(dir: &TempDir) -> Config {
     Config {
         listen: "127.0.0.1:0".into(),
-        database_url: format!("sqlite://{}", dir.path().join("latch.db").display()),
+        database_url: String::new(),
         secret_file: dir.path().join("latch.secret"),
         password: PasswordConfig {
             argon2_memory_kib: 1024,
@@ -46,14 +132,21 @@ pub async fn spawn_app() -> TestApp {
 
 pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
     let dir = tempfile::tempdir().expect("temp dir");
+    let database = TestDatabase::create(dir.path());
     let mut config = test_config(&dir);
+    config.database_url = database.url.clone();
     adjust(&mut config);
-    spawn_with_config(config, dir).await
+    let mut app = spawn_with_config(config, dir).await;
+    app._database = Some(database);
+    app
 }
 
+/// A server on `config`'s database, which the caller keeps alive.
 pub async fn spawn_with_config(config: Config, dir: TempDir) -> TestApp {
     let core = Arc::new(Core::open(&config).await.expect("open core").core);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
     let port = listener.local_addr().unwrap().port();
     let (tx, rx) = oneshot::channel::<()>();
     let server_core = core.clone();
@@ -73,6 +166,7 @@ pub async fn spawn_with_config(config: Config, dir: TempDir) -> TestApp {
         config,
         dir,
         _shutdown: tx,
+        _database: None,
     }
 }
 
@@ -99,7 +193,10 @@ impl TestApp {
             .register(
                 Registration {
                     name: name.into(),
-                    mail: Some(format!("{}@example.com", name.to_lowercase().replace(' ', "."))),
+                    mail: Some(format!(
+                        "{}@example.com",
+                        name.to_lowercase().replace(' ', ".")
+                    )),
                     password: Some(SecretString::from(password.to_string())),
                     state: Some(AccountState::Active),
                     roles: roles.iter().map(|r| r.to_string()).collect(),
@@ -111,7 +208,14 @@ impl TestApp {
     }
 
     pub async fn session_token(&self, client: &Client) -> String {
-        client.get(self.url("/session/token")).send().await.unwrap().text().await.unwrap()
+        client
+            .get(self.url("/session/token"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
     }
 
     pub async fn register(&self, client: &Client, body: &Value) -> Response {
@@ -125,7 +229,8 @@ impl TestApp {
     }
 
     pub async fn register_simple(&self, name: &str, mail: &str, pass: &str) -> Response {
-        let body = json!({"name": {"value": name}, "mail": {"value": mail}, "pass": {"value": pass}});
+        let body =
+            json!({"name": {"value": name}, "mail": {"value": mail}, "pass": {"value": pass}});
         self.register(&new_client(), &body).await
     }
 
@@ -149,7 +254,14 @@ impl TestApp {
     }
 
     pub async fn login_status(&self, client: &Client) -> String {
-        client.get(self.url("/user/login_status?_format=json")).send().await.unwrap().text().await.unwrap()
+        client
+            .get(self.url("/user/login_status?_format=json"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
     }
 
     pub async fn logout(&self, client: &Client, token: &str) -> Response {
@@ -166,6 +278,22 @@ impl TestApp {
 
     pub async fn account_count(&self) -> i64 {
         self.core.store().count_accounts().await.unwrap()
+    }
+
+    /// Runs a query returning one text column, on whichever backend the test uses.
+    pub async fn strings(&self, sql: &'static str) -> Vec<String> {
+        match self.core.store() {
+            Store::Sqlite(pool) => sqlx::query_scalar(sql).fetch_all(pool).await.unwrap(),
+            Store::Postgres(pool) => sqlx::query_scalar(sql).fetch_all(pool).await.unwrap(),
+        }
+    }
+
+    /// Runs a query returning one integer column, on whichever backend the test uses.
+    pub async fn integers(&self, sql: &'static str) -> Vec<i64> {
+        match self.core.store() {
+            Store::Sqlite(pool) => sqlx::query_scalar(sql).fetch_all(pool).await.unwrap(),
+            Store::Postgres(pool) => sqlx::query_scalar(sql).fetch_all(pool).await.unwrap(),
+        }
     }
 
     pub async fn session_count(&self) -> i64 {

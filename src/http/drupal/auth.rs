@@ -23,7 +23,9 @@ const LOGIN_EXAMPLE: &str = r#"{"name": "…", "pass": "…"}"#;
 /// to nothing; it is useless but harmless, and costs no storage.
 pub async fn session_token(State(state): State<AppState>, visitor: Visitor) -> Response {
     let token = match &visitor.session {
-        Some(session) => state.core.csrf_token(&session.csrf_seed, HEADER_TOKEN_PURPOSE),
+        Some(session) => state
+            .core
+            .csrf_token(&session.csrf_seed, HEADER_TOKEN_PURPOSE),
         None => state.core.unbound_csrf_token(HEADER_TOKEN_PURPOSE),
     };
     ([(CONTENT_TYPE, TEXT_PLAIN)], token).into_response()
@@ -39,18 +41,26 @@ pub async fn login(
 ) -> Result<Response, DrupalError> {
     DrupalQuery::from_uri(&uri).require_json()?;
     if let Some(session) = &visitor.session {
-        let logout_token = state.core.csrf_token(&session.csrf_seed, LOGOUT_TOKEN_PURPOSE);
-        return Err(DrupalError::forbidden("This route can only be accessed by anonymous users.")
-            .with_hint(format!(
-                "This client is already logged in as {}. To log in again, first log out with \
+        let logout_token = state
+            .core
+            .csrf_token(&session.csrf_seed, LOGOUT_TOKEN_PURPOSE);
+        return Err(
+            DrupalError::forbidden("This route can only be accessed by anonymous users.")
+                .with_hint(format!(
+                    "This client is already logged in as {}. To log in again, first log out with \
                  POST /user/logout?_format=json&token=<logout_token> (logout_token is given \
                  here), or send the login request without the session cookie.",
-                session.account.name
-            ))
-            .with("logout_token", Value::String(logout_token)));
+                    session.account.name
+                ))
+                .with("logout_token", Value::String(logout_token)),
+        );
     }
     let body = body_bytes(body, state.body_limit)?;
-    let credentials = if body.is_empty() { Map::new() } else { json_object(&body, LOGIN_EXAMPLE)? };
+    let credentials = if body.is_empty() {
+        Map::new()
+    } else {
+        json_object(&body, LOGIN_EXAMPLE)?
+    };
     let name = credential(&credentials, "name")?;
     let pass = credential(&credentials, "pass")?;
     let (name, pass) = match (name, pass) {
@@ -76,12 +86,17 @@ pub async fn login(
         "csrf_token": state.core.csrf_token(&logged_in.csrf_seed, HEADER_TOKEN_PURPOSE),
         "logout_token": state.core.csrf_token(&logged_in.csrf_seed, LOGOUT_TOKEN_PURPOSE),
     });
-    let cookie = state.cookies.issue(&headers, &logged_in.session_id, logged_in.expires_at - now());
+    let cookie = state.cookies.issue(
+        &headers,
+        &logged_in.session_id,
+        logged_in.expires_at - now(),
+    );
     Ok(([(SET_COOKIE, cookie)], Json(body)).into_response())
 }
 
 fn missing(message: &str) -> DrupalError {
-    DrupalError::bad_request(message).with_hint(format!("Send a JSON object such as {LOGIN_EXAMPLE}."))
+    DrupalError::bad_request(message)
+        .with_hint(format!("Send a JSON object such as {LOGIN_EXAMPLE}."))
 }
 
 /// A credential field: absent and `null` count as missing; anything but a string is refused.
@@ -89,8 +104,10 @@ fn credential(credentials: &Map<String, Value>, key: &str) -> Result<Option<Stri
     match credentials.get(key) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) => Ok(Some(s.clone())),
-        Some(_) => Err(DrupalError::bad_request(format!("credentials.{key} must be a string."))
-            .with_hint(format!("Send a JSON object such as {LOGIN_EXAMPLE}."))),
+        Some(_) => Err(
+            DrupalError::bad_request(format!("credentials.{key} must be a string."))
+                .with_hint(format!("Send a JSON object such as {LOGIN_EXAMPLE}.")),
+        ),
     }
 }
 
@@ -111,24 +128,37 @@ pub async fn logout(
     let query = DrupalQuery::from_uri(&uri);
     query.require_json()?;
     let Some(token) = query.token else {
-        return Err(DrupalError::forbidden("'csrf_token' URL query argument is missing.").with_hint(
-            "Add the logout_token from the login response as ?token=<logout_token> to the URL.",
-        ));
+        return Err(
+            DrupalError::forbidden("'csrf_token' URL query argument is missing.").with_hint(
+                "Add the logout_token from the login response as ?token=<logout_token> to the URL.",
+            ),
+        );
     };
     let Some(session) = visitor.session else {
-        return Err(DrupalError::forbidden("'csrf_token' URL query argument is invalid.").with_hint(
-            "No live session cookie came with this request (it may have expired or been logged \
+        return Err(
+            DrupalError::forbidden("'csrf_token' URL query argument is invalid.").with_hint(
+                "No live session cookie came with this request (it may have expired or been logged \
              out already), so there is nothing to log out.",
-        ));
+            ),
+        );
     };
-    if !state.core.csrf_token_valid(&session, &[LOGOUT_TOKEN_PURPOSE], &token) {
-        return Err(DrupalError::forbidden("'csrf_token' URL query argument is invalid.").with_hint(
-            "Use the logout_token from this session's login response; csrf_token and \
+    if !state
+        .core
+        .csrf_token_valid(&session, &[LOGOUT_TOKEN_PURPOSE], &token)
+    {
+        return Err(
+            DrupalError::forbidden("'csrf_token' URL query argument is invalid.").with_hint(
+                "Use the logout_token from this session's login response; csrf_token and \
              /session/token are not logout tokens.",
-        ));
+            ),
+        );
     }
     state.core.logout(&session).await?;
-    Ok((StatusCode::NO_CONTENT, [(SET_COOKIE, state.cookies.expire(&headers))]).into_response())
+    Ok((
+        StatusCode::NO_CONTENT,
+        [(SET_COOKIE, state.cookies.expire(&headers))],
+    )
+        .into_response())
 }
 
 /// `POST /user/password`: mails a one-time login link. Unknown and blocked accounts get the
@@ -141,7 +171,11 @@ pub async fn password(
     DrupalQuery::from_uri(&uri).require_json()?;
     let example = r#"{"name": "…"} or {"mail": "…"}"#;
     let body = body_bytes(body, state.body_limit)?;
-    let fields = if body.is_empty() { Map::new() } else { json_object(&body, example)? };
+    let fields = if body.is_empty() {
+        Map::new()
+    } else {
+        json_object(&body, example)?
+    };
     let text = |key: &str| match fields.get(key) {
         Some(Value::String(s)) if !s.trim().is_empty() => Some(s.trim().to_string()),
         _ => None,
@@ -150,8 +184,10 @@ pub async fn password(
         (Some(name), _) => AccountLookup::Name(name),
         (None, Some(mail)) => AccountLookup::Mail(mail),
         (None, None) => {
-            return Err(DrupalError::bad_request("Missing credentials.name or credentials.mail")
-                .with_hint(format!("Send a JSON object such as {example}.")));
+            return Err(
+                DrupalError::bad_request("Missing credentials.name or credentials.mail")
+                    .with_hint(format!("Send a JSON object such as {example}.")),
+            );
         }
     };
     state.core.request_password_reset(lookup).await?;

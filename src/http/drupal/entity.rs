@@ -39,7 +39,10 @@ pub fn render(account: &Account, viewer: Viewer) -> Value {
     }
     out.insert("name".into(), value(json!(account.name)));
     if viewer != Viewer::Anonymous {
-        out.insert("mail".into(), account.mail.as_ref().map_or(json!([]), |m| value(json!(m))));
+        out.insert(
+            "mail".into(),
+            account.mail.as_ref().map_or(json!([]), |m| value(json!(m))),
+        );
         out.insert("timezone".into(), value(json!(account.timezone)));
     }
     if viewer == Viewer::Administrator {
@@ -68,7 +71,8 @@ pub fn render(account: &Account, viewer: Viewer) -> Value {
 }
 
 fn timestamp(seconds: i64) -> Value {
-    let t = time::OffsetDateTime::from_unix_timestamp(seconds).unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+    let t = time::OffsetDateTime::from_unix_timestamp(seconds)
+        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
     let text = format!(
         "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}+00:00",
         t.year(),
@@ -106,7 +110,12 @@ pub struct UserFields {
 }
 
 const READ_ONLY: &[&str] = &["created", "changed", "access", "login", "init"];
-const IGNORED: &[&str] = &["default_langcode", "preferred_admin_langcode", "user_picture", "_links"];
+const IGNORED: &[&str] = &[
+    "default_langcode",
+    "preferred_admin_langcode",
+    "user_picture",
+    "_links",
+];
 
 pub fn parse(data: &Map<String, Value>) -> Result<UserFields, DrupalError> {
     let mut fields = UserFields::default();
@@ -115,16 +124,30 @@ pub fn parse(data: &Map<String, Value>) -> Result<UserFields, DrupalError> {
             "uid" => fields.uid = first_value(key, raw)?.cloned(),
             "uuid" => fields.uuid = first_value(key, raw)?.cloned(),
             "name" => fields.name = Some(string(key, first_value(key, raw)?)?.unwrap_or_default()),
-            "mail" => fields.mail = Some(string(key, first_value(key, raw)?)?.filter(|m| !m.is_empty())),
+            "mail" => {
+                fields.mail = Some(string(key, first_value(key, raw)?)?.filter(|m| !m.is_empty()))
+            }
             "pass" => {
                 let item = first_item(key, raw)?;
-                let get = |k: &str| string(&format!("{key}.0.{k}"), item.as_ref().and_then(|i| i.get(k)));
-                fields.pass = Some(PassItem { value: get("value")?, existing: get("existing")? });
+                let get = |k: &str| {
+                    string(
+                        &format!("{key}.0.{k}"),
+                        item.as_ref().and_then(|i| i.get(k)),
+                    )
+                };
+                fields.pass = Some(PassItem {
+                    value: get("value")?,
+                    existing: get("existing")?,
+                });
             }
             "status" => {
                 fields.status = match first_value(key, raw)? {
                     None => None,
-                    Some(v) => Some(if boolean(key, v)? { AccountState::Active } else { AccountState::Blocked }),
+                    Some(v) => Some(if boolean(key, v)? {
+                        AccountState::Active
+                    } else {
+                        AccountState::Blocked
+                    }),
                 }
             }
             "roles" => {
@@ -136,7 +159,9 @@ pub fn parse(data: &Map<String, Value>) -> Result<UserFields, DrupalError> {
                 fields.roles = Some(roles);
             }
             "timezone" => fields.timezone = string(key, first_value(key, raw)?)?,
-            "langcode" | "preferred_langcode" => fields.langcode = string(key, first_value(key, raw)?)?,
+            "langcode" | "preferred_langcode" => {
+                fields.langcode = string(key, first_value(key, raw)?)?
+            }
             k if READ_ONLY.contains(&k) => fields.read_only.push(key.clone()),
             k if IGNORED.contains(&k) => {}
             _ => {
@@ -144,7 +169,9 @@ pub fn parse(data: &Map<String, Value>) -> Result<UserFields, DrupalError> {
                     axum::http::StatusCode::UNPROCESSABLE_ENTITY,
                     format!("Field {key} is unknown."),
                 )
-                .with_hint("A user has the fields name, mail, pass, status, roles, timezone and langcode."));
+                .with_hint(
+                    "A user has the fields name, mail, pass, status, roles, timezone and langcode.",
+                ));
             }
         }
     }
@@ -163,7 +190,10 @@ fn items(key: &str, raw: &Value) -> Result<Vec<Map<String, Value>>, DrupalError>
             .collect(),
         Value::Object(map) => Ok(vec![map.clone()]),
         Value::Null => Ok(Vec::new()),
-        scalar => Ok(vec![Map::from_iter([("value".to_string(), scalar.clone())])]),
+        scalar => Ok(vec![Map::from_iter([(
+            "value".to_string(),
+            scalar.clone(),
+        )])]),
     }
 }
 
@@ -196,17 +226,25 @@ fn string(path: &str, value: Option<&Value>) -> Result<Option<String>, DrupalErr
 fn boolean(path: &str, value: &Value) -> Result<bool, DrupalError> {
     match value {
         Value::Bool(b) => Ok(*b),
-        Value::Number(n) if n.as_i64() == Some(0) || n.as_i64() == Some(1) => Ok(n.as_i64() == Some(1)),
+        Value::Number(n) if n.as_i64() == Some(0) || n.as_i64() == Some(1) => {
+            Ok(n.as_i64() == Some(1))
+        }
         Value::String(s) if s == "0" || s == "1" => Ok(s == "1"),
         _ => Err(primitive_type(path)),
     }
 }
 
 fn primitive_type(path: &str) -> DrupalError {
-    let path = if path.contains('.') { path.to_string() } else { format!("{path}.0.value") };
+    let path = if path.contains('.') {
+        path.to_string()
+    } else {
+        format!("{path}.0.value")
+    };
     DrupalError::new(
         axum::http::StatusCode::UNPROCESSABLE_ENTITY,
-        format!("Unprocessable Entity: validation failed.\n{path}: This value should be of the correct primitive type.\n"),
+        format!(
+            "Unprocessable Entity: validation failed.\n{path}: This value should be of the correct primitive type.\n"
+        ),
     )
 }
 
@@ -235,7 +273,10 @@ mod tests {
     fn pass_carries_the_existing_password() {
         let fields = parse(&map(json!({"pass": [{"existing": "old", "value": "new"}]}))).unwrap();
         let pass = fields.pass.unwrap();
-        assert_eq!((pass.existing.as_deref(), pass.value.as_deref()), (Some("old"), Some("new")));
+        assert_eq!(
+            (pass.existing.as_deref(), pass.value.as_deref()),
+            (Some("old"), Some("new"))
+        );
     }
 
     #[test]
@@ -249,6 +290,9 @@ mod tests {
     #[test]
     fn timestamps_use_drupal_offsets() {
         assert_eq!(timestamp(0)[0]["value"], "1970-01-01T00:00:00+00:00");
-        assert_eq!(timestamp(1_714_557_600)[0]["value"], "2024-05-01T10:00:00+00:00");
+        assert_eq!(
+            timestamp(1_714_557_600)[0]["value"],
+            "2024-05-01T10:00:00+00:00"
+        );
     }
 }

@@ -7,8 +7,8 @@ use axum::http::header::RETRY_AFTER;
 use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value};
 
-use crate::core::accounts::{Field, Violation};
 use crate::core::Error as CoreError;
+use crate::core::accounts::{Field, Violation};
 use crate::http::SessionLookupFailed;
 use crate::store::StoreError;
 
@@ -23,7 +23,11 @@ impl DrupalError {
     pub fn new(status: StatusCode, message: impl Into<String>) -> Self {
         let mut body = Map::new();
         body.insert("message".into(), Value::String(message.into()));
-        Self { status, body, retry_after: None }
+        Self {
+            status,
+            body,
+            retry_after: None,
+        }
     }
 
     pub fn bad_request(message: impl Into<String>) -> Self {
@@ -47,7 +51,11 @@ impl DrupalError {
     pub fn unprocessable(violations: &[Violation]) -> Self {
         let mut message = String::from("Unprocessable Entity: validation failed.\n");
         for violation in violations {
-            message.push_str(&format!("{}: {}\n", field_name(violation.field()), violation_text(violation)));
+            message.push_str(&format!(
+                "{}: {}\n",
+                field_name(violation.field()),
+                violation_text(violation)
+            ));
         }
         Self::new(StatusCode::UNPROCESSABLE_ENTITY, message)
     }
@@ -132,7 +140,9 @@ impl IntoResponse for SessionLookupFailed {
 fn is_unavailable(error: &StoreError) -> bool {
     matches!(
         error,
-        StoreError::Database(sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::PoolClosed)
+        StoreError::Database(
+            sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::PoolClosed
+        )
     )
 }
 
@@ -153,14 +163,18 @@ fn violation_text(violation: &Violation) -> String {
         Violation::NameMissing => "You must enter a username.".into(),
         Violation::NameLeadingSpace => "The username cannot begin with a space.".into(),
         Violation::NameTrailingSpace => "The username cannot end with a space.".into(),
-        Violation::NameMultipleSpaces => "The username cannot contain multiple spaces in a row.".into(),
+        Violation::NameMultipleSpaces => {
+            "The username cannot contain multiple spaces in a row.".into()
+        }
         Violation::NameInvalidCharacter => "The username contains an invalid character.".into(),
         Violation::NameTooLong { name } => {
             format!("The username {name} is too long: it must be 60 characters or less.")
         }
         Violation::NameTaken { name } => format!("The username {name} is already taken."),
         Violation::MailMissing => "Email field is required.".into(),
-        Violation::MailTooLong => "Email: the email address can not be longer than 254 characters.".into(),
+        Violation::MailTooLong => {
+            "Email: the email address can not be longer than 254 characters.".into()
+        }
         Violation::MailInvalid => "This value is not a valid email address.".into(),
         Violation::MailTaken { mail } => format!("The email address {mail} is already taken."),
         Violation::PasswordMissing => "The password cannot be empty.".into(),

@@ -41,13 +41,17 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route("/user/{uid}", get(users::show).patch(users::update))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
-        .layer(middleware::from_fn_with_state(state.clone(), screen_request))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            screen_request,
+        ))
 }
 
 /// Refuses oversized headers and cross-site browser requests before any handler runs.
 async fn screen_request(State(state): State<AppState>, request: Request, next: Next) -> Response {
     if let Some(reason) = oversized_headers(request.headers(), state.header_limit) {
-        return DrupalError::new(StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE, reason).into_response();
+        return DrupalError::new(StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE, reason)
+            .into_response();
     }
     match cross_site_refusal(request.method(), request.headers(), &state.trusted_origins) {
         Some(reason) => DrupalError::new(StatusCode::FORBIDDEN, reason).into_response(),
@@ -56,13 +60,19 @@ async fn screen_request(State(state): State<AppState>, request: Request, next: N
 }
 
 async fn not_found(method: axum::http::Method, uri: Uri) -> DrupalError {
-    DrupalError::new(StatusCode::NOT_FOUND, format!("No route found for \"{method} {}\"", uri.path()))
+    DrupalError::new(
+        StatusCode::NOT_FOUND,
+        format!("No route found for \"{method} {}\"", uri.path()),
+    )
 }
 
 async fn method_not_allowed(method: axum::http::Method, uri: Uri) -> DrupalError {
     DrupalError::new(
         StatusCode::METHOD_NOT_ALLOWED,
-        format!("No route found for \"{method} {}\": Method Not Allowed", uri.path()),
+        format!(
+            "No route found for \"{method} {}\": Method Not Allowed",
+            uri.path()
+        ),
     )
 }
 
@@ -77,7 +87,9 @@ struct DrupalQuery {
 impl DrupalQuery {
     fn from_uri(uri: &Uri) -> Self {
         // An unparsable query string is treated as absent; the format check then applies.
-        axum::extract::Query::<DrupalQuery>::try_from_uri(uri).map(|q| q.0).unwrap_or_default()
+        axum::extract::Query::<DrupalQuery>::try_from_uri(uri)
+            .map(|q| q.0)
+            .unwrap_or_default()
     }
 
     /// Every route here serves JSON only, so JSON is also the default (Drupal's rule when all
@@ -131,7 +143,12 @@ fn require_json_content_type(headers: &HeaderMap) -> Result<(), DrupalError> {
         .with_hint("Send the header Content-Type: application/json."));
     };
     let text = value.to_str().unwrap_or_default();
-    let essence = text.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
+    let essence = text
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
     if essence == "application/json" {
         return Ok(());
     }
@@ -143,25 +160,38 @@ fn require_json_content_type(headers: &HeaderMap) -> Result<(), DrupalError> {
 }
 
 /// Drupal's `X-CSRF-Token` check: on unsafe methods, for cookie-authenticated callers only.
-fn check_csrf_header(state: &AppState, visitor: &Visitor, headers: &HeaderMap) -> Result<(), DrupalError> {
+fn check_csrf_header(
+    state: &AppState,
+    visitor: &Visitor,
+    headers: &HeaderMap,
+) -> Result<(), DrupalError> {
     let Some(session) = &visitor.session else {
         return Ok(());
     };
     let Some(token) = headers.get("x-csrf-token") else {
-        return Err(DrupalError::new(StatusCode::FORBIDDEN, "X-CSRF-Token request header is missing")
-            .with_hint(
-                "This request carries a session cookie, so it needs a CSRF token: GET \
+        return Err(DrupalError::new(
+            StatusCode::FORBIDDEN,
+            "X-CSRF-Token request header is missing",
+        )
+        .with_hint(
+            "This request carries a session cookie, so it needs a CSRF token: GET \
                  /session/token with the same cookie and send the answer in the X-CSRF-Token \
                  header.",
-            ));
+        ));
     };
     let token = token.to_str().unwrap_or_default();
-    if !state.core.csrf_token_valid(session, HEADER_TOKEN_PURPOSES, token) {
-        return Err(DrupalError::new(StatusCode::FORBIDDEN, "X-CSRF-Token request header is invalid")
-            .with_hint(
-                "The token does not belong to this session (tokens change at every login). \
+    if !state
+        .core
+        .csrf_token_valid(session, HEADER_TOKEN_PURPOSES, token)
+    {
+        return Err(DrupalError::new(
+            StatusCode::FORBIDDEN,
+            "X-CSRF-Token request header is invalid",
+        )
+        .with_hint(
+            "The token does not belong to this session (tokens change at every login). \
                  GET /session/token with the same cookie for a fresh one.",
-            ));
+        ));
     }
     Ok(())
 }

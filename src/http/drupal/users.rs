@@ -34,8 +34,10 @@ pub async fn register(
     check_csrf_header(&state, &visitor, &headers)?;
     let body = body_bytes(body, state.body_limit)?;
     if body.is_empty() {
-        return Err(DrupalError::bad_request("No user account data for registration received.")
-            .with_hint(format!("Send a JSON object such as {REGISTER_EXAMPLE}.")));
+        return Err(
+            DrupalError::bad_request("No user account data for registration received.")
+                .with_hint(format!("Send a JSON object such as {REGISTER_EXAMPLE}.")),
+        );
     }
     let fields = entity::parse(&json_object(&body, REGISTER_EXAMPLE)?)?;
     if fields.uid.is_some() {
@@ -44,8 +46,10 @@ pub async fn register(
         ));
     }
     if visitor.session.is_some() {
-        return Err(DrupalError::forbidden("Only anonymous users can register a user.")
-            .with_hint("Log out first, or send the request without the session cookie."));
+        return Err(
+            DrupalError::forbidden("Only anonymous users can register a user.")
+                .with_hint("Log out first, or send the request without the session cookie."),
+        );
     }
     if let Some(field) = fields.read_only.first() {
         return Err(creating_denied(field));
@@ -57,10 +61,14 @@ pub async fn register(
         state: fields.status,
         roles: fields.roles.unwrap_or_default(),
     };
-    let account = state.core.register(registration, Registrar::Visitor).await.map_err(|e| match e {
-        CoreError::FieldNotAllowed(field) => creating_denied(field_name(field)),
-        other => other.into(),
-    })?;
+    let account = state
+        .core
+        .register(registration, Registrar::Visitor)
+        .await
+        .map_err(|e| match e {
+            CoreError::FieldNotAllowed(field) => creating_denied(field_name(field)),
+            other => other.into(),
+        })?;
     Ok(Json(entity::render(&account, Viewer::Anonymous)))
 }
 
@@ -78,14 +86,25 @@ pub async fn show(
     DrupalQuery::from_uri(&uri).require_json()?;
     let uid = parse_uid(&uri, &uid)?;
     let Some(session) = visitor.session else {
-        return Err(DrupalError::forbidden("The 'access user profiles' permission is required.")
-            .with_hint("Log in first and send the session cookie."));
+        return Err(
+            DrupalError::forbidden("The 'access user profiles' permission is required.")
+                .with_hint("Log in first and send the session cookie."),
+        );
     };
-    let account = state.core.account_for(&session.account, uid).await.map_err(|e| match e {
-        CoreError::NotPermitted => DrupalError::forbidden("The 'access user profiles' permission is required."),
-        other => other.into(),
-    })?;
-    Ok(Json(entity::render(&account, Viewer::of(&session.account, &account))))
+    let account = state
+        .core
+        .account_for(&session.account, uid)
+        .await
+        .map_err(|e| match e {
+            CoreError::NotPermitted => {
+                DrupalError::forbidden("The 'access user profiles' permission is required.")
+            }
+            other => other.into(),
+        })?;
+    Ok(Json(entity::render(
+        &account,
+        Viewer::of(&session.account, &account),
+    )))
 }
 
 /// `PATCH /user/{uid}`: changing mail or password needs the current password in
@@ -111,13 +130,23 @@ pub async fn update(
     let fields = entity::parse(&json_object(&body, example)?)?;
     let target = state.core.account_for(&session.account, uid).await?;
     if fields.uid.as_ref().is_some_and(|v| !same_id(v, uid)) {
-        return Err(DrupalError::forbidden("Access denied on updating field 'uid'."));
+        return Err(DrupalError::forbidden(
+            "Access denied on updating field 'uid'.",
+        ));
     }
-    if fields.uuid.as_ref().is_some_and(|v| v.as_str() != Some(target.uuid.as_str())) {
-        return Err(DrupalError::forbidden("Access denied on updating field 'uuid'."));
+    if fields
+        .uuid
+        .as_ref()
+        .is_some_and(|v| v.as_str() != Some(target.uuid.as_str()))
+    {
+        return Err(DrupalError::forbidden(
+            "Access denied on updating field 'uuid'.",
+        ));
     }
     if let Some(field) = fields.read_only.first() {
-        return Err(DrupalError::forbidden(format!("Access denied on updating field '{field}'.")));
+        return Err(DrupalError::forbidden(format!(
+            "Access denied on updating field '{field}'."
+        )));
     }
     let pass = fields.pass.unwrap_or_default();
     let changes = AccountChanges {
@@ -130,17 +159,29 @@ pub async fn update(
         timezone: fields.timezone,
         langcode: fields.langcode,
     };
-    let updated = state.core.update_account(&session, uid, changes).await.map_err(|e| match e {
-        CoreError::FieldNotAllowed(Field::Name) => DrupalError::forbidden("Access denied on updating field 'name'.")
-            .with_hint("Only administrators can rename accounts."),
-        other => other.into(),
-    })?;
-    Ok(Json(entity::render(&updated, Viewer::of(&session.account, &updated))))
+    let updated = state
+        .core
+        .update_account(&session, uid, changes)
+        .await
+        .map_err(|e| match e {
+            CoreError::FieldNotAllowed(Field::Name) => {
+                DrupalError::forbidden("Access denied on updating field 'name'.")
+                    .with_hint("Only administrators can rename accounts.")
+            }
+            other => other.into(),
+        })?;
+    Ok(Json(entity::render(
+        &updated,
+        Viewer::of(&session.account, &updated),
+    )))
 }
 
 fn parse_uid(uri: &Uri, raw: &str) -> Result<i64, DrupalError> {
     raw.parse::<i64>().ok().filter(|id| *id > 0).ok_or_else(|| {
-        DrupalError::new(StatusCode::NOT_FOUND, format!("No route found for \"{}\"", uri.path()))
+        DrupalError::new(
+            StatusCode::NOT_FOUND,
+            format!("No route found for \"{}\"", uri.path()),
+        )
     })
 }
 

@@ -1,0 +1,37 @@
+//! Turning rows into domain values, for either backend.
+
+use sqlx::{ColumnIndex, Decode, Row, Type};
+
+use super::StoreError;
+use crate::core::accounts::{Account, AccountState};
+
+/// The account columns every account query selects, from `accounts a`.
+pub(super) const ACCOUNT_COLUMNS: &str = "a.id, a.uuid, a.name, a.mail, a.password_hash, a.state, \
+     a.timezone, a.langcode, a.created_at, a.changed_at, a.access_at, a.login_at";
+
+pub(super) fn account_from_row<'r, R>(row: &'r R) -> Result<Account, StoreError>
+where
+    R: Row,
+    &'static str: ColumnIndex<R>,
+    i64: Decode<'r, R::Database> + Type<R::Database>,
+    String: Decode<'r, R::Database> + Type<R::Database>,
+    Option<String>: Decode<'r, R::Database> + Type<R::Database>,
+{
+    let state: String = row.try_get("state")?;
+    Ok(Account {
+        id: row.try_get("id")?,
+        uuid: row.try_get("uuid")?,
+        name: row.try_get("name")?,
+        mail: row.try_get("mail")?,
+        password_hash: row.try_get("password_hash")?,
+        state: AccountState::parse(&state)
+            .ok_or_else(|| StoreError::Corrupt(format!("account state {state:?}")))?,
+        timezone: row.try_get("timezone")?,
+        langcode: row.try_get("langcode")?,
+        created_at: row.try_get("created_at")?,
+        changed_at: row.try_get("changed_at")?,
+        access_at: row.try_get("access_at")?,
+        login_at: row.try_get("login_at")?,
+        roles: Vec::new(),
+    })
+}
