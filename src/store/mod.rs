@@ -31,6 +31,32 @@ pub enum StoreError {
     Corrupt(String),
 }
 
+impl StoreError {
+    /// Whether the database is unreachable, restarting or overloaded, so the same request may
+    /// succeed shortly, as opposed to a fault in the request or the data.
+    pub fn is_unavailable(&self) -> bool {
+        let StoreError::Database(error) = self else {
+            return false;
+        };
+        match error {
+            sqlx::Error::PoolTimedOut
+            | sqlx::Error::PoolClosed
+            | sqlx::Error::Io(_)
+            | sqlx::Error::Tls(_)
+            | sqlx::Error::Protocol(_)
+            | sqlx::Error::WorkerCrashed => true,
+            sqlx::Error::Database(db) => db.code().is_some_and(|code| match code.parse::<i32>() {
+                // SQLite result codes: busy or locked, extended codes included.
+                Ok(sqlite) => matches!(sqlite & 0xff, 5 | 6),
+                // PostgreSQL SQLSTATE classes: connection exception, insufficient resources,
+                // operator intervention (shutdown, restart).
+                Err(_) => matches!(code.get(..2), Some("08" | "53" | "57")),
+            }),
+            _ => false,
+        }
+    }
+}
+
 /// The columns that are unique across accounts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum UniqueField {

@@ -2,8 +2,7 @@
 
 use std::io::Write;
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Stdio};
 
 use latch::core::accounts::RegistrationMode;
 use latch::core::{Core, Registrar, Registration};
@@ -12,6 +11,7 @@ use serde_json::json;
 use tempfile::TempDir;
 
 use crate::helpers::{TestDatabase, test_config};
+use crate::process::{Server, free_port, free_ports, latch_command};
 
 /// A working directory with a database and a config file, as an operator would have.
 struct Site {
@@ -49,22 +49,12 @@ impl Site {
 
     /// `latch --config FILE [--database URL] ARGS…` in the site's directory.
     fn command(&self, args: &[&str], with_database: bool) -> Command {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_latch"));
-        command
-            .current_dir(self.dir.path())
-            .arg("--config")
-            .arg(&self.config);
+        let mut command = latch_command(self.dir.path());
+        command.arg("--config").arg(&self.config);
         if with_database {
             command.arg("--database").arg(self.database());
         }
-        command
-            .args(args)
-            .env("LATCH_PASSWORD__ARGON2_MEMORY_KIB", "1024")
-            .env("LATCH_PASSWORD__ARGON2_ITERATIONS", "1")
-            .env("LATCH_LOG", "warn")
-            .env_remove("LATCH_LISTEN")
-            .env_remove("LATCH_DATABASE_URL")
-            .env_remove("LATCH_CONFIG");
+        command.args(args);
         command
     }
 
@@ -133,85 +123,10 @@ impl Site {
     }
 
     fn serve(&self, extra: &[&str], env: &[(&str, &str)], with_database: bool) -> Server {
-        let log = self.dir.path().join(format!("serve-{}.log", rand_suffix()));
         let mut command = self.command(&[], with_database);
         command.arg("serve").args(extra).envs(env.iter().copied());
-        let child = command
-            .stdout(Stdio::null())
-            .stderr(std::fs::File::create(&log).unwrap())
-            .spawn()
-            .expect("start latch serve");
-        Server { child, log }
+        Server::start(command, self.dir.path())
     }
-}
-
-fn rand_suffix() -> u128 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_nanos()
-}
-
-/// A running `latch serve`; killed when dropped.
-struct Server {
-    child: Child,
-    log: PathBuf,
-}
-
-impl Server {
-    fn stderr(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
-    }
-
-    /// Waits until `GET /session/token` answers on `port`.
-    async fn ready(&mut self, port: u16) {
-        let deadline = Instant::now() + Duration::from_secs(10);
-        let url = format!("http://127.0.0.1:{port}/session/token");
-        while Instant::now() < deadline {
-            if let Ok(Some(status)) = self.child.try_wait() {
-                panic!("latch serve exited with {status}: {}", self.stderr());
-            }
-            if reqwest::get(&url).await.is_ok_and(|r| r.status() == 200) {
-                return;
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        panic!(
-            "latch serve did not answer on port {port}: {}",
-            self.stderr()
-        );
-    }
-
-    /// Waits for the process to end by itself; `None` if it is still running after 10 s.
-    fn exit(&mut self) -> Option<bool> {
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while Instant::now() < deadline {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                return Some(status.success());
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        None
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// `N` distinct loopback ports that were free a moment ago.
-fn free_ports<const N: usize>() -> [u16; N] {
-    let listeners: Vec<_> = (0..N)
-        .map(|_| std::net::TcpListener::bind("127.0.0.1:0").unwrap())
-        .collect();
-    std::array::from_fn(|i| listeners[i].local_addr().unwrap().port())
-}
-
-fn free_port() -> u16 {
-    free_ports::<1>()[0]
 }
 
 /// Logs in over HTTP; returns the status.

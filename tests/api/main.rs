@@ -5,8 +5,11 @@ mod helpers;
 
 mod bad_input;
 mod cli;
+mod cluster;
 mod drupal_login;
 mod drupal_register;
 mod drupal_session;
 mod drupal_user;
 mod passwords;
+mod process;
+mod races;

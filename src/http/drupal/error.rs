@@ -10,7 +10,6 @@ use serde_json::{Map, Value};
 use crate::core::Error as CoreError;
 use crate::core::accounts::{Field, Violation};
 use crate::http::SessionLookupFailed;
-use crate::store::StoreError;
 
 #[derive(Debug)]
 pub struct DrupalError {
@@ -66,7 +65,7 @@ impl DrupalError {
         if unavailable {
             let mut e = Self::new(
                 StatusCode::SERVICE_UNAVAILABLE,
-                "The service is temporarily unavailable. Try again shortly.",
+                "The database is temporarily unavailable. Retry the request in a few seconds.",
             );
             e.retry_after = Some(5);
             e
@@ -101,7 +100,7 @@ impl DrupalError {
                 Self::forbidden(format!("Access denied on updating field '{}'.", field_name(field)))
             }
             CoreError::Store(e) => {
-                let unavailable = is_unavailable(&e);
+                let unavailable = e.is_unavailable();
                 Self::internal(&e, unavailable)
             }
             CoreError::Password(e) => Self::internal(&e, false),
@@ -135,15 +134,6 @@ impl IntoResponse for SessionLookupFailed {
     fn into_response(self) -> Response {
         DrupalError::from(self).into_response()
     }
-}
-
-fn is_unavailable(error: &StoreError) -> bool {
-    matches!(
-        error,
-        StoreError::Database(
-            sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::PoolClosed
-        )
-    )
 }
 
 /// Drupal's field machine names.
