@@ -1,6 +1,7 @@
-//! The command line: `serve`, `migrate`, `user …` and `config default`. Every command takes
+//! The command line: `serve`, `migrate`, `copy`, `user …` and `config default`. Every command takes
 //! the same `--config` and `--database` options, so it acts on the database a server uses.
 
+mod copy;
 mod serve;
 mod user;
 
@@ -38,6 +39,13 @@ enum Command {
     },
     /// Apply pending database migrations and exit.
     Migrate,
+    /// Copy every account, session and queued message into another, empty database
+    /// (e.g. from SQLite to PostgreSQL).
+    Copy {
+        /// The target database URL, e.g. postgres://latch@db.example.com/latch.
+        #[arg(long, value_name = "URL")]
+        to: String,
+    },
     /// Manage accounts.
     #[command(subcommand)]
     User(user::UserCommand),
@@ -86,6 +94,7 @@ pub fn run() -> ExitCode {
         match cli.command {
             Command::Serve { .. } => serve::run(config).await,
             Command::Migrate => migrate(config).await,
+            Command::Copy { to } => copy::run(config, &to).await,
             Command::User(command) => user::run(command, config).await,
             Command::Config(_) => Ok(()),
         }

@@ -2,6 +2,7 @@
 //! versioned per backend. The rest of the program never sees SQL.
 
 mod accounts;
+mod copy;
 mod outbox;
 mod rows;
 mod sessions;
@@ -14,6 +15,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{PgPool, SqlitePool};
 
 pub use accounts::{EndSessions, NewAccount};
+pub use copy::{CopyCounts, Snapshot};
 pub use outbox::QueuedMail;
 pub use sessions::NewSession;
 
@@ -27,6 +29,8 @@ pub enum StoreError {
     Database(#[from] sqlx::Error),
     #[error("database migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("the target database already holds accounts; copy only into an empty database")]
+    NotEmpty,
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
 }

@@ -6,6 +6,7 @@ mod helpers;
 mod bad_input;
 mod cli;
 mod cluster;
+mod copy;
 mod drupal_login;
 mod drupal_register;
 mod drupal_session;
