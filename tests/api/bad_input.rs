@@ -1,7 +1,7 @@
-use reqwest::{Client, Response};
+use reqwest::Client;
 use serde_json::Value;
 
-use crate::helpers::{TestApp, body_json, new_client, spawn_app, spawn_app_with};
+use crate::helpers::{TestApp, body_json, message_of, new_client, spawn_app, spawn_app_with};
 
 /// The routes that take a JSON body.
 const BODY_ROUTES: [&str; 3] = [
@@ -286,12 +286,4 @@ async fn post(app: &TestApp, route: &str, body: Vec<u8>) -> (u16, Value) {
     let status = response.status().as_u16();
     let text = response.text().await.unwrap();
     (status, body_json(&text))
-}
-
-async fn message_of(response: Response) -> String {
-    let text = response.text().await.unwrap();
-    body_json(&text)["message"]
-        .as_str()
-        .unwrap_or_else(|| panic!("no message: {text}"))
-        .to_string()
 }

@@ -1,7 +1,7 @@
 use reqwest::{Client, Response};
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, body_json, new_client, spawn_app, spawn_app_with};
+use crate::helpers::{TestApp, body_json, message_of, new_client, spawn_app, spawn_app_with};
 use latch::core::accounts::AccountState;
 
 #[tokio::test]
@@ -333,14 +333,6 @@ async fn login_with_header(app: &TestApp, client: &Client, name: &str, value: &s
         .send()
         .await
         .unwrap()
-}
-
-async fn message_of(response: Response) -> String {
-    let text = response.text().await.unwrap();
-    body_json(&text)["message"]
-        .as_str()
-        .unwrap_or_else(|| panic!("no message: {text}"))
-        .to_string()
 }
 
 fn cookie_pair(set_cookie: &str) -> (String, String) {

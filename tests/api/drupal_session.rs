@@ -5,7 +5,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use reqwest::{Client, Response};
 use sha2::{Digest, Sha256};
 
-use crate::helpers::{TestApp, body_json, new_client, spawn_app, spawn_app_with};
+use crate::helpers::{TestApp, body_json, message_of, new_client, spawn_app, spawn_app_with};
 use latch::core::accounts::AccountState;
 
 #[tokio::test]
@@ -410,12 +410,4 @@ async fn patch_timezone(
         request = request.header("X-CSRF-Token", token);
     }
     request.send().await.unwrap()
-}
-
-async fn message_of(response: Response) -> String {
-    let text = response.text().await.unwrap();
-    body_json(&text)["message"]
-        .as_str()
-        .unwrap_or_else(|| panic!("no message: {text}"))
-        .to_string()
 }

@@ -178,6 +178,15 @@ pub fn new_client() -> Client {
         .expect("client")
 }
 
+/// The `message` of an error answer.
+pub async fn message_of(response: Response) -> String {
+    let text = response.text().await.unwrap();
+    body_json(&text)["message"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no message: {text}"))
+        .to_string()
+}
+
 pub fn body_json(text: &str) -> Value {
     serde_json::from_str(text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"))
 }
