@@ -1,5 +1,8 @@
 //! Password hashing and verification: Argon2id at the configured cost, computed on blocking
-//! threads with bounded concurrency so a burst of logins cannot stall other requests.
+//! threads with bounded concurrency so a burst of logins cannot stall other requests. Hashes
+//! imported from Drupal and Django verify too, and are upgraded at the next login.
+
+mod legacy;
 
 use std::sync::Arc;
 
@@ -119,15 +122,45 @@ fn hash_with(params: &Params, password: &[u8]) -> Result<String, PasswordError> 
         .map_err(|e| PasswordError::Hashing(e.to_string()))
 }
 
+/// Largest Argon2 memory cost an imported hash may ask for (1 GiB), so one row cannot
+/// exhaust the server's memory.
+const MAX_ARGON2_MEMORY_KIB: u32 = 1 << 20;
+
 /// A malformed or unsupported stored hash never matches.
 fn verify_with(password: &[u8], stored: &str) -> bool {
-    let Ok(parsed) = PasswordHash::new(stored) else {
+    // Django writes PHC Argon2 strings behind an `argon2` prefix.
+    let phc = stored
+        .strip_prefix("argon2")
+        .filter(|rest| rest.starts_with("$argon2"))
+        .unwrap_or(stored);
+    if !phc.starts_with("$argon2") {
+        return legacy::verify(password, stored);
+    }
+    let Ok(parsed) = PasswordHash::new(phc) else {
         return false;
     };
+    if Params::try_from(&parsed).map_or(true, |p| p.m_cost() > MAX_ARGON2_MEMORY_KIB) {
+        return false;
+    }
     // The hash's own parameters drive verification; the policy only decides rehashing.
     argon2(&Params::default())
         .verify_password(password, &parsed)
         .is_ok()
+}
+
+/// The format and cost of a stored hash, and whether it meets the current policy.
+pub fn describe(stored: Option<&str>, policy: &PasswordConfig) -> (String, bool) {
+    let Some(stored) = stored.filter(|s| !s.is_empty()) else {
+        return ("no password".into(), true);
+    };
+    let current = Params::new(
+        policy.argon2_memory_kib,
+        policy.argon2_iterations,
+        policy.argon2_parallelism,
+        None,
+    )
+    .is_ok_and(|params| !is_weaker(stored, &params));
+    (legacy::describe(stored), current)
 }
 
 fn is_weaker(stored: &str, policy: &Params) -> bool {
