@@ -13,3 +13,6 @@ mod drupal_user;
 mod passwords;
 mod process;
 mod races;
+mod services_seeds;
+#[allow(dead_code)]
+mod services_support;
