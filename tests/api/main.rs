@@ -14,6 +14,7 @@ mod passwords;
 mod process;
 mod races;
 mod services_errors;
+mod services_interop;
 mod services_seeds;
 #[allow(dead_code)]
 mod services_support;

@@ -111,50 +111,32 @@ async fn a_blocked_account_is_reported_only_after_the_right_password() {
         .set_account_state("bob", AccountState::Blocked)
         .await
         .unwrap();
-    app.services_post(
-        "user/login",
-        &credentials("bob", "wrong"),
-        Encoding::Json,
-        None,
-        None,
-    )
-    .await
-    .assert_error(
-        401,
-        "Unauthorized : Wrong username or password.",
-        "Wrong username or password.",
-    );
-    app.services_post(
-        "user/login",
-        &credentials("BOB", "secret-pass"),
-        Encoding::Json,
-        None,
-        None,
-    )
-    .await
-    .assert_error(
-        403,
-        ": The username BOB has not been activated or is blocked.",
-        "The username <em class=\"placeholder\">BOB</em> has not been activated or is blocked.",
-    );
+    app.services_json("user/login", &credentials("bob", "wrong"))
+        .await
+        .assert_error(
+            401,
+            "Unauthorized : Wrong username or password.",
+            "Wrong username or password.",
+        );
+    app.services_json("user/login", &credentials("BOB", "secret-pass"))
+        .await
+        .assert_error(
+            403,
+            ": The username BOB has not been activated or is blocked.",
+            "The username <em class=\"placeholder\">BOB</em> has not been activated or is blocked.",
+        );
 }
 
 #[tokio::test]
 async fn missing_login_arguments_are_named() {
     let app = spawn_app().await;
-    app.services_post(
-        "user/login",
-        &json!({"password": "x"}),
-        Encoding::Json,
-        None,
-        None,
-    )
-    .await
-    .assert_error(
-        401,
-        "Unauthorized : Missing required argument username",
-        "Missing required argument username",
-    );
+    app.services_json("user/login", &json!({"password": "x"}))
+        .await
+        .assert_error(
+            401,
+            "Unauthorized : Missing required argument username",
+            "Missing required argument username",
+        );
     app.services_post(
         "user/login",
         &json!({"username": "bob"}),
@@ -287,7 +269,7 @@ async fn unknown_formats_and_routes_get_a_status_line_and_an_empty_body() {
 #[tokio::test]
 async fn logging_out_without_a_session_is_not_acceptable() {
     let app = spawn_app().await;
-    app.services_post("user/logout", &json!({}), Encoding::Json, None, None)
+    app.services_json("user/logout", &json!({}))
         .await
         .assert_error(
             406,
@@ -302,12 +284,9 @@ async fn registration_errors_come_as_form_errors_and_leave_no_account() {
     app.create_account("bob", "secret-pass", &[]).await;
     let (accounts, mails) = (app.account_count().await, app.outbox().await.len());
     let taken = app
-        .services_post(
+        .services_json(
             "user/register",
             &json!({"name": "bob", "mail": "bob@example.com", "pass": "x-pass"}),
-            Encoding::Json,
-            None,
-            None,
         )
         .await;
     assert_eq!(taken.status, 406, "{taken:?}");
@@ -360,7 +339,7 @@ async fn registration_errors_come_as_form_errors_and_leave_no_account() {
             "{body}: {answer:?}"
         );
     }
-    app.services_post("user/register", &json!({}), Encoding::Json, None, None)
+    app.services_json("user/register", &json!({}))
         .await
         .assert_error(
             401,
@@ -377,13 +356,11 @@ async fn registration_errors_come_as_form_errors_and_leave_no_account() {
 async fn registration_is_refused_when_only_administrators_create_accounts() {
     let app = spawn_app_with(|c| c.registration.mode = RegistrationMode::AdminOnly).await;
     let body = json!({"name": "x", "mail": "x@example.com", "pass": "p-pass"});
-    app.services_post("user", &body, Encoding::Json, None, None)
-        .await
-        .assert_error(
-            403,
-            ": Access denied for user anonymous",
-            "Access denied for user anonymous",
-        );
+    app.services_json("user", &body).await.assert_error(
+        403,
+        ": Access denied for user anonymous",
+        "Access denied for user anonymous",
+    );
     assert_eq!(app.account_count().await, 0);
 }
 

@@ -23,11 +23,7 @@ async fn login_sequence(app: &TestApp, encoding: Encoding) {
         .await;
     assert_eq!(login.status, 200, "{encoding:?}: {login:?}");
     let body = login.json();
-    let cookie = format!(
-        "{}={}",
-        body["session_name"].as_str().unwrap(),
-        body["sessid"].as_str().unwrap()
-    );
+    let cookie = login.session_cookie();
     assert_eq!(body["user"]["name"], "bob");
     assert!(
         login.set_cookie.unwrap().starts_with(&cookie),
@@ -84,12 +80,7 @@ async fn registration_sequence(app: &TestApp, encoding: Encoding) {
         .services_post("system/connect", &json!({}), encoding, None, None)
         .await;
     assert_eq!(connect.status, 200, "{encoding:?}: {connect:?}");
-    let body = connect.json();
-    let cookie = format!(
-        "{}={}",
-        body["session_name"].as_str().unwrap(),
-        body["sessid"].as_str().unwrap()
-    );
+    let cookie = connect.session_cookie();
     // 3. user/register with the token and the cookie: created, and answered promptly.
     let fields = json!({"name": "carol", "mail": "carol@example.com", "pass": "carol-pass"});
     let started = Instant::now();
@@ -114,12 +105,7 @@ async fn registration_sequence(app: &TestApp, encoding: Encoding) {
         format!("{}/rest/user/{uid}", app.config.public_url),
         "{encoding:?}"
     );
-    let mails: Vec<String> = app
-        .outbox()
-        .await
-        .into_iter()
-        .map(|m| format!("{} {}", m.kind, m.recipient))
-        .collect();
+    let mails = app.outbox_lines().await;
     assert_eq!(
         mails,
         ["register_no_approval_required carol@example.com"],

@@ -107,6 +107,11 @@ pub fn curl_multipart(pairs: &[(String, String)]) -> (String, Vec<u8>) {
     (format!("multipart/form-data; boundary={boundary}"), body)
 }
 
+/// Sends `request` and returns the body text.
+pub async fn text_of(request: RequestBuilder) -> String {
+    request.send().await.unwrap().text().await.unwrap()
+}
+
 /// The reason phrase of the status line, as the server sent it.
 pub fn reason(response: &Response) -> String {
     response
@@ -150,6 +155,17 @@ impl Answer {
 
     pub fn json(&self) -> Value {
         body_json(&self.text)
+    }
+
+    /// `session_name=sessid` from a login or `system/connect` answer, as the seed's client
+    /// builds its cookie.
+    pub fn session_cookie(&self) -> String {
+        let body = self.json();
+        format!(
+            "{}={}",
+            body["session_name"].as_str().unwrap(),
+            body["sessid"].as_str().unwrap()
+        )
     }
 
     /// Asserts an error answer: status, reason phrase and the JSON-array body.
@@ -196,29 +212,38 @@ impl TestApp {
         Answer::of(request.send().await.unwrap()).await
     }
 
+    /// An anonymous JSON POST.
+    pub async fn services_json(&self, path: &str, fields: &Value) -> Answer {
+        self.services_post(path, fields, Encoding::Json, None, None)
+            .await
+    }
+
+    /// The outbox as `kind recipient` lines.
+    pub async fn outbox_lines(&self) -> Vec<String> {
+        self.outbox()
+            .await
+            .into_iter()
+            .map(|m| format!("{} {}", m.kind, m.recipient))
+            .collect()
+    }
+
     /// `GET /services/session/token`, with the cookie if given.
     pub async fn services_token(&self, cookie: Option<&str>) -> String {
         let mut request = bare_client().get(self.url("/services/session/token"));
         if let Some(cookie) = cookie {
             request = request.header("Cookie", cookie);
         }
-        request.send().await.unwrap().text().await.unwrap()
+        text_of(request).await
     }
 
     /// Logs in over the Services dialect with a JSON body; returns `session_name=sessid`
     /// and the session's token.
     pub async fn services_login(&self, name: &str, pass: &str) -> (String, String) {
         let fields = serde_json::json!({"username": name, "password": pass});
-        let answer = self
-            .services_post("user/login.json", &fields, Encoding::Json, None, None)
-            .await;
+        let answer = self.services_json("user/login.json", &fields).await;
         assert_eq!(answer.status, 200, "{answer:?}");
         let body = answer.json();
-        let cookie = format!(
-            "{}={}",
-            body["session_name"].as_str().unwrap(),
-            body["sessid"].as_str().unwrap()
-        );
+        let cookie = answer.session_cookie();
         (cookie, body["token"].as_str().unwrap().to_string())
     }
 }
