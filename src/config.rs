@@ -34,6 +34,7 @@ pub struct Config {
     pub cookie: CookieConfig,
     pub password: PasswordConfig,
     pub http: HttpConfig,
+    pub services: ServicesConfig,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -103,6 +104,39 @@ pub struct HttpConfig {
     pub trusted_origins: Vec<String>,
 }
 
+/// The Drupal 7 Services module's REST server dialect.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServicesConfig {
+    pub enabled: bool,
+    /// The endpoint path the dialect is served under, without slashes at either end.
+    pub endpoint: String,
+    /// Accept `application/x-www-form-urlencoded` bodies (off in the Services module too).
+    pub urlencoded: bool,
+    /// `1.0` (login takes `username`/`password`) or `1.1` (`name`/`pass`); a client may ask
+    /// for 1.1 with the `services_user_login_version` header.
+    pub api_version: ServicesApiVersion,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ServicesApiVersion {
+    #[serde(rename = "1.0")]
+    V1_0,
+    #[serde(rename = "1.1")]
+    V1_1,
+}
+
+impl Default for ServicesConfig {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            endpoint: "rest".into(),
+            urlencoded: false,
+            api_version: ServicesApiVersion::V1_0,
+        }
+    }
+}
+
 impl Default for Config {
     fn default() -> Self {
         Self {
@@ -118,6 +152,7 @@ impl Default for Config {
             cookie: CookieConfig::default(),
             password: PasswordConfig::default(),
             http: HttpConfig::default(),
+            services: ServicesConfig::default(),
         }
     }
 }
@@ -175,6 +210,32 @@ impl Default for HttpConfig {
             request_timeout: 30,
             trusted_origins: Vec::new(),
         }
+    }
+}
+
+impl ServicesConfig {
+    /// The endpoint must be a plain path that cannot shadow the Drupal 8+ routes.
+    fn validate_endpoint(&self) -> Result<(), String> {
+        let segments: Vec<&str> = self.endpoint.split('/').collect();
+        let plain = segments.iter().all(|s| {
+            !s.is_empty()
+                && s.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        });
+        if !plain {
+            return Err(format!(
+                "services.endpoint = {:?} must be a path such as \"rest\" or \"api/v1\": \
+                 letters, digits, - and _, segments separated by /, no leading or trailing /",
+                self.endpoint
+            ));
+        }
+        if matches!(segments[0], "user" | "session" | "services") {
+            return Err(format!(
+                "services.endpoint = {:?} would overlap the /{}/… routes; choose another path",
+                self.endpoint, segments[0]
+            ));
+        }
+        Ok(())
     }
 }
 
@@ -252,6 +313,7 @@ impl Config {
             "cookie",
             "password",
             "http",
+            "services",
         ];
         Env::prefixed("LATCH_").split("__").filter(|key| {
             let top = key.as_str().split('.').next().unwrap_or_default();
@@ -281,6 +343,11 @@ impl Config {
         }
         if !self.cookie.path.starts_with('/') {
             return invalid("cookie.path must start with /");
+        }
+        if self.services.enabled {
+            self.services
+                .validate_endpoint()
+                .map_err(ConfigError::Invalid)?;
         }
         Ok(())
     }
@@ -344,6 +411,24 @@ mod tests {
         std::fs::write(&file, "[session]\nidle_timout = 5\n").unwrap();
         let err = Config::load(Some(&file), &Overrides::default()).unwrap_err();
         assert!(err.to_string().contains("idle_timout"), "{err}");
+    }
+
+    #[test]
+    fn services_endpoints_that_overlap_other_routes_are_refused() {
+        for bad in ["", "/rest", "rest/", "user", "a b", "services/x"] {
+            let config = ServicesConfig {
+                endpoint: bad.into(),
+                ..ServicesConfig::default()
+            };
+            assert!(config.validate_endpoint().is_err(), "{bad:?}");
+        }
+        for good in ["rest", "api/v1", "my-api_2"] {
+            let config = ServicesConfig {
+                endpoint: good.into(),
+                ..ServicesConfig::default()
+            };
+            assert!(config.validate_endpoint().is_ok(), "{good:?}");
+        }
     }
 
     #[test]

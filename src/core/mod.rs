@@ -160,4 +160,9 @@ impl Core {
     pub fn registration_mode(&self) -> accounts::RegistrationMode {
         self.registration.mode
     }
+
+    /// Whether visitors register without a password and get a one-time login link instead.
+    pub fn registration_verifies_mail(&self) -> bool {
+        self.registration.verify_mail
+    }
 }

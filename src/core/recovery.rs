@@ -8,6 +8,8 @@ use super::{Core, Error, now};
 pub enum AccountLookup {
     Name(String),
     Mail(String),
+    /// A mail address, or else a name (Drupal 7 tries the address first).
+    NameOrMail(String),
 }
 
 impl Core {
@@ -17,6 +19,10 @@ impl Core {
         let account = match &lookup {
             AccountLookup::Name(name) => self.store.account_by_name(name).await?,
             AccountLookup::Mail(mail) => self.store.account_by_mail(mail).await?,
+            AccountLookup::NameOrMail(text) => match self.store.account_by_mail(text).await? {
+                Some(account) => Some(account),
+                None => self.store.account_by_name(text).await?,
+            },
         };
         let Some(account) = account.filter(|a| a.is_active()) else {
             tracing::info!("password reset requested for no active account");

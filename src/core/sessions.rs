@@ -89,6 +89,20 @@ impl Core {
                 .await?;
             account.password_hash = Some(new);
         }
+        self.open_session(account, client_ip, previous).await
+    }
+
+    /// Opens a new session for an account whose holder has just proved who they are (by
+    /// password, or by registering where no approval is needed), replacing `previous` if given.
+    pub async fn open_session(
+        &self,
+        mut account: Account,
+        client_ip: Option<IpAddr>,
+        previous: Option<&CurrentSession>,
+    ) -> Result<LoggedIn, Error> {
+        if !account.is_active() {
+            return Err(Error::AccountInactive);
+        }
         let session_id = new_session_id();
         let csrf_seed = csrf::new_seed();
         let now = now();

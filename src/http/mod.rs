@@ -5,6 +5,7 @@ mod cookies;
 mod drupal;
 mod limits;
 mod origin;
+mod services;
 
 use std::future::Future;
 use std::net::{IpAddr, SocketAddr};
@@ -25,7 +26,7 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
-use crate::config::Config;
+use crate::config::{Config, ServicesConfig};
 use crate::core::{Core, CurrentSession};
 pub use cookies::SessionCookies;
 
@@ -37,6 +38,9 @@ pub struct AppState {
     pub trusted_origins: Arc<Vec<String>>,
     pub body_limit: usize,
     pub header_limit: usize,
+    pub services: Arc<ServicesConfig>,
+    /// Base of absolute links in answers, such as a new account's `uri`.
+    pub public_url: Arc<str>,
 }
 
 impl AppState {
@@ -47,6 +51,8 @@ impl AppState {
             trusted_origins: Arc::new(config.http.trusted_origins.clone()),
             body_limit: config.http.body_limit,
             header_limit: config.http.header_limit,
+            services: Arc::new(config.services.clone()),
+            public_url: config.public_url.as_str().into(),
         }
     }
 }
@@ -90,6 +96,52 @@ impl FromRequestParts<AppState> for Visitor {
     }
 }
 
+/// What every dialect tells a client about a request that failed on the server's side.
+pub struct ServerFailure {
+    pub status: StatusCode,
+    pub message: &'static str,
+    pub retry_after: Option<u32>,
+}
+
+impl ServerFailure {
+    /// Logs the cause once, here; clients see only a generic message, and a retry hint when
+    /// the database is briefly unreachable.
+    pub fn of(error: &dyn std::fmt::Display, unavailable: bool) -> Self {
+        tracing::error!(error = %error, "request failed");
+        if unavailable {
+            Self {
+                status: StatusCode::SERVICE_UNAVAILABLE,
+                message: "The database is temporarily unavailable. Retry the request in a few seconds.",
+                retry_after: Some(5),
+            }
+        } else {
+            Self {
+                status: StatusCode::INTERNAL_SERVER_ERROR,
+                message: "The website encountered an unexpected error. Try again later.",
+                retry_after: None,
+            }
+        }
+    }
+}
+
+/// Why a body could not be read: too large (413) or broken off (400).
+pub fn unreadable_body(
+    rejection: &axum::extract::rejection::BytesRejection,
+    limit: usize,
+) -> (StatusCode, String) {
+    if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        (
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!("The request body is larger than the {limit}-byte limit."),
+        )
+    } else {
+        (
+            StatusCode::BAD_REQUEST,
+            format!("The request body could not be read: {rejection}"),
+        )
+    }
+}
+
 /// The whole application with its middleware.
 pub fn app(state: AppState, request_timeout: Duration) -> Router {
     let sensitive: Arc<[HeaderName]> = vec![
@@ -100,6 +152,7 @@ pub fn app(state: AppState, request_timeout: Duration) -> Router {
     ]
     .into();
     drupal::router(&state)
+        .merge(services::router(&state))
         .with_state(state.clone())
         .layer(DefaultBodyLimit::max(state.body_limit))
         // Every response carries session state or tokens: never let a cache keep it.

@@ -14,3 +14,8 @@ mod drupal_user;
 mod passwords;
 mod process;
 mod races;
+mod services_errors;
+mod services_interop;
+mod services_seeds;
+#[allow(dead_code)]
+mod services_support;

@@ -9,7 +9,7 @@ use serde_json::{Map, Value};
 
 use crate::core::Error as CoreError;
 use crate::core::accounts::{Field, Violation};
-use crate::http::SessionLookupFailed;
+use crate::http::{ServerFailure, SessionLookupFailed};
 
 #[derive(Debug)]
 pub struct DrupalError {
@@ -59,22 +59,12 @@ impl DrupalError {
         Self::new(StatusCode::UNPROCESSABLE_ENTITY, message)
     }
 
-    /// A failure inside the server: logged here once, never shown to the client.
+    /// A failure inside the server: logged once, never shown to the client.
     pub fn internal(error: &dyn std::fmt::Display, unavailable: bool) -> Self {
-        tracing::error!(error = %error, "request failed");
-        if unavailable {
-            let mut e = Self::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "The database is temporarily unavailable. Retry the request in a few seconds.",
-            );
-            e.retry_after = Some(5);
-            e
-        } else {
-            Self::new(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "The website encountered an unexpected error. Try again later.",
-            )
-        }
+        let failure = ServerFailure::of(error, unavailable);
+        let mut e = Self::new(failure.status, failure.message);
+        e.retry_after = failure.retry_after;
+        e
     }
 
     /// Maps the core's answers that read the same at every endpoint.

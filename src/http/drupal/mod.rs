@@ -19,8 +19,8 @@ use serde_json::{Map, Value};
 
 use super::limits::oversized_headers;
 use super::origin::cross_site_refusal;
-use super::{AppState, Visitor};
-pub use error::DrupalError;
+use super::{AppState, Visitor, unreadable_body};
+pub use error::{DrupalError, field_name};
 
 /// Token purposes accepted in the `X-CSRF-Token` header: the one `/session/token` issues and
 /// the one older Drupal versions returned from login.
@@ -108,14 +108,8 @@ impl DrupalQuery {
 /// The body, or the error a client can act on when it is too large or unreadable.
 fn body_bytes(body: Result<Bytes, BytesRejection>, limit: usize) -> Result<Bytes, DrupalError> {
     body.map_err(|rejection| {
-        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            DrupalError::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                format!("The request body is larger than the {limit}-byte limit."),
-            )
-        } else {
-            DrupalError::bad_request(format!("The request body could not be read: {rejection}"))
-        }
+        let (status, message) = unreadable_body(&rejection, limit);
+        DrupalError::new(status, message)
     })
 }
 

@@ -1,0 +1,137 @@
+//! Tokens, login, logout and `system/connect`.
+
+use axum::extract::State;
+use axum::http::header::CONTENT_TYPE;
+use axum::response::{IntoResponse, Response};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use secrecy::SecretString;
+use serde_json::{Value, json};
+
+use super::account::{anonymous_object, user_object};
+use super::error::ServicesError;
+use super::format::Format;
+use super::{Call, Reply, TOKEN_PURPOSE, placeholder};
+use crate::config::ServicesApiVersion;
+use crate::core::{Error as CoreError, now};
+use crate::http::{AppState, SessionLookupFailed, Visitor};
+
+/// The caller's token, or one bound to nothing for callers without a session: anonymous calls
+/// need none, and minting one stores nothing.
+fn token_for(state: &AppState, visitor: &Visitor) -> String {
+    match &visitor.session {
+        Some(session) => state.core.csrf_token(&session.csrf_seed, TOKEN_PURPOSE),
+        None => state.core.unbound_csrf_token(TOKEN_PURPOSE),
+    }
+}
+
+/// `GET /services/session/token`: the token as plain text.
+pub async fn session_token(
+    State(state): State<AppState>,
+    visitor: Result<Visitor, SessionLookupFailed>,
+) -> Response {
+    match visitor {
+        Ok(visitor) => (
+            [(CONTENT_TYPE, "text/plain; charset=utf-8")],
+            token_for(&state, &visitor),
+        )
+            .into_response(),
+        Err(e) => ServicesError::from(e).render(Format::Json),
+    }
+}
+
+/// `POST P/user/token`: `{"token": "…"}`.
+pub fn token(call: Call) -> Reply {
+    Reply::new(json!({ "token": token_for(&call.state, &call.visitor) }))
+}
+
+/// `POST P/user/login`: `username`/`password` (API 1.0) or `name`/`pass` (1.1).
+pub async fn login(call: Call) -> Result<Reply, ServicesError> {
+    if let Some(session) = &call.visitor.session {
+        return Err(ServicesError::not_acceptable(format!(
+            "Already logged in as {}.",
+            session.account.name
+        )));
+    }
+    let (name_key, pass_key) = match call.api_version("login") {
+        ServicesApiVersion::V1_0 => ("username", "password"),
+        ServicesApiVersion::V1_1 => ("name", "pass"),
+    };
+    let name = call
+        .argument(name_key)
+        .ok_or_else(|| ServicesError::missing_argument(name_key))?;
+    let pass = call
+        .argument(pass_key)
+        .ok_or_else(|| ServicesError::missing_argument(pass_key))?;
+    let state = &call.state;
+    let logged_in = state
+        .core
+        .login(
+            &name,
+            &SecretString::from(pass),
+            call.visitor.client_ip,
+            None,
+        )
+        .await
+        .map_err(|e| match e {
+            // The core reports this only after a correct password, so it reveals nothing.
+            CoreError::AccountInactive => ServicesError::new(
+                axum::http::StatusCode::FORBIDDEN,
+                format!(
+                    "The username {} has not been activated or is blocked.",
+                    placeholder(&name)
+                ),
+            ),
+            other => other.into(),
+        })?;
+    let account = &logged_in.account;
+    let cookie = state.cookies.issue(
+        &call.headers,
+        &logged_in.session_id,
+        logged_in.expires_at - now(),
+    );
+    Ok(Reply::new(json!({
+        "sessid": logged_in.session_id,
+        "session_name": state.cookies.name(&call.headers),
+        "token": state.core.csrf_token(&logged_in.csrf_seed, TOKEN_PURPOSE),
+        "user": user_object(account, account.is_administrator()),
+    }))
+    .with_cookie(cookie))
+}
+
+/// `POST P/user/logout`: ends the session; `[true]`, or under API 1.1 the anonymous user.
+pub async fn logout(call: Call) -> Result<Reply, ServicesError> {
+    let Some(session) = &call.visitor.session else {
+        return Err(ServicesError::not_acceptable("User is not logged in."));
+    };
+    call.state.core.logout(session).await?;
+    let body = match call.api_version("logout") {
+        ServicesApiVersion::V1_0 => Value::Bool(true),
+        ServicesApiVersion::V1_1 => anonymous_object(call.visitor.client_ip),
+    };
+    Ok(Reply::new(body).with_cookie(call.state.cookies.expire(&call.headers)))
+}
+
+/// `POST P/system/connect`: the session and its user. Anonymous callers get a random id that
+/// is never stored and no cookie, as Drupal 7 keeps no session for them.
+pub fn connect(call: Call) -> Reply {
+    let state = &call.state;
+    let session_name = state.cookies.name(&call.headers);
+    let body = match (&call.visitor.session, state.cookies.read(&call.headers)) {
+        (Some(session), Some(sessid)) => json!({
+            "sessid": sessid,
+            "session_name": session_name,
+            "user": user_object(&session.account, session.account.is_administrator()),
+        }),
+        _ => {
+            let mut bytes = [0u8; 32];
+            rand::fill(&mut bytes);
+            json!({
+                "sessid": URL_SAFE_NO_PAD.encode(bytes),
+                "session_name": session_name,
+                "user": anonymous_object(call.visitor.client_ip),
+            })
+        }
+    };
+    Reply::new(body)
+}

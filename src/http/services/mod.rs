@@ -1,0 +1,273 @@
+//! The Drupal 7 Services module's REST server dialect, under a configurable endpoint path `P`:
+//! `POST P/user/{login,logout,token,register,request_new_password}`, `POST P/user`,
+//! `POST P/system/connect`, `GET P/user/{uid}`, and `GET /services/session/token`.
+//!
+//! One handler takes every request under `P` and reads like the module's resource table: it
+//! negotiates the response format, finds the action, parses the body, checks the CSRF token,
+//! then calls the action.
+
+mod account;
+mod auth;
+mod body;
+mod error;
+mod format;
+mod users;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::extract::rejection::BytesRejection;
+use axum::http::header::SET_COOKIE;
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri};
+use axum::response::Response;
+use axum::routing::{any, get};
+use serde_json::{Map, Value};
+
+use super::limits::oversized_headers;
+use super::origin::cross_site_refusal;
+use super::{AppState, SessionLookupFailed, Visitor, unreadable_body};
+use crate::config::ServicesApiVersion;
+use error::ServicesError;
+use format::{Format, split_suffix};
+
+/// `drupal_get_token('services')`: the only purpose this dialect's tokens are minted for.
+const TOKEN_PURPOSE: &str = "services";
+
+/// The dialect's routes, or none when it is switched off.
+pub fn router(state: &AppState) -> Router<AppState> {
+    if !state.services.enabled {
+        return Router::new();
+    }
+    let endpoint = &state.services.endpoint;
+    Router::new()
+        .route("/services/session/token", get(auth::session_token))
+        .route(&format!("/{endpoint}"), any(dispatch))
+        .route(&format!("/{endpoint}/{{*path}}"), any(dispatch))
+}
+
+/// What an action was asked to do, with everything it may need.
+pub struct Call {
+    pub state: AppState,
+    pub headers: HeaderMap,
+    pub visitor: Visitor,
+    /// The body's fields.
+    pub data: Map<String, Value>,
+}
+
+impl Call {
+    /// A scalar argument from the body; PHP would take a number as its text too.
+    pub fn argument(&self, key: &str) -> Option<String> {
+        argument(&self.data, key)
+    }
+
+    /// The API version for `action`: configured, or asked for with the module's
+    /// `services_user_<action>_version` header.
+    pub fn api_version(&self, action: &str) -> ServicesApiVersion {
+        let header = format!("services_user_{action}_version");
+        match self.headers.get(header).and_then(|v| v.to_str().ok()) {
+            Some(v) if v.trim() == "1.1" => ServicesApiVersion::V1_1,
+            Some(v) if v.trim() == "1.0" => ServicesApiVersion::V1_0,
+            _ => self.state.services.api_version,
+        }
+    }
+}
+
+pub fn argument(data: &Map<String, Value>, key: &str) -> Option<String> {
+    match data.get(key)? {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+/// A successful answer and the cookie it sets, if any.
+pub struct Reply {
+    value: Value,
+    cookie: Option<String>,
+}
+
+impl Reply {
+    pub fn new(value: Value) -> Self {
+        Self {
+            value,
+            cookie: None,
+        }
+    }
+
+    pub fn with_cookie(mut self, cookie: String) -> Self {
+        self.cookie = Some(cookie);
+        self
+    }
+
+    fn render(self, format: Format) -> Response {
+        let mut response = format.render(StatusCode::OK, &self.value);
+        if let Some(cookie) = self.cookie.and_then(|c| HeaderValue::try_from(c).ok()) {
+            response.headers_mut().append(SET_COOKIE, cookie);
+        }
+        response
+    }
+}
+
+enum Action {
+    Login,
+    Logout,
+    Token,
+    Register,
+    RequestNewPassword,
+    Connect,
+    Retrieve(String),
+}
+
+/// The resource table: which action a method and path name.
+fn route(method: &Method, path: &str) -> Result<Action, ServicesError> {
+    let segments: Vec<&str> = path.split('/').collect();
+    let post = *method == Method::POST;
+    let action = match segments.as_slice() {
+        ["user", "login"] if post => Action::Login,
+        ["user", "logout"] if post => Action::Logout,
+        ["user", "token"] if post => Action::Token,
+        ["user", "register"] | ["user"] if post => Action::Register,
+        ["user", "request_new_password"] if post => Action::RequestNewPassword,
+        ["system", "connect"] if post => Action::Connect,
+        ["user", uid] if *method == Method::GET => Action::Retrieve(uid.to_string()),
+        ["user", ..] | ["system", ..] => {
+            return Err(ServicesError::before_controller(
+                StatusCode::NOT_FOUND,
+                "Could not find the controller.",
+            ));
+        }
+        _ => {
+            let resource = segments.first().copied().unwrap_or_default();
+            return Err(ServicesError::before_controller(
+                StatusCode::NOT_FOUND,
+                format!("Could not find resource {resource}."),
+            ));
+        }
+    };
+    Ok(action)
+}
+
+async fn dispatch(
+    State(state): State<AppState>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    visitor: Result<Visitor, SessionLookupFailed>,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    if let Err(refusal) = screen(&state, &method, &headers) {
+        return refusal.render(Format::Json);
+    }
+    let prefix = state.services.endpoint.len() + 1;
+    let path = uri.path().get(prefix..).unwrap_or_default();
+    let (path, suffix) = split_suffix(path.trim_start_matches('/'));
+    let format = match Format::negotiate(suffix, &headers) {
+        Ok(format) => format,
+        Err(e) => return e.render(Format::Json),
+    };
+    let result = async {
+        let action = route(&method, path)?;
+        let visitor = visitor?;
+        let data = if method == Method::POST {
+            let bytes = body_bytes(body, state.body_limit)?;
+            body::parse(&headers, bytes, state.services.urlencoded).await?
+        } else {
+            Map::new()
+        };
+        // Safe methods need no token, and the module exempts user/token, which is how a
+        // client gets one in the first place.
+        if method == Method::POST && !matches!(action, Action::Token) {
+            check_csrf(&state, &visitor, &uri, &headers, &data)?;
+        }
+        let call = Call {
+            state: state.clone(),
+            headers: headers.clone(),
+            visitor,
+            data,
+        };
+        match action {
+            Action::Login => auth::login(call).await,
+            Action::Logout => auth::logout(call).await,
+            Action::Token => Ok(auth::token(call)),
+            Action::Connect => Ok(auth::connect(call)),
+            Action::Register => users::register(call).await,
+            Action::RequestNewPassword => users::request_new_password(call).await,
+            Action::Retrieve(uid) => users::retrieve(call, &uid).await,
+        }
+    }
+    .await;
+    match result {
+        Ok(reply) => reply.render(format),
+        Err(e) => e.render(format),
+    }
+}
+
+/// Refuses oversized headers and cross-site browser requests before anything else.
+fn screen(state: &AppState, method: &Method, headers: &HeaderMap) -> Result<(), ServicesError> {
+    if let Some(reason) = oversized_headers(headers, state.header_limit) {
+        return Err(ServicesError::new(
+            StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+            reason,
+        ));
+    }
+    match cross_site_refusal(method, headers, &state.trusted_origins) {
+        Some(reason) => Err(ServicesError::new(StatusCode::FORBIDDEN, reason)),
+        None => Ok(()),
+    }
+}
+
+fn body_bytes(body: Result<Bytes, BytesRejection>, limit: usize) -> Result<Bytes, ServicesError> {
+    body.map_err(|rejection| {
+        let (status, message) = unreadable_body(&rejection, limit);
+        ServicesError::new(status, message)
+    })
+}
+
+/// Cookie-authenticated callers must send the session's token on unsafe methods, in
+/// `X-CSRF-Token` or as the `services_token` parameter.
+fn check_csrf(
+    state: &AppState,
+    visitor: &Visitor,
+    uri: &Uri,
+    headers: &HeaderMap,
+    data: &Map<String, Value>,
+) -> Result<(), ServicesError> {
+    let Some(session) = &visitor.session else {
+        return Ok(());
+    };
+    let from_query = || {
+        let query = uri.query().unwrap_or_default();
+        serde_urlencoded::from_str::<Vec<(String, String)>>(query)
+            .unwrap_or_default()
+            .into_iter()
+            .find(|(k, _)| k == "services_token")
+            .map(|(_, v)| v)
+    };
+    let candidate = headers
+        .get("x-csrf-token")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
+        .or_else(from_query)
+        .or_else(|| argument(data, "services_token"));
+    let valid = candidate.is_some_and(|token| {
+        state
+            .core
+            .csrf_token_valid(session, &[TOKEN_PURPOSE], &token)
+    });
+    if valid {
+        Ok(())
+    } else {
+        Err(ServicesError::unauthorized("CSRF validation failed"))
+    }
+}
+
+/// `%name`-style placeholder markup, with the value escaped as Drupal's `check_plain` does.
+pub fn placeholder(value: &str) -> String {
+    let escaped = value
+        .replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&#039;");
+    format!("<em class=\"placeholder\">{escaped}</em>")
+}

@@ -1,0 +1,232 @@
+//! `POST P/user/register` (and `POST P/user`), `POST P/user/request_new_password` and
+//! `GET P/user/{uid}`.
+
+use axum::http::StatusCode;
+use secrecy::SecretString;
+use serde_json::{Map, Value, json};
+
+use super::account::{role_name, user_object};
+use super::error::ServicesError;
+use super::{Call, Reply, argument, placeholder};
+use crate::core::accounts::{AccountState, RegistrationMode, Violation};
+use crate::core::{AccountLookup, Error as CoreError, Registrar, Registration, now};
+use crate::http::drupal::field_name;
+
+/// Creates an account: visitors under the registration policy, administrators always. Mail
+/// goes to the outbox, so the answer never waits for a mail server.
+pub async fn register(call: Call) -> Result<Reply, ServicesError> {
+    let core = &call.state.core;
+    let administrator = match &call.visitor.session {
+        Some(session) if session.account.is_administrator() => true,
+        Some(session) => return Err(ServicesError::access_denied(Some(&session.account.name))),
+        None if core.registration_mode() == RegistrationMode::AdminOnly => {
+            return Err(ServicesError::access_denied(None));
+        }
+        None => false,
+    };
+    let fields = match call.data.get("account") {
+        Some(Value::Object(account)) => account.clone(),
+        _ => call.data.clone(),
+    };
+    if fields.is_empty() {
+        return Err(ServicesError::missing_argument("account"));
+    }
+    let mail = argument(&fields, "mail").filter(|m| !m.is_empty());
+    let mut password = password(&fields)?;
+    // Drupal 7 ignores a visitor's password when it verifies addresses: a random one is set
+    // and the holder logs in through the mailed link.
+    if !administrator && core.registration_verifies_mail() {
+        password = None;
+    }
+    let mut registration = Registration {
+        name: argument(&fields, "name").unwrap_or_default(),
+        mail: mail.clone(),
+        password: password.map(SecretString::from),
+        ..Registration::default()
+    };
+    // Visitors cannot see the status, roles and notify elements, so Drupal drops them.
+    let registrar = if administrator {
+        registration.state = argument(&fields, "status").map(|s| {
+            if s == "0" {
+                AccountState::Blocked
+            } else {
+                AccountState::Active
+            }
+        });
+        registration.roles = roles(fields.get("roles"));
+        let notify = matches!(fields.get("notify"), Some(Value::Bool(true)))
+            || argument(&fields, "notify").is_some_and(|n| n != "0" && !n.is_empty());
+        Registrar::Administrator { notify }
+    } else {
+        Registrar::Visitor
+    };
+    let account = core
+        .register(registration, registrar)
+        .await
+        .map_err(|e| match e {
+            CoreError::Invalid(violations) => form_errors(&violations, mail.as_deref()),
+            CoreError::PasswordRequired | CoreError::PasswordNotAllowed => {
+                one_form_error("pass", "Password field is required.")
+            }
+            other => other.into(),
+        })?;
+    let state = &call.state;
+    let uri = format!(
+        "{}/{}/user/{}",
+        state.public_url.trim_end_matches('/'),
+        state.services.endpoint,
+        account.id
+    );
+    let uid = account.id.to_string();
+    let mut reply = Reply::new(json!({ "uid": uid, "uri": uri }));
+    // Without verification or approval Drupal 7 logs the new visitor in.
+    if !administrator && !core.registration_verifies_mail() && account.is_active() {
+        let logged_in = core
+            .open_session(account, call.visitor.client_ip, None)
+            .await?;
+        let cookie = state.cookies.issue(
+            &call.headers,
+            &logged_in.session_id,
+            logged_in.expires_at - now(),
+        );
+        reply = reply.with_cookie(cookie);
+    }
+    Ok(reply)
+}
+
+/// `pass` as a string, or as the confirm widget's `{"pass1": …, "pass2": …}`.
+fn password(fields: &Map<String, Value>) -> Result<Option<String>, ServicesError> {
+    match fields.get("pass") {
+        Some(Value::Object(pair)) => {
+            let first = argument(pair, "pass1").unwrap_or_default();
+            let second = argument(pair, "pass2").unwrap_or_default();
+            if first != second {
+                return Err(one_form_error(
+                    "pass",
+                    "The specified passwords do not match.",
+                ));
+            }
+            Ok(Some(first).filter(|p| !p.is_empty()))
+        }
+        _ => Ok(argument(fields, "pass").filter(|p| !p.is_empty())),
+    }
+}
+
+/// Roles as `{"<rid>": "<rid>"}`, `{"editor": "editor"}` or a list of names.
+fn roles(value: Option<&Value>) -> Vec<String> {
+    let pairs: Vec<(String, String)> = match value {
+        Some(Value::Object(map)) => map
+            .iter()
+            .map(|(k, v)| (k.clone(), v.as_str().unwrap_or(k).to_string()))
+            .collect(),
+        Some(Value::Array(list)) => list
+            .iter()
+            .filter_map(Value::as_str)
+            .map(|s| (s.to_string(), s.to_string()))
+            .collect(),
+        _ => Vec::new(),
+    };
+    pairs
+        .iter()
+        .filter_map(|(key, label)| role_name(key, label))
+        .collect()
+}
+
+fn one_form_error(field: &str, message: &str) -> ServicesError {
+    let mut errors = Map::new();
+    errors.insert(field.into(), json!(message));
+    ServicesError::form_errors(errors)
+}
+
+/// The first problem with each field, in Drupal 7's words.
+fn form_errors(violations: &[Violation], mail: Option<&str>) -> ServicesError {
+    let mut errors = Map::new();
+    for violation in violations {
+        let key = field_name(violation.field());
+        if !errors.contains_key(key) {
+            errors.insert(key.into(), json!(violation_text(violation, mail)));
+        }
+    }
+    ServicesError::form_errors(errors)
+}
+
+fn violation_text(violation: &Violation, mail: Option<&str>) -> String {
+    match violation {
+        Violation::NameMissing => "Username field is required.".into(),
+        Violation::NameLeadingSpace => "The username cannot begin with a space.".into(),
+        Violation::NameTrailingSpace => "The username cannot end with a space.".into(),
+        Violation::NameMultipleSpaces => {
+            "The username cannot contain multiple spaces in a row.".into()
+        }
+        Violation::NameInvalidCharacter => "The username contains an illegal character.".into(),
+        Violation::NameTooLong { name } => format!(
+            "The username {} is too long: it must be 60 characters or less.",
+            placeholder(name)
+        ),
+        Violation::NameTaken { name } => {
+            format!("The name {} is already taken.", placeholder(name))
+        }
+        Violation::MailMissing => "E-mail address field is required.".into(),
+        Violation::MailTooLong => "E-mail address cannot be longer than 254 characters.".into(),
+        Violation::MailInvalid => format!(
+            "The e-mail address {} is not valid.",
+            placeholder(mail.unwrap_or_default())
+        ),
+        Violation::MailTaken { mail } => format!(
+            "The e-mail address {} is already registered. <a href=\"/user/password\">Have you \
+             forgotten your password?</a>",
+            placeholder(mail)
+        ),
+        Violation::PasswordMissing => "Password field is required.".into(),
+        Violation::PasswordTooLong => "The password cannot be longer than 512 bytes.".into(),
+        Violation::CurrentPasswordRequired { .. } => {
+            "Your current password is missing or incorrect.".into()
+        }
+        Violation::RoleInvalid { .. } => {
+            "An illegal choice has been detected. Please contact the site administrator.".into()
+        }
+    }
+}
+
+/// `POST P/user/request_new_password` `{"name": "<name or mail>"}`: `[true]` whether or not
+/// an active account matched, so the endpoint reveals nothing; the mail goes to the outbox.
+pub async fn request_new_password(call: Call) -> Result<Reply, ServicesError> {
+    let name = call
+        .argument("name")
+        .ok_or_else(|| ServicesError::missing_argument("name"))?;
+    call.state
+        .core
+        .request_password_reset(AccountLookup::NameOrMail(name.trim().to_string()))
+        .await?;
+    Ok(Reply::new(Value::Bool(true)))
+}
+
+/// `GET P/user/{uid}`: one's own account, or any for administrators.
+pub async fn retrieve(call: Call, uid: &str) -> Result<Reply, ServicesError> {
+    let Some(session) = &call.visitor.session else {
+        return Err(ServicesError::access_denied(None));
+    };
+    let not_found = || {
+        ServicesError::new(
+            StatusCode::NOT_FOUND,
+            format!("There is no user with ID {uid}."),
+        )
+    };
+    let id = uid
+        .parse::<i64>()
+        .ok()
+        .filter(|id| *id > 0)
+        .ok_or_else(not_found)?;
+    let viewer = &session.account;
+    let account = call
+        .state
+        .core
+        .account_for(viewer, id)
+        .await
+        .map_err(|e| match e {
+            CoreError::NotPermitted => ServicesError::access_denied(Some(&viewer.name)),
+            CoreError::NoSuchAccount => not_found(),
+            other => other.into(),
+        })?;
+    Ok(Reply::new(user_object(&account, viewer.is_administrator())))
+}
