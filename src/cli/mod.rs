@@ -1,6 +1,7 @@
-//! The command line: `serve`, `migrate`, `user …` and `config default`. Every command takes
+//! The command line: `serve`, `migrate`, `user …`, `mail …` and `config default`. Every command takes
 //! the same `--config` and `--database` options, so it acts on the database a server uses.
 
+mod mail;
 mod serve;
 mod user;
 
@@ -41,6 +42,9 @@ enum Command {
     /// Manage accounts.
     #[command(subcommand)]
     User(user::UserCommand),
+    /// Inspect and manage the mail outbox.
+    #[command(subcommand)]
+    Mail(mail::MailCommand),
     /// Show configuration.
     #[command(subcommand)]
     Config(ConfigCommand),
@@ -87,6 +91,7 @@ pub fn run() -> ExitCode {
             Command::Serve { .. } => serve::run(config).await,
             Command::Migrate => migrate(config).await,
             Command::User(command) => user::run(command, config).await,
+            Command::Mail(command) => mail::run(command, config).await,
             Command::Config(_) => Ok(()),
         }
     });

@@ -14,8 +14,8 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{PgPool, SqlitePool};
 
 pub use accounts::{EndSessions, NewAccount};
-pub use outbox::QueuedMail;
-pub use sessions::NewSession;
+pub use outbox::{Outcome, QueuedMail};
+pub use sessions::{LinkUse, NewSession};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
