@@ -149,13 +149,13 @@ impl Store {
             .rows_affected()))
     }
 
-    /// Deletes delivered messages created before `before`, and dead ones too if `dead`;
+    /// Deletes delivered messages created at or before `before`, and dead ones too if `dead`;
     /// returns how many.
     pub async fn purge_mail(&self, before: i64, dead: bool) -> Result<u64, StoreError> {
         let sql = if dead {
-            "DELETE FROM mail_outbox WHERE state IN ('sent', 'logged', 'dead') AND created_at < $1"
+            "DELETE FROM mail_outbox WHERE state IN ('sent', 'logged', 'dead') AND created_at <= $1"
         } else {
-            "DELETE FROM mail_outbox WHERE state IN ('sent', 'logged') AND created_at < $1"
+            "DELETE FROM mail_outbox WHERE state IN ('sent', 'logged') AND created_at <= $1"
         };
         with_pool!(self, |pool| Ok(sqlx::query(sql)
             .bind(before)

@@ -179,3 +179,20 @@ pub fn smtp_on(config: &mut Config, port: u16) {
     config.mail.poll_interval = 0.2;
     config.mail.retry_delay = 1;
 }
+
+/// Runs `latch ARGS… --database URL` on the app's database, in its directory (so it shares
+/// the server secret); returns stdout, panicking with stderr if the command fails.
+pub fn latch_cli(app: &crate::helpers::TestApp, args: &[&str]) -> String {
+    let output = crate::process::latch_command(app.dir.path())
+        .args(args)
+        .args(["--database", &app.config.database_url])
+        .output()
+        .expect("run latch");
+    let stdout = String::from_utf8_lossy(&output.stdout).to_string();
+    assert!(
+        output.status.success(),
+        "latch {args:?} failed: {}{stdout}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    stdout
+}
