@@ -226,3 +226,51 @@ async fn configured_templates_fill_in_the_site_and_link_and_add_an_html_part() {
         "{html}"
     );
 }
+
+#[tokio::test]
+async fn a_claim_of_a_worker_that_died_mid_send_lapses_and_another_worker_takes_the_message() {
+    // No SMTP and a long poll: this node's own worker stays out of the way.
+    let app = spawn_app_with(|c| c.mail.poll_interval = 3600.0).await;
+    let store = app.core.store();
+    let now = latch::core::now() + 10;
+    let mail = OutgoingMail {
+        kind: MailKind::PasswordReset,
+        recipient: "zoe@example.com".into(),
+        subject: "s".into(),
+        body: "b".into(),
+        html: None,
+        account_id: None,
+    };
+    store.enqueue_mail(&mail, now).await.unwrap();
+    let claimed = store.claim_mail("crashed", now, now + 60).await.unwrap();
+    assert_eq!(claimed.unwrap().attempts, 1);
+    assert!(
+        store
+            .claim_mail("other", now + 30, now + 90)
+            .await
+            .unwrap()
+            .is_none()
+    );
+
+    let taken = store
+        .claim_mail("other", now + 61, now + 120)
+        .await
+        .unwrap();
+    let taken = taken.expect("the lapsed claim is free again");
+    assert_eq!(taken.attempts, 2);
+    let sent = latch::store::Outcome::Delivered { logged: false };
+    let id = taken.id;
+    assert!(
+        !store
+            .finish_mail(id, "crashed", sent, None, now + 62)
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .finish_mail(id, "other", sent, None, now + 62)
+            .await
+            .unwrap()
+    );
+    assert_eq!(app.outbox().await[0].state, "sent");
+}
