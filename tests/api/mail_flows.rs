@@ -282,3 +282,33 @@ async fn wait_for_file(path: &std::path::Path) -> String {
     }
     panic!("nothing was written to {}", path.display());
 }
+
+#[tokio::test]
+async fn a_verified_account_logged_in_by_link_sets_its_first_password_without_a_current_one() {
+    let sink = SmtpSink::start(Reply::Accept);
+    let app = spawn_app_with(|c| {
+        sink.configure(c);
+        c.registration.verify_mail = true;
+    })
+    .await;
+    let body = json!({"name": {"value": "val"}, "mail": {"value": "val@example.com"}});
+    let response = app.register(&new_client(), &body).await;
+    let uid = body_json(&response.text().await.unwrap())["uid"][0]["value"]
+        .as_i64()
+        .unwrap();
+    let message = sink.wait_for("val@example.com", "Account details").await;
+    let client = new_client();
+    let (status, text) = get(&client, app.url(&format!("{}/login", message.link_path()))).await;
+    assert_eq!(status, 200, "{text}");
+    let csrf = body_json(&text)["csrf_token"].as_str().unwrap().to_string();
+    let response = client
+        .patch(app.url(&format!("/user/{uid}?_format=json")))
+        .header("Content-Type", "application/json")
+        .header("X-CSRF-Token", csrf)
+        .body(json!({"pass": [{"value": "first-pass"}]}).to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200, "{}", response.text().await.unwrap());
+    app.logged_in(&new_client(), "val", "first-pass").await;
+}
