@@ -1,6 +1,7 @@
 //! Configuration: built-in defaults, then the TOML file, then `LATCH_*` environment variables,
 //! then command-line flags. Validated once into typed values the rest of the program trusts.
 
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
@@ -35,6 +36,7 @@ pub struct Config {
     pub password: PasswordConfig,
     pub http: HttpConfig,
     pub services: ServicesConfig,
+    pub mail: MailConfig,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -137,6 +139,92 @@ impl Default for ServicesConfig {
     }
 }
 
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MailConfig {
+    /// Sender of every message, e.g. `latch <noreply@example.com>`.
+    pub from: String,
+    /// Attempts before a message that keeps failing temporarily is dead-lettered.
+    pub max_attempts: u32,
+    /// Seconds before the first retry; each further retry waits twice as long (at most 6 h).
+    pub retry_delay: u64,
+    /// Seconds a worker may hold a message while sending it; a worker that dies mid-send
+    /// releases it after this.
+    pub claim_timeout: u64,
+    /// Seconds between looks at the outbox (other nodes' messages, retries that fall due).
+    pub poll_interval: f64,
+    /// Without SMTP, messages are also appended to this file (empty: log only).
+    pub log_file: String,
+    pub smtp: SmtpConfig,
+    /// Per-kind overrides of the built-in texts, keyed by Drupal's mail keys
+    /// (`register_no_approval_required`, `password_reset`, …).
+    pub templates: BTreeMap<String, TemplateConfig>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SmtpConfig {
+    /// SMTP server; empty means no SMTP: messages go to the log (and `mail.log_file`).
+    pub host: String,
+    pub port: u16,
+    /// `none`, `starttls` or `implicit`.
+    pub tls: SmtpTls,
+    pub username: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub password: Option<ConfigSecret>,
+    /// Seconds one delivery may take before it counts as a temporary failure.
+    pub timeout: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SmtpTls {
+    None,
+    Starttls,
+    Implicit,
+}
+
+/// A message text overriding the built-in one; unset parts keep the built-in text.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TemplateConfig {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub subject: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
+    /// When set, the message also carries this HTML alternative.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub html: Option<String>,
+}
+
+impl Default for MailConfig {
+    fn default() -> Self {
+        Self {
+            from: "latch <noreply@localhost>".into(),
+            max_attempts: 8,
+            retry_delay: 60,
+            claim_timeout: 300,
+            poll_interval: 5.0,
+            log_file: String::new(),
+            smtp: SmtpConfig::default(),
+            templates: BTreeMap::new(),
+        }
+    }
+}
+
+impl Default for SmtpConfig {
+    fn default() -> Self {
+        Self {
+            host: String::new(),
+            port: 587,
+            tls: SmtpTls::Starttls,
+            username: String::new(),
+            password: None,
+            timeout: 30,
+        }
+    }
+}
+
 impl Default for Config {
     fn default() -> Self {
         Self {
@@ -153,6 +241,7 @@ impl Default for Config {
             password: PasswordConfig::default(),
             http: HttpConfig::default(),
             services: ServicesConfig::default(),
+            mail: MailConfig::default(),
         }
     }
 }
@@ -314,6 +403,7 @@ impl Config {
             "password",
             "http",
             "services",
+            "mail",
         ];
         Env::prefixed("LATCH_").split("__").filter(|key| {
             let top = key.as_str().split('.').next().unwrap_or_default();
@@ -349,6 +439,38 @@ impl Config {
                 .validate_endpoint()
                 .map_err(ConfigError::Invalid)?;
         }
+        self.validate_mail()
+    }
+
+    fn validate_mail(&self) -> Result<(), ConfigError> {
+        let invalid = |msg: String| Err(ConfigError::Invalid(msg));
+        let mail = &self.mail;
+        if mail.max_attempts == 0 || mail.retry_delay == 0 {
+            return invalid("mail.max_attempts and mail.retry_delay must be at least 1".into());
+        }
+        if !(mail.poll_interval.is_finite() && mail.poll_interval > 0.0) {
+            return invalid("mail.poll_interval must be a positive number of seconds".into());
+        }
+        if mail.smtp.timeout == 0 {
+            return invalid("mail.smtp.timeout must be at least 1 second".into());
+        }
+        // A claim that lapses while its worker still sends would let a second worker send the
+        // same message.
+        if mail.claim_timeout <= mail.smtp.timeout {
+            return invalid(format!(
+                "mail.claim_timeout ({}) must be longer than mail.smtp.timeout ({})",
+                mail.claim_timeout, mail.smtp.timeout
+            ));
+        }
+        if let Err(e) = mail.from.parse::<lettre::message::Mailbox>() {
+            return invalid(format!(
+                "mail.from = {:?} is not a mail address ({e}); write it as \"Name <user@host>\"",
+                mail.from
+            ));
+        }
+        if let Err(e) = crate::core::templates::Templates::new(&mail.templates) {
+            return invalid(e);
+        }
         Ok(())
     }
 
@@ -367,22 +489,32 @@ fn toml_of(config: &Config) -> String {
     // Rendered by hand through serde_json so no TOML writer is needed in the binary.
     let value = serde_json::to_value(config).unwrap_or_default();
     let mut out = String::new();
-    let mut tables = Vec::new();
     if let serde_json::Value::Object(map) = value {
-        for (key, value) in map {
-            match value {
-                serde_json::Value::Object(table) => tables.push((key, table)),
-                other => out.push_str(&format!("{key} = {}\n", toml_scalar(&other))),
-            }
-        }
-        for (name, table) in tables {
-            out.push_str(&format!("\n[{name}]\n"));
-            for (key, value) in table {
-                out.push_str(&format!("{key} = {}\n", toml_scalar(&value)));
-            }
-        }
+        toml_table(&mut out, "", &map);
     }
     out
+}
+
+/// Writes a table's scalars, then each sub-table under its dotted name.
+fn toml_table(out: &mut String, name: &str, table: &serde_json::Map<String, serde_json::Value>) {
+    if !name.is_empty() {
+        out.push_str(&format!("\n[{name}]\n"));
+    }
+    for (key, value) in table {
+        if !value.is_object() {
+            out.push_str(&format!("{key} = {}\n", toml_scalar(value)));
+        }
+    }
+    for (key, value) in table {
+        if let serde_json::Value::Object(sub) = value {
+            let sub_name = if name.is_empty() {
+                key.clone()
+            } else {
+                format!("{name}.{key}")
+            };
+            toml_table(out, &sub_name, sub);
+        }
+    }
 }
 
 fn toml_scalar(value: &serde_json::Value) -> String {
@@ -402,6 +534,37 @@ mod tests {
         let loaded = Config::load(Some(&file), &Overrides::default()).unwrap();
         assert_eq!(loaded.listen, "127.0.0.1:8080");
         assert_eq!(loaded.session.write_interval, 180);
+        assert_eq!(loaded.mail.smtp.port, 587);
+    }
+
+    #[test]
+    fn mail_templates_load_and_unknown_placeholders_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("latch.toml");
+        std::fs::write(
+            &file,
+            "[mail.templates.password_reset]\nsubject = \"Reset at {site_name}\"\n",
+        )
+        .unwrap();
+        let loaded = Config::load(Some(&file), &Overrides::default()).unwrap();
+        assert!(loaded.mail.templates.contains_key("password_reset"));
+        std::fs::write(
+            &file,
+            "[mail.templates.password_reset]\ntext = \"Go to {lnk}\"\n",
+        )
+        .unwrap();
+        let err = Config::load(Some(&file), &Overrides::default()).unwrap_err();
+        assert!(err.to_string().contains("{lnk}"), "{err}");
+        std::fs::write(&file, "[mail.templates.pasword_reset]\ntext = \"x\"\n").unwrap();
+        let err = Config::load(Some(&file), &Overrides::default()).unwrap_err();
+        assert!(err.to_string().contains("pasword_reset"), "{err}");
+    }
+
+    #[test]
+    fn the_smtp_password_is_redacted() {
+        let mut config = Config::default();
+        config.mail.smtp.password = Some(ConfigSecret("hunter2".into()));
+        assert!(!format!("{config:?}").contains("hunter2"));
     }
 
     #[test]

@@ -5,5 +5,6 @@
 pub mod cli;
 pub mod config;
 pub mod core;
+pub mod delivery;
 pub mod http;
 pub mod store;

@@ -1,7 +1,9 @@
-//! The command line: `serve`, `migrate`, `copy`, `user …` and `config default`. Every command takes
-//! the same `--config` and `--database` options, so it acts on the database a server uses.
+//! The command line: `serve`, `migrate`, `copy`, `user …`, `mail …` and `config default`.
+//! Every command takes the same `--config` and `--database` options, so it acts on the
+//! database a server uses.
 
 mod copy;
+mod mail;
 mod serve;
 mod user;
 
@@ -49,6 +51,9 @@ enum Command {
     /// Manage accounts.
     #[command(subcommand)]
     User(user::UserCommand),
+    /// Inspect and manage the mail outbox.
+    #[command(subcommand)]
+    Mail(mail::MailCommand),
     /// Show configuration.
     #[command(subcommand)]
     Config(ConfigCommand),
@@ -96,6 +101,7 @@ pub fn run() -> ExitCode {
             Command::Migrate => migrate(config).await,
             Command::Copy { to } => copy::run(config, &to).await,
             Command::User(command) => user::run(command, config).await,
+            Command::Mail(command) => mail::run(command, config).await,
             Command::Config(_) => Ok(()),
         }
     });

@@ -49,6 +49,9 @@ impl Core {
         self.store
             .save_account(&account, end, &notices, now)
             .await?;
+        if !notices.is_empty() {
+            self.mail_queued();
+        }
         Ok(account)
     }
 

@@ -1,4 +1,4 @@
-//! Messages to account holders and administrators, composed from built-in templates and
+//! Messages to account holders and administrators, composed from their templates and
 //! written to the outbox; and the signed one-time login links they carry.
 
 use base64::Engine;
@@ -8,6 +8,7 @@ use subtle::ConstantTimeEq;
 
 use super::accounts::Account;
 use super::secret::ServerSecret;
+use super::templates::{Templates, Values};
 
 type HmacSha256 = hmac::Hmac<sha2::Sha256>;
 
@@ -48,6 +49,8 @@ pub struct OutgoingMail {
     pub recipient: String,
     pub subject: String,
     pub body: String,
+    /// The HTML alternative, where the kind's template has one.
+    pub html: Option<String>,
     pub account_id: Option<i64>,
 }
 
@@ -57,14 +60,21 @@ pub struct Letters {
     site_name: String,
     public_url: String,
     links: OneTimeLinks,
+    templates: Templates,
 }
 
 impl Letters {
-    pub fn new(site_name: &str, public_url: &str, secret: &ServerSecret) -> Self {
+    pub fn new(
+        site_name: &str,
+        public_url: &str,
+        secret: &ServerSecret,
+        templates: Templates,
+    ) -> Self {
         Self {
             site_name: site_name.to_string(),
             public_url: public_url.trim_end_matches('/').to_string(),
             links: OneTimeLinks::new(secret),
+            templates,
         }
     }
 
@@ -80,66 +90,23 @@ impl Letters {
         recipient: &str,
         now: i64,
     ) -> OutgoingMail {
-        let site = &self.site_name;
-        let name = &account.name;
-        let link = || self.login_link(account, now);
-        let (subject, body) = match kind {
-            MailKind::Welcome => (
-                format!("Account details for {name} at {site}"),
-                format!(
-                    "{name},\n\nThank you for registering at {site}. You may now log in by \
-                     following this link or copying it into your browser:\n\n{}\n\nThis link can \
-                     be used only once and lets you set your password.\n\n--  {site} team\n",
-                    link()
-                ),
-            ),
-            MailKind::PendingApproval => (
-                format!("Account details for {name} at {site} (pending admin approval)"),
-                format!(
-                    "{name},\n\nThank you for registering at {site}. Your application for an \
-                     account is pending approval. Once it has been approved, you will receive \
-                     another message with how to log in.\n\n--  {site} team\n"
-                ),
-            ),
-            MailKind::PendingApprovalAdmin => (
-                format!("Account details for {name} at {site} (pending admin approval)"),
-                format!(
-                    "{name} has applied for an account at {site}.\n\nApprove it with:\n\n  \
-                     latch user approve '{name}'\n"
-                ),
-            ),
-            MailKind::AdminCreated => (
-                format!("An administrator created an account for you at {site}"),
-                format!(
-                    "{name},\n\nA site administrator at {site} has created an account for you. \
-                     You may now log in by following this link:\n\n{}\n\n--  {site} team\n",
-                    link()
-                ),
-            ),
-            MailKind::Activated => (
-                format!("Account details for {name} at {site} (approved)"),
-                format!(
-                    "{name},\n\nYour account at {site} has been activated. You may now log in \
-                     by following this link:\n\n{}\n\n--  {site} team\n",
-                    link()
-                ),
-            ),
-            MailKind::PasswordReset => (
-                format!("Replacement login information for {name} at {site}"),
-                format!(
-                    "{name},\n\nA request to reset the password for your account has been made \
-                     at {site}.\n\nYou may now log in by following this link:\n\n{}\n\nThis link \
-                     can be used only once, expires after one day, and nothing happens if it is \
-                     not used.\n\n--  {site} team\n",
-                    link()
-                ),
-            ),
-        };
+        let link = self.login_link(account, now);
+        let rendered = self.templates.render(
+            kind,
+            &Values {
+                site_name: &self.site_name,
+                site_url: &self.public_url,
+                name: &account.name,
+                mail: account.mail.as_deref().unwrap_or_default(),
+                link: &link,
+            },
+        );
         OutgoingMail {
             kind,
             recipient: recipient.to_string(),
-            subject,
-            body,
+            subject: rendered.subject,
+            body: rendered.text,
+            html: rendered.html,
             account_id: Some(account.id),
         }
     }
@@ -153,6 +120,16 @@ impl Letters {
             self.links.sign(account, now)
         )
     }
+}
+
+/// What a one-time login link is worth.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LinkStatus {
+    Valid,
+    /// Genuine and unused, but older than [`ONE_TIME_LINK_LIFETIME`].
+    Expired,
+    /// Forged, used already, or made void by a new password, mail or login.
+    Invalid,
 }
 
 /// One-time login links in Drupal's shape, `/user/reset/{uid}/{timestamp}/{hash}`. The hash
@@ -175,18 +152,27 @@ impl OneTimeLinks {
     }
 
     pub fn verify(&self, account: &Account, timestamp: i64, hash: &str, now: i64) -> bool {
-        let fresh = timestamp <= now
-            && now - timestamp <= ONE_TIME_LINK_LIFETIME
-            && timestamp >= account.login_at;
+        self.check(account, timestamp, hash, now) == LinkStatus::Valid
+    }
+
+    /// Whether the link is valid, expired (told apart so the holder knows to ask for a new
+    /// one) or invalid.
+    pub fn check(&self, account: &Account, timestamp: i64, hash: &str, now: i64) -> LinkStatus {
         let Ok(decoded) = URL_SAFE_NO_PAD.decode(hash) else {
-            return false;
+            return LinkStatus::Invalid;
         };
         let matches: bool = self
             .mac(account, timestamp)
             .as_slice()
             .ct_eq(&decoded)
             .into();
-        fresh & matches
+        if !matches || timestamp > now || timestamp < account.login_at {
+            LinkStatus::Invalid
+        } else if now - timestamp > ONE_TIME_LINK_LIFETIME {
+            LinkStatus::Expired
+        } else {
+            LinkStatus::Valid
+        }
     }
 
     fn mac(&self, account: &Account, timestamp: i64) -> [u8; 32] {
@@ -235,7 +221,10 @@ mod tests {
         let links = links();
         let hash = links.sign(&account(), 1_000);
         assert!(links.verify(&account(), 1_000, &hash, 1_000 + ONE_TIME_LINK_LIFETIME));
-        assert!(!links.verify(&account(), 1_000, &hash, 1_001 + ONE_TIME_LINK_LIFETIME));
+        assert_eq!(
+            links.check(&account(), 1_000, &hash, 1_001 + ONE_TIME_LINK_LIFETIME),
+            LinkStatus::Expired
+        );
         assert!(!links.verify(&account(), 1_001, &hash, 2_000));
     }
 
@@ -254,7 +243,8 @@ mod tests {
     #[test]
     fn reset_mail_carries_a_verifiable_link() {
         let secret = ServerSecret::from_text(&"s".repeat(32)).unwrap();
-        let letters = Letters::new("Example", "https://login.example.com/", &secret);
+        let templates = Templates::new(&Default::default()).unwrap();
+        let letters = Letters::new("Example", "https://login.example.com/", &secret, templates);
         let mail = letters.compose(
             MailKind::PasswordReset,
             &account(),

@@ -4,6 +4,7 @@
 pub mod accounts;
 mod admin;
 pub mod csrf;
+mod links;
 pub mod mail;
 pub mod passwords;
 mod profile;
@@ -11,8 +12,12 @@ mod recovery;
 mod registration;
 pub mod secret;
 pub mod sessions;
+pub mod templates;
 
+use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
+
+use tokio::sync::Notify;
 
 use crate::config::{Config, RegistrationConfig, SessionConfig};
 use crate::store::{Store, StoreError, UniqueField};
@@ -21,7 +26,9 @@ use csrf::CsrfTokens;
 use mail::Letters;
 use passwords::{PasswordError, Passwords};
 use secret::{SecretError, ServerSecret};
+use templates::Templates;
 
+pub use links::ValidLink;
 pub use profile::AccountChanges;
 pub use recovery::AccountLookup;
 pub use registration::{Registrar, Registration};
@@ -47,6 +54,10 @@ pub enum Error {
     FieldNotAllowed(Field),
     #[error("only administrators may manage other accounts")]
     NotPermitted,
+    #[error("the one-time login link has expired")]
+    LinkExpired,
+    #[error("the one-time login link has been used or is no longer valid")]
+    LinkInvalid,
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error(transparent)]
@@ -68,6 +79,8 @@ pub enum StartupError {
     Password(#[from] PasswordError),
     #[error(transparent)]
     Secret(#[from] SecretError),
+    #[error("configuration error: {0}")]
+    Templates(String),
 }
 
 /// A unique-constraint failure becomes the violation a client can act on.
@@ -98,6 +111,8 @@ pub struct Core {
     registration: RegistrationConfig,
     sessions: SessionConfig,
     site_mail: String,
+    /// Woken when this node queues mail, so its worker sends at once.
+    mail_signal: Arc<Notify>,
 }
 
 /// What opening the core found worth telling the operator.
@@ -120,10 +135,18 @@ impl Core {
         let core = Core {
             passwords: Passwords::new(&config.password)?,
             csrf: CsrfTokens::new(&secret),
-            letters: Letters::new(&config.site_name, &config.public_url, &secret),
+            letters: Letters::new(
+                &config.site_name,
+                &config.public_url,
+                &secret,
+                // Config::load validated the templates; a Config built in code gets the same
+                // check here.
+                Templates::new(&config.mail.templates).map_err(StartupError::Templates)?,
+            ),
             registration: config.registration.clone(),
             sessions: config.session.clone(),
             site_mail: config.site_mail.clone(),
+            mail_signal: Arc::new(Notify::new()),
             store,
         };
         Ok(Startup {
@@ -155,6 +178,16 @@ impl Core {
     /// A token for a client without a session; it stores nothing.
     pub fn unbound_csrf_token(&self, purpose: &str) -> String {
         self.csrf.unbound_token(purpose)
+    }
+
+    /// What the delivery worker waits on besides its poll interval.
+    pub fn mail_signal(&self) -> Arc<Notify> {
+        self.mail_signal.clone()
+    }
+
+    /// Tells this node's worker that mail was just committed to the outbox.
+    fn mail_queued(&self) {
+        self.mail_signal.notify_one();
     }
 
     pub fn registration_mode(&self) -> accounts::RegistrationMode {

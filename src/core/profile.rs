@@ -5,6 +5,7 @@ use secrecy::{ExposeSecret, SecretString};
 use super::accounts::{
     Account, AccountState, Field, Violation, check_mail, check_name, check_role,
 };
+use super::mail::MailKind;
 use super::passwords::{MAX_PASSWORD_BYTES, Verification};
 use super::{Core, CurrentSession, Error, now, taken_as_invalid};
 use crate::store::EndSessions;
@@ -90,7 +91,10 @@ impl Core {
         for role in changes.roles.iter().flatten() {
             violations.extend(check_role(role).err());
         }
-        if !admin && (new_mail.is_some() || changes.password.is_some()) {
+        // An account registered with mail verification has no password to prove yet; the
+        // session, opened through the mailed link, is its proof.
+        let password_needs_proof = changes.password.is_some() && original.password_hash.is_some();
+        if !admin && (new_mail.is_some() || password_needs_proof) {
             let proven = match &changes.current_password {
                 Some(current) => matches!(
                     self.passwords
@@ -104,7 +108,7 @@ impl Core {
                 if new_mail.is_some() {
                     violations.push(Violation::CurrentPasswordRequired { field: Field::Mail });
                 }
-                if changes.password.is_some() {
+                if password_needs_proof {
                     violations.push(Violation::CurrentPasswordRequired {
                         field: Field::Password,
                     });
@@ -169,10 +173,23 @@ impl Core {
             EndSessions::None
         };
         let now = now();
+        let mut notices = Vec::new();
+        if original.state == AccountState::Pending
+            && account.is_active()
+            && let Some(mail) = account.mail.as_deref()
+        {
+            notices.push(
+                self.letters
+                    .compose(MailKind::Activated, &account, mail, now),
+            );
+        }
         self.store
-            .save_account(&account, end, &[], now)
+            .save_account(&account, end, &notices, now)
             .await
             .map_err(|e| taken_as_invalid(e, &account.name, account.mail.as_deref()))?;
+        if !notices.is_empty() {
+            self.mail_queued();
+        }
         account.changed_at = now;
         Ok(account)
     }

@@ -36,6 +36,7 @@ impl Core {
             .letters
             .compose(MailKind::PasswordReset, &account, mail, now);
         self.store.enqueue_mail(&message, now).await?;
+        self.mail_queued();
         Ok(())
     }
 }

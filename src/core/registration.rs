@@ -126,7 +126,9 @@ impl Core {
             })
             .await;
         // Another request may have taken the name or mail between the check and the insert.
-        result.map_err(|e| taken_as_invalid(e, &new.name, new.mail.as_deref()))
+        let account = result.map_err(|e| taken_as_invalid(e, &new.name, new.mail.as_deref()))?;
+        self.mail_queued();
+        Ok(account)
     }
 
     fn registration_mail(

@@ -11,7 +11,7 @@ use sha2::{Digest, Sha256};
 use super::accounts::Account;
 use super::passwords::{MAX_PASSWORD_BYTES, Verification};
 use super::{Core, Error, csrf, now};
-use crate::store::NewSession;
+use crate::store::{LinkUse, NewSession};
 
 /// Longest cookie value worth looking up; real ids are 43 characters.
 const MAX_SESSION_ID_LEN: usize = 128;
@@ -89,23 +89,31 @@ impl Core {
                 .await?;
             account.password_hash = Some(new);
         }
-        self.open_session(account, client_ip, previous).await
+        self.open_session(account, client_ip, previous, None).await
     }
 
-    /// Opens a new session for an account whose holder has just proved who they are (by
-    /// password, or by registering where no approval is needed), replacing `previous` if given.
+    /// Opens a session for an active account whose holder has just proven themselves: by
+    /// password, by a one-time link (`link`, used up here), or by registering where no
+    /// approval is needed. Replaces `previous` if given. Fails with [`Error::LinkInvalid`] if
+    /// the link was used up by a concurrent request.
     pub async fn open_session(
         &self,
         mut account: Account,
         client_ip: Option<IpAddr>,
         previous: Option<&CurrentSession>,
+        link: Option<LinkUse<'_>>,
     ) -> Result<LoggedIn, Error> {
         if !account.is_active() {
             return Err(Error::AccountInactive);
         }
         let session_id = new_session_id();
         let csrf_seed = csrf::new_seed();
-        let now = now();
+        // A link login must move login_at forward, even within the second the link was
+        // made or last used, since that is what voids the link.
+        let now = match &link {
+            Some(link) => now().max(link.login_at_was + 1),
+            None => now(),
+        };
         let expires_at = now + self.sessions.lifetime as i64;
         let id_hash = hash_session_id(&session_id);
         let new = NewSession {
@@ -116,9 +124,16 @@ impl Core {
             expires_at,
             client_ip: client_ip.map(|ip| ip.to_string()),
         };
-        self.store
-            .insert_session(&new, previous.map(|p| p.id_hash.as_str()))
+        let opened = self
+            .store
+            .insert_session(&new, previous.map(|p| p.id_hash.as_str()), link.as_ref())
             .await?;
+        if !opened {
+            return Err(Error::LinkInvalid);
+        }
+        if let Some(hash) = link.as_ref().and_then(|l| l.new_password_hash) {
+            account.password_hash = Some(hash.to_string());
+        }
         account.login_at = now;
         account.access_at = now;
         Ok(LoggedIn {

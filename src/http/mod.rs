@@ -28,6 +28,7 @@ use tower_http::trace::TraceLayer;
 
 use crate::config::{Config, ServicesConfig};
 use crate::core::{Core, CurrentSession};
+use crate::delivery::Delivery;
 pub use cookies::SessionCookies;
 
 /// What every handler can reach.
@@ -173,13 +174,15 @@ pub fn app(state: AppState, request_timeout: Duration) -> Router {
         .layer(SetSensitiveHeadersLayer::from_shared(sensitive))
 }
 
-/// Serves until `shutdown` completes, purging expired sessions in the background.
+/// Serves until `shutdown` completes, delivering mail and purging expired sessions in the
+/// background.
 pub async fn serve(
     listener: TcpListener,
     core: Arc<Core>,
     config: &Config,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    let delivery = Delivery::start(core.clone(), &config.mail).map_err(std::io::Error::other)?;
     let purger = tokio::spawn(purge_sessions(core.clone()));
     let state = AppState::new(core, config);
     let app = app(state, Duration::from_secs(config.http.request_timeout));
@@ -190,6 +193,7 @@ pub async fn serve(
     .with_graceful_shutdown(shutdown)
     .await;
     purger.abort();
+    delivery.stop().await;
     result
 }
 

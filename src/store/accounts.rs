@@ -65,13 +65,14 @@ pub(super) use roles_in;
 macro_rules! outbox_insert {
     ($conn:expr, $mail:expr, $now:expr) => {
         sqlx::query(
-            "INSERT INTO mail_outbox (kind, recipient, subject, body, account_id, created_at, \
-             next_attempt_at) VALUES ($1, $2, $3, $4, $5, $6, $6)",
+            "INSERT INTO mail_outbox (kind, recipient, subject, body, html_body, account_id, \
+             created_at, next_attempt_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $7)",
         )
         .bind($mail.kind.as_str())
         .bind(&$mail.recipient)
         .bind(&$mail.subject)
         .bind(&$mail.body)
+        .bind(&$mail.html)
         .bind($mail.account_id)
         .bind($now)
         .execute(&mut *$conn)

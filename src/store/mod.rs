@@ -16,8 +16,8 @@ use sqlx::{PgPool, SqlitePool};
 
 pub use accounts::{EndSessions, NewAccount};
 pub use copy::{CopyCounts, Snapshot};
-pub use outbox::QueuedMail;
-pub use sessions::NewSession;
+pub use outbox::{Outcome, QueuedMail};
+pub use sessions::{LinkUse, NewSession};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {

@@ -8,6 +8,15 @@ use super::{Store, StoreError, with_pool};
 use crate::core::accounts::Account;
 use crate::core::sessions::StoredSession;
 
+/// A one-time login link being used up by the login it opens: the account must still be as
+/// the link saw it, so two uses of one link cannot both succeed.
+pub struct LinkUse<'a> {
+    pub login_at_was: i64,
+    pub password_hash_was: Option<&'a str>,
+    /// A password set with the link; every session of the account ends with it.
+    pub new_password_hash: Option<&'a str>,
+}
+
 pub struct NewSession<'a> {
     pub id_hash: &'a str,
     pub account_id: i64,
@@ -19,14 +28,41 @@ pub struct NewSession<'a> {
 
 impl Store {
     /// Stores a new session and records the login on the account; the session it replaces,
-    /// if any, is deleted in the same transaction.
+    /// if any, is deleted in the same transaction. With `link`, the login uses up a one-time
+    /// link: returns false, changing nothing, if the link was used up meanwhile.
     pub async fn insert_session(
         &self,
         new: &NewSession<'_>,
         replacing: Option<&str>,
-    ) -> Result<(), StoreError> {
+        link: Option<&LinkUse<'_>>,
+    ) -> Result<bool, StoreError> {
         with_pool!(self, |pool| {
             let mut tx = pool.begin().await?;
+            if let Some(link) = link {
+                let done = sqlx::query(
+                    "UPDATE accounts SET login_at = $2, access_at = $2, \
+                     password_hash = COALESCE($5, password_hash), \
+                     changed_at = CASE WHEN $5 IS NULL THEN changed_at ELSE $2 END \
+                     WHERE id = $1 AND state = 'active' AND login_at = $3 \
+                     AND (password_hash = $4 OR (password_hash IS NULL AND $4 IS NULL))",
+                )
+                .bind(new.account_id)
+                .bind(new.now)
+                .bind(link.login_at_was)
+                .bind(link.password_hash_was)
+                .bind(link.new_password_hash)
+                .execute(&mut *tx)
+                .await?;
+                if done.rows_affected() == 0 {
+                    return Ok(false);
+                }
+                if link.new_password_hash.is_some() {
+                    sqlx::query("DELETE FROM sessions WHERE account_id = $1")
+                        .bind(new.account_id)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+            }
             if let Some(old) = replacing {
                 sqlx::query("DELETE FROM sessions WHERE id_hash = $1")
                     .bind(old)
@@ -45,13 +81,15 @@ impl Store {
             .bind(&new.client_ip)
             .execute(&mut *tx)
             .await?;
-            sqlx::query("UPDATE accounts SET login_at = $2, access_at = $2 WHERE id = $1")
-                .bind(new.account_id)
-                .bind(new.now)
-                .execute(&mut *tx)
-                .await?;
+            if link.is_none() {
+                sqlx::query("UPDATE accounts SET login_at = $2, access_at = $2 WHERE id = $1")
+                    .bind(new.account_id)
+                    .bind(new.now)
+                    .execute(&mut *tx)
+                    .await?;
+            }
             tx.commit().await?;
-            Ok(())
+            Ok(true)
         })
     }
 

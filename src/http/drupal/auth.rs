@@ -13,7 +13,7 @@ use serde_json::{Map, Value, json};
 use super::{
     DrupalError, DrupalQuery, HEADER_TOKEN_PURPOSE, LOGOUT_TOKEN_PURPOSE, body_bytes, json_object,
 };
-use crate::core::{AccountLookup, now};
+use crate::core::{AccountLookup, LoggedIn, now};
 use crate::http::{AppState, Visitor};
 
 const TEXT_PLAIN: &str = "text/plain; charset=UTF-8";
@@ -73,6 +73,11 @@ pub async fn login(
         .core
         .login(&name, &SecretString::from(pass), visitor.client_ip, None)
         .await?;
+    Ok(login_response(&state, &headers, &logged_in))
+}
+
+/// `/user/login`'s answer: the current user, its tokens and the session cookie.
+pub fn login_response(state: &AppState, headers: &HeaderMap, logged_in: &LoggedIn) -> Response {
     let account = &logged_in.account;
     let mut current_user = Map::new();
     current_user.insert("uid".into(), json!(account.id.to_string()));
@@ -86,12 +91,10 @@ pub async fn login(
         "csrf_token": state.core.csrf_token(&logged_in.csrf_seed, HEADER_TOKEN_PURPOSE),
         "logout_token": state.core.csrf_token(&logged_in.csrf_seed, LOGOUT_TOKEN_PURPOSE),
     });
-    let cookie = state.cookies.issue(
-        &headers,
-        &logged_in.session_id,
-        logged_in.expires_at - now(),
-    );
-    Ok(([(SET_COOKIE, cookie)], Json(body)).into_response())
+    let cookie = state
+        .cookies
+        .issue(headers, &logged_in.session_id, logged_in.expires_at - now());
+    ([(SET_COOKIE, cookie)], Json(body)).into_response()
 }
 
 fn missing(message: &str) -> DrupalError {

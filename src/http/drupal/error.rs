@@ -11,6 +11,9 @@ use crate::core::Error as CoreError;
 use crate::core::accounts::{Field, Violation};
 use crate::http::{ServerFailure, SessionLookupFailed};
 
+const RESET_HINT: &str = "Ask for a new link with POST /user/password?_format=json and \
+     {\"mail\": \"…\"}; a link works once, for one day, and not after the password changes.";
+
 #[derive(Debug)]
 pub struct DrupalError {
     status: StatusCode,
@@ -27,6 +30,17 @@ impl DrupalError {
             body,
             retry_after: None,
         }
+    }
+
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    pub fn message(&self) -> &str {
+        self.body
+            .get("message")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
     }
 
     pub fn bad_request(message: impl Into<String>) -> Self {
@@ -86,6 +100,15 @@ impl DrupalError {
             CoreError::NotPermitted => Self::forbidden(
                 "Users can only update their own account, unless they have the 'administer users' permission.",
             ),
+            // Drupal's texts; the hint names the way to a fresh link.
+            CoreError::LinkExpired => Self::forbidden(
+                "You have tried to use a one-time login link that has expired. Please request a new one using the form below.",
+            )
+            .with_hint(RESET_HINT),
+            CoreError::LinkInvalid => Self::forbidden(
+                "You have tried to use a one-time login link that has either been used or is no longer valid. Please request a new one using the form below.",
+            )
+            .with_hint(RESET_HINT),
             CoreError::FieldNotAllowed(field) => {
                 Self::forbidden(format!("Access denied on updating field '{}'.", field_name(field)))
             }

@@ -1,9 +1,11 @@
 //! The Drupal 8+ core REST dialect: `/session/token`, `/user/login`, `/user/login_status`,
-//! `/user/logout`, `/user/password`, `/user/register` and `/user/{uid}`.
+//! `/user/logout`, `/user/password`, `/user/register`, `/user/{uid}` and the one-time login
+//! links `/user/reset/{uid}/{timestamp}/{hash}`.
 
 mod auth;
 mod entity;
 mod error;
+mod reset;
 mod users;
 
 use axum::Router;
@@ -38,6 +40,14 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route("/user/logout", post(auth::logout))
         .route("/user/password", post(auth::password))
         .route("/user/register", post(users::register))
+        .route(
+            "/user/reset/{uid}/{timestamp}/{hash}",
+            get(reset::confirm).post(reset::set_password),
+        )
+        .route(
+            "/user/reset/{uid}/{timestamp}/{hash}/login",
+            get(reset::login),
+        )
         .route("/user/{uid}", get(users::show).patch(users::update))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)

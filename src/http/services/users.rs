@@ -82,7 +82,7 @@ pub async fn register(call: Call) -> Result<Reply, ServicesError> {
     // Without verification or approval Drupal 7 logs the new visitor in.
     if !administrator && !core.registration_verifies_mail() && account.is_active() {
         let logged_in = core
-            .open_session(account, call.visitor.client_ip, None)
+            .open_session(account, call.visitor.client_ip, None, None)
             .await?;
         let cookie = state.cookies.issue(
             &call.headers,

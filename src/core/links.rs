@@ -1,0 +1,92 @@
+//! One-time login links (`/user/reset/{uid}/{timestamp}/{hash}`), as mailed at registration,
+//! approval and password reset: checking one, and logging in with it, optionally setting a
+//! new password in the same step.
+
+use secrecy::{ExposeSecret, SecretString};
+
+use super::accounts::{Account, Violation};
+use super::mail::{LinkStatus, ONE_TIME_LINK_LIFETIME};
+use super::passwords::MAX_PASSWORD_BYTES;
+use super::{Core, CurrentSession, Error, LoggedIn, now};
+use crate::store::LinkUse;
+
+/// A link that works now, and the account it opens.
+#[derive(Debug)]
+pub struct ValidLink {
+    pub account: Account,
+    pub expires_at: i64,
+}
+
+impl Core {
+    /// Checks a link without using it up (a confirmation page shows this, so mail scanners
+    /// that fetch links do not spend them).
+    pub async fn check_login_link(
+        &self,
+        uid: i64,
+        timestamp: i64,
+        hash: &str,
+    ) -> Result<ValidLink, Error> {
+        // Blocked, pending and deleted accounts get the same answer as a forged link.
+        let Some(account) = self
+            .store
+            .account_by_id(uid)
+            .await?
+            .filter(Account::is_active)
+        else {
+            return Err(Error::LinkInvalid);
+        };
+        match self.letters.links().check(&account, timestamp, hash, now()) {
+            LinkStatus::Valid => Ok(ValidLink {
+                account,
+                expires_at: timestamp + ONE_TIME_LINK_LIFETIME,
+            }),
+            LinkStatus::Expired => Err(Error::LinkExpired),
+            LinkStatus::Invalid => Err(Error::LinkInvalid),
+        }
+    }
+
+    /// Logs in with a link, using it up. With `password`, the account's password is set in
+    /// the same transaction and every other session of the account ends. `previous` is the
+    /// caller's own session of this account, if any, which the new one replaces.
+    pub async fn login_with_link(
+        &self,
+        uid: i64,
+        timestamp: i64,
+        hash: &str,
+        password: Option<&SecretString>,
+        client_ip: Option<std::net::IpAddr>,
+        previous: Option<&CurrentSession>,
+    ) -> Result<LoggedIn, Error> {
+        if let Some(password) = password {
+            let length = password.expose_secret().len();
+            if length > MAX_PASSWORD_BYTES {
+                return Err(Error::Invalid(vec![Violation::PasswordTooLong]));
+            }
+            if length == 0 {
+                return Err(Error::Invalid(vec![Violation::PasswordMissing]));
+            }
+        }
+        let link = self.check_login_link(uid, timestamp, hash).await?;
+        let new_password_hash = match password {
+            Some(password) => Some(self.passwords.hash(password).await?),
+            None => None,
+        };
+        let previous = previous.filter(|p| p.account.id == uid);
+        let account = link.account;
+        let password_hash_was = account.password_hash.clone();
+        let used = LinkUse {
+            login_at_was: account.login_at,
+            password_hash_was: password_hash_was.as_deref(),
+            new_password_hash: new_password_hash.as_deref(),
+        };
+        let logged_in = self
+            .open_session(account, client_ip, previous, Some(used))
+            .await?;
+        tracing::info!(
+            uid,
+            password_set = password.is_some(),
+            "logged in with a one-time link"
+        );
+        Ok(logged_in)
+    }
+}

@@ -1,0 +1,157 @@
+//! The delivery worker: takes messages from the outbox one at a time and hands them to the
+//! transport, outside any request. Each node runs one; a claim in the database keeps two
+//! workers from sending the same message, and a claim that lapses (its worker died mid-send)
+//! lets another worker take the message.
+
+mod transport;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use crate::config::MailConfig;
+use crate::core::{Core, now};
+use crate::store::{Outcome, StoreError};
+pub use transport::{Failure, Transport};
+
+/// Longest wait between retries of one message.
+const MAX_RETRY_DELAY: u64 = 6 * 3600;
+
+/// A running worker; [`Delivery::stop`] ends it.
+pub struct Delivery {
+    stop: watch::Sender<bool>,
+    task: JoinHandle<()>,
+    grace: Duration,
+}
+
+impl Delivery {
+    /// Starts a worker for `core`'s outbox.
+    pub fn start(core: Arc<Core>, config: &MailConfig) -> Result<Self, String> {
+        let worker = Worker {
+            core,
+            transport: Transport::new(config)?,
+            id: uuid::Uuid::new_v4().to_string(),
+            config: config.clone(),
+        };
+        let (stop, stopped) = watch::channel(false);
+        let task = tokio::spawn(worker.run(stopped));
+        Ok(Self {
+            stop,
+            task,
+            grace: Duration::from_secs(config.smtp.timeout + 1),
+        })
+    }
+
+    /// Lets a message being sent finish (within the SMTP timeout), then ends the worker.
+    pub async fn stop(self) {
+        let _ = self.stop.send(true);
+        let abort = self.task.abort_handle();
+        if tokio::time::timeout(self.grace, self.task).await.is_err() {
+            abort.abort();
+        }
+    }
+}
+
+struct Worker {
+    core: Arc<Core>,
+    transport: Transport,
+    id: String,
+    config: MailConfig,
+}
+
+impl Worker {
+    async fn run(self, mut stopped: watch::Receiver<bool>) {
+        let signal = self.core.mail_signal();
+        let poll = Duration::from_secs_f64(self.config.poll_interval);
+        tracing::debug!(worker = %self.id, "mail delivery worker started");
+        loop {
+            loop {
+                if *stopped.borrow() {
+                    return;
+                }
+                match self.deliver_next().await {
+                    Ok(true) => {}
+                    Ok(false) => break,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "cannot read the mail outbox; will try again");
+                        break;
+                    }
+                }
+            }
+            tokio::select! {
+                _ = signal.notified() => {}
+                _ = tokio::time::sleep(poll) => {}
+                _ = stopped.changed() => return,
+            }
+        }
+    }
+
+    /// Delivers the next due message, if any; returns whether there was one.
+    async fn deliver_next(&self) -> Result<bool, StoreError> {
+        let store = self.core.store();
+        let now = now();
+        let claim_until = now + self.config.claim_timeout as i64;
+        let Some(mail) = store.claim_mail(&self.id, now, claim_until).await? else {
+            return Ok(false);
+        };
+        let result = self.transport.deliver(&mail).await;
+        let now = crate::core::now();
+        let attempts = mail.attempts.max(1) as u64;
+        let (outcome, error) = match result {
+            Ok(logged) => {
+                if !logged {
+                    tracing::info!(id = mail.id, kind = %mail.kind, to = %mail.recipient, "mail sent");
+                }
+                (Outcome::Delivered { logged }, None)
+            }
+            Err(Failure::Temporary(e)) if attempts < u64::from(self.config.max_attempts) => {
+                let delay = retry_delay(self.config.retry_delay, attempts);
+                tracing::warn!(
+                    id = mail.id, attempt = attempts, error = %e,
+                    "mail delivery failed; retrying in {delay} s"
+                );
+                (Outcome::RetryAt(now + delay as i64), Some(e))
+            }
+            Err(Failure::Temporary(e) | Failure::Permanent(e)) => {
+                tracing::error!(
+                    id = mail.id, attempt = attempts, error = %e,
+                    "mail delivery failed for good; the message is dead-lettered: fix the cause, \
+                     then `latch mail retry {}`", mail.id
+                );
+                (Outcome::Dead, Some(e))
+            }
+        };
+        let held = store
+            .finish_mail(mail.id, &self.id, outcome, error.as_deref(), now)
+            .await?;
+        if !held {
+            tracing::warn!(
+                id = mail.id,
+                "the claim on this message lapsed before its delivery ended (raise \
+                 mail.claim_timeout above the SMTP server's response time)"
+            );
+        }
+        Ok(true)
+    }
+}
+
+/// Seconds before retry number `attempts`: `base`, doubling each time, at most six hours.
+fn retry_delay(base: u64, attempts: u64) -> u64 {
+    let doubling = 1u64 << (attempts.saturating_sub(1)).min(20);
+    base.saturating_mul(doubling).min(MAX_RETRY_DELAY)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retries_back_off_exponentially_up_to_a_cap() {
+        assert_eq!(retry_delay(60, 1), 60);
+        assert_eq!(retry_delay(60, 2), 120);
+        assert_eq!(retry_delay(60, 4), 480);
+        assert_eq!(retry_delay(60, 40), MAX_RETRY_DELAY);
+    }
+}
