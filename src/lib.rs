@@ -7,4 +7,5 @@ pub mod config;
 pub mod core;
 pub mod delivery;
 pub mod http;
+pub mod import;
 pub mod store;

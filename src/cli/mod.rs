@@ -3,6 +3,7 @@
 //! database a server uses.
 
 mod copy;
+mod import;
 mod mail;
 mod serve;
 mod user;
@@ -51,6 +52,9 @@ enum Command {
     /// Manage accounts.
     #[command(subcommand)]
     User(user::UserCommand),
+    /// Import accounts and their password hashes from other systems.
+    #[command(subcommand)]
+    Import(import::ImportCommand),
     /// Inspect and manage the mail outbox.
     #[command(subcommand)]
     Mail(mail::MailCommand),
@@ -101,6 +105,7 @@ pub fn run() -> ExitCode {
             Command::Migrate => migrate(config).await,
             Command::Copy { to } => copy::run(config, &to).await,
             Command::User(command) => user::run(command, config).await,
+            Command::Import(command) => import::run(command, config).await,
             Command::Mail(command) => mail::run(command, config).await,
             Command::Config(_) => Ok(()),
         }

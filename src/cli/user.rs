@@ -30,6 +30,8 @@ pub enum UserCommand {
     },
     /// List every account.
     List,
+    /// Count accounts by password hash format and cost, marking those below the policy.
+    Hashes,
     /// Block an account and end its sessions.
     Block { name: String },
     /// Unblock an account.
@@ -126,6 +128,17 @@ async fn execute(core: &Core, command: UserCommand) -> anyhow::Result<()> {
                 );
             }
         }
+        UserCommand::Hashes => {
+            println!("{:>8}  FORMAT", "ACCOUNTS");
+            for (format, current, count) in core.hash_formats().await? {
+                let note = if current {
+                    ""
+                } else {
+                    "  (upgraded at next login)"
+                };
+                println!("{count:>8}  {format}{note}");
+            }
+        }
         UserCommand::Block { name } => {
             core.set_account_state(&name, AccountState::Blocked)
                 .await
@@ -179,7 +192,7 @@ fn explain(error: Error) -> anyhow::Error {
     }
 }
 
-fn describe(violation: &Violation) -> String {
+pub(super) fn describe(violation: &Violation) -> String {
     match violation {
         Violation::NameMissing => "a name is required".into(),
         Violation::NameLeadingSpace | Violation::NameTrailingSpace => {

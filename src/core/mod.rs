@@ -4,6 +4,7 @@
 pub mod accounts;
 mod admin;
 pub mod csrf;
+mod import;
 mod links;
 pub mod mail;
 pub mod passwords;
@@ -28,6 +29,7 @@ use passwords::{PasswordError, Passwords};
 use secret::{SecretError, ServerSecret};
 use templates::Templates;
 
+pub use import::{Existing, ImportError, RowProblem};
 pub use links::ValidLink;
 pub use profile::AccountChanges;
 pub use recovery::AccountLookup;

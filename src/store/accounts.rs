@@ -216,6 +216,14 @@ impl Store {
             .await?))
     }
 
+    /// Every account's stored password hash, for reporting formats.
+    pub async fn password_hashes(&self) -> Result<Vec<Option<String>>, StoreError> {
+        let sql = "SELECT password_hash FROM accounts";
+        with_pool!(self, |pool| Ok(sqlx::query_scalar(sql)
+            .fetch_all(pool)
+            .await?))
+    }
+
     pub async fn count_accounts(&self) -> Result<i64, StoreError> {
         with_pool!(self, |pool| Ok(sqlx::query_scalar(
             "SELECT COUNT(*) FROM accounts"

@@ -3,6 +3,7 @@
 
 mod accounts;
 mod copy;
+mod import;
 mod outbox;
 mod rows;
 mod sessions;
@@ -16,6 +17,7 @@ use sqlx::{PgPool, SqlitePool};
 
 pub use accounts::{EndSessions, NewAccount};
 pub use copy::{CopyCounts, Snapshot};
+pub use import::{ImportCounts, ImportFailure, ImportRow};
 pub use outbox::{Outcome, QueuedMail};
 pub use sessions::{LinkUse, NewSession};
 

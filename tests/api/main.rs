@@ -11,6 +11,7 @@ mod drupal_login;
 mod drupal_register;
 mod drupal_session;
 mod drupal_user;
+mod import;
 mod mail_delivery;
 mod mail_flows;
 mod mail_sink;

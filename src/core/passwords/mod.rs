@@ -64,6 +64,14 @@ impl Passwords {
         })
     }
 
+    /// The format and cost of a stored hash, and whether it meets the current policy.
+    pub fn describe(&self, stored: Option<&str>) -> (String, bool) {
+        match stored.filter(|s| !s.is_empty()) {
+            None => ("no password".into(), true),
+            Some(stored) => (legacy::describe(stored), !is_weaker(stored, &self.params)),
+        }
+    }
+
     /// Hashes a new password with the current policy.
     pub async fn hash(&self, password: &SecretString) -> Result<String, PasswordError> {
         let password = password.clone();
@@ -148,19 +156,9 @@ fn verify_with(password: &[u8], stored: &str) -> bool {
         .is_ok()
 }
 
-/// The format and cost of a stored hash, and whether it meets the current policy.
-pub fn describe(stored: Option<&str>, policy: &PasswordConfig) -> (String, bool) {
-    let Some(stored) = stored.filter(|s| !s.is_empty()) else {
-        return ("no password".into(), true);
-    };
-    let current = Params::new(
-        policy.argon2_memory_kib,
-        policy.argon2_iterations,
-        policy.argon2_parallelism,
-        None,
-    )
-    .is_ok_and(|params| !is_weaker(stored, &params));
-    (legacy::describe(stored), current)
+/// Whether a stored hash is in a format latch can verify (Argon2, bcrypt, phpass, Django's).
+pub fn is_recognised(stored: &str) -> bool {
+    stored.starts_with('!') || legacy::describe(stored) != "unknown"
 }
 
 fn is_weaker(stored: &str, policy: &Params) -> bool {
