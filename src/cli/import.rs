@@ -23,6 +23,22 @@ pub enum ImportCommand {
         #[command(flatten)]
         options: ImportOptions,
     },
+    /// Accounts from a Drupal 7 or 8–11 database.
+    Drupal {
+        /// The Drupal database: sqlite://FILE, postgres://… or mysql://… (MariaDB too).
+        #[arg(long, value_name = "URL")]
+        from: String,
+        #[command(flatten)]
+        options: ImportOptions,
+    },
+    /// Accounts and groups from a Django database (auth_user).
+    Django {
+        /// The Django database: sqlite://FILE, postgres://… or mysql://… (MariaDB too).
+        #[arg(long, value_name = "URL")]
+        from: String,
+        #[command(flatten)]
+        options: ImportOptions,
+    },
 }
 
 #[derive(Args)]
@@ -39,6 +55,8 @@ pub async fn run(command: ImportCommand, config: Config) -> anyhow::Result<()> {
     let (rows, options) = match command {
         ImportCommand::Csv { file, options } => (import::files::read_csv(&file)?, options),
         ImportCommand::Json { file, options } => (import::files::read_json(&file)?, options),
+        ImportCommand::Drupal { from, options } => (import::drupal::read(&from).await?, options),
+        ImportCommand::Django { from, options } => (import::django::read(&from).await?, options),
     };
     let core = Core::open(&config).await?.core;
     let result = write(&core, &rows, &options).await;

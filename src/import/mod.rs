@@ -1,7 +1,11 @@
 //! Reading accounts from other systems into [`ImportRow`]s: latch's documented CSV and JSON
-//! formats, and Drupal and Django databases. Writing them is the core's job.
+//! formats, and Drupal and Django databases (SQLite, PostgreSQL, MySQL or MariaDB). Writing
+//! them is the core's job.
 
+pub mod django;
+pub mod drupal;
 pub mod files;
+mod source;
 
 use crate::core::accounts::AccountState;
 pub use crate::store::ImportRow;

@@ -110,7 +110,13 @@ async fn imported_legacy_hashes_log_in_and_are_upgraded_to_argon2id() {
     let (_, after, _) = latch(&app, &["user", "hashes"]);
     assert!(!after.contains("upgraded at next login"), "{after}");
     // Every hash is Argon2id now; PHP's, stronger than the policy, was kept as it was.
-    assert!(after.lines().skip(1).all(|line| line.contains("  argon2id ")), "{after}");
+    assert!(
+        after
+            .lines()
+            .skip(1)
+            .all(|line| line.contains("  argon2id ")),
+        "{after}"
+    );
 }
 
 #[tokio::test]

@@ -12,6 +12,7 @@ mod drupal_register;
 mod drupal_session;
 mod drupal_user;
 mod import;
+mod import_databases;
 mod mail_delivery;
 mod mail_flows;
 mod mail_sink;
