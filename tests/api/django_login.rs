@@ -181,7 +181,7 @@ async fn wrong_credentials_get_the_reference_servers_400() {
     for (name, pass) in [
         ("bench", "wrong"),
         ("nobody", "correct horse"),
-        ("BENCH", "correct horse"),
+        ("bench", "Correct horse"),
     ] {
         let (status, body) = status_json(post_login(&app, &client, &token, name, pass).await).await;
         assert_eq!(status, 400, "{name}");
