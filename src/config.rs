@@ -36,6 +36,7 @@ pub struct Config {
     pub password: PasswordConfig,
     pub http: HttpConfig,
     pub services: ServicesConfig,
+    pub django: DjangoConfig,
     pub mail: MailConfig,
 }
 
@@ -118,6 +119,91 @@ pub struct ServicesConfig {
     /// `1.0` (login takes `username`/`password`) or `1.1` (`name`/`pass`); a client may ask
     /// for 1.1 with the `services_user_login_version` header.
     pub api_version: ServicesApiVersion,
+}
+
+/// The Django dialect: `csrftoken`/`sessionid` cookies, the login page and dj-rest-auth.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DjangoConfig {
+    pub enabled: bool,
+    /// Path under which `login/` and `logout/` are served, with a slash at both ends.
+    pub login_prefix: String,
+    /// Path under which the dj-rest-auth endpoints are served, with a slash at both ends.
+    pub rest_auth_prefix: String,
+    /// `CSRF_TRUSTED_ORIGINS`: origins such as `https://app.example.com` or
+    /// `https://*.example.com` allowed to send unsafe requests besides latch's own.
+    pub trusted_origins: Vec<String>,
+    /// `CSRF_COOKIE_NAME`.
+    pub csrf_cookie: String,
+    /// `SESSION_COOKIE_NAME`; the Drupal dialects recognise sessions under this name too.
+    pub session_cookie: String,
+    /// `LOGIN_REDIRECT_URL`: where a browser goes after logging in without a `next`. Empty
+    /// means the login page, which then shows who is logged in.
+    pub login_redirect: String,
+}
+
+impl Default for DjangoConfig {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            login_prefix: "/auth/".into(),
+            rest_auth_prefix: "/dj-rest-auth/".into(),
+            trusted_origins: Vec::new(),
+            csrf_cookie: "csrftoken".into(),
+            session_cookie: "sessionid".into(),
+            login_redirect: String::new(),
+        }
+    }
+}
+
+impl DjangoConfig {
+    fn validate(&self) -> Result<(), String> {
+        for (key, prefix) in [
+            ("login_prefix", &self.login_prefix),
+            ("rest_auth_prefix", &self.rest_auth_prefix),
+        ] {
+            let inner = prefix.trim_matches('/');
+            let plain = prefix.len() > 2
+                && prefix.starts_with('/')
+                && prefix.ends_with('/')
+                && inner.split('/').all(|s| {
+                    !s.is_empty()
+                        && s.chars()
+                            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+                });
+            if !plain
+                || matches!(
+                    inner.split('/').next(),
+                    Some("user" | "session" | "services")
+                )
+            {
+                return Err(format!(
+                    "django.{key} = {prefix:?} must be a path such as \"/auth/\" with a slash at \
+                     both ends, not under /user/, /session/ or /services/"
+                ));
+            }
+        }
+        let token = |s: &str| {
+            !s.is_empty()
+                && s.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        };
+        if !token(&self.csrf_cookie) || !token(&self.session_cookie) {
+            return Err(
+                "django.csrf_cookie and django.session_cookie must be plain cookie \
+                        names (letters, digits, - and _)"
+                    .into(),
+            );
+        }
+        for origin in &self.trusted_origins {
+            if !(origin.starts_with("http://") || origin.starts_with("https://")) {
+                return Err(format!(
+                    "django.trusted_origins entry {origin:?} must start with http:// or https://"
+                ));
+            }
+        }
+        Ok(())
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -241,6 +327,7 @@ impl Default for Config {
             password: PasswordConfig::default(),
             http: HttpConfig::default(),
             services: ServicesConfig::default(),
+            django: DjangoConfig::default(),
             mail: MailConfig::default(),
         }
     }
@@ -403,6 +490,7 @@ impl Config {
             "password",
             "http",
             "services",
+            "django",
             "mail",
         ];
         Env::prefixed("LATCH_").split("__").filter(|key| {
@@ -438,6 +526,9 @@ impl Config {
             self.services
                 .validate_endpoint()
                 .map_err(ConfigError::Invalid)?;
+        }
+        if self.django.enabled {
+            self.django.validate().map_err(ConfigError::Invalid)?;
         }
         self.validate_mail()
     }

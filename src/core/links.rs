@@ -7,6 +7,7 @@ use secrecy::{ExposeSecret, SecretString};
 use super::accounts::{Account, Violation};
 use super::mail::{LinkStatus, ONE_TIME_LINK_LIFETIME};
 use super::passwords::MAX_PASSWORD_BYTES;
+use super::sessions::hash_session_id;
 use super::{Core, CurrentSession, Error, LoggedIn, now};
 use crate::store::LinkUse;
 
@@ -88,5 +89,23 @@ impl Core {
             "logged in with a one-time link"
         );
         Ok(logged_in)
+    }
+
+    /// Sets a new password with a link, using it up, without logging in (dialects whose reset
+    /// confirmation sends the holder to log in afterwards). Every session of the account ends.
+    pub async fn reset_password_with_link(
+        &self,
+        uid: i64,
+        timestamp: i64,
+        hash: &str,
+        password: &SecretString,
+    ) -> Result<(), Error> {
+        let logged_in = self
+            .login_with_link(uid, timestamp, hash, Some(password), None, None)
+            .await?;
+        self.store
+            .delete_session(&hash_session_id(&logged_in.session_id))
+            .await?;
+        Ok(())
     }
 }

@@ -12,6 +12,10 @@ use super::templates::{Templates, Values};
 
 type HmacSha256 = hmac::Hmac<sha2::Sha256>;
 
+/// Builds the path of a one-time link from the account id, timestamp and signature, for a
+/// dialect whose clients expect their own link shape.
+pub type LinkPath<'a> = &'a (dyn Fn(i64, i64, &str) -> String + Sync);
+
 /// How long a one-time login link works (Drupal's `password_reset_timeout`).
 pub const ONE_TIME_LINK_LIFETIME: i64 = 86_400;
 
@@ -90,7 +94,27 @@ impl Letters {
         recipient: &str,
         now: i64,
     ) -> OutgoingMail {
-        let link = self.login_link(account, now);
+        self.compose_with(kind, account, recipient, now, None)
+    }
+
+    /// [`Self::compose`] with the link shaped by `path` instead of Drupal's
+    /// `/user/reset/{uid}/{timestamp}/{hash}`.
+    pub fn compose_with(
+        &self,
+        kind: MailKind,
+        account: &Account,
+        recipient: &str,
+        now: i64,
+        path: Option<LinkPath<'_>>,
+    ) -> OutgoingMail {
+        let link = match path {
+            Some(path) => format!(
+                "{}{}",
+                self.public_url,
+                path(account.id, now, &self.links.sign(account, now))
+            ),
+            None => self.login_link(account, now),
+        };
         let rendered = self.templates.render(
             kind,
             &Values {

@@ -1,6 +1,6 @@
 //! Password reset requests: a one-time login link mailed through the outbox.
 
-use super::mail::MailKind;
+use super::mail::{LinkPath, MailKind};
 use super::{Core, Error, now};
 
 /// How a client names the account it wants to recover.
@@ -16,6 +16,15 @@ impl Core {
     /// Queues a password-reset message if an active account with a mail address matches.
     /// Unknown and inactive accounts get the same answer, so the endpoint reveals nothing.
     pub async fn request_password_reset(&self, lookup: AccountLookup) -> Result<(), Error> {
+        self.request_password_reset_with(lookup, None).await
+    }
+
+    /// [`Self::request_password_reset`] with the mailed link shaped by `path`.
+    pub async fn request_password_reset_with(
+        &self,
+        lookup: AccountLookup,
+        path: Option<LinkPath<'_>>,
+    ) -> Result<(), Error> {
         let account = match &lookup {
             AccountLookup::Name(name) => self.store.account_by_name(name).await?,
             AccountLookup::Mail(mail) => self.store.account_by_mail(mail).await?,
@@ -34,7 +43,7 @@ impl Core {
         let now = now();
         let message = self
             .letters
-            .compose(MailKind::PasswordReset, &account, mail, now);
+            .compose_with(MailKind::PasswordReset, &account, mail, now, path);
         self.store.enqueue_mail(&message, now).await?;
         self.mail_queued();
         Ok(())

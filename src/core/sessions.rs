@@ -92,6 +92,23 @@ impl Core {
         self.open_session(account, client_ip, previous, None).await
     }
 
+    /// [`Self::login`] with the account's mail address instead of its name. An unknown
+    /// address costs the same hashing work as a wrong password.
+    pub async fn login_by_mail(
+        &self,
+        mail: &str,
+        password: &SecretString,
+        client_ip: Option<IpAddr>,
+        previous: Option<&CurrentSession>,
+    ) -> Result<LoggedIn, Error> {
+        let name = match self.store.account_by_mail(mail).await? {
+            Some(account) => account.name,
+            // No account has the empty name, so this hashes once and fails.
+            None => String::new(),
+        };
+        self.login(&name, password, client_ip, previous).await
+    }
+
     /// Opens a session for an active account whose holder has just proven themselves: by
     /// password, by a one-time link (`link`, used up here), or by registering where no
     /// approval is needed. Replaces `previous` if given. Fails with [`Error::LinkInvalid`] if

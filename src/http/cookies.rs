@@ -1,4 +1,6 @@
-//! The session cookie: its name (Drupal's scheme unless configured) and attributes.
+//! The session cookie: its name (Drupal's scheme unless configured) and attributes. A session
+//! may also arrive under the Django dialect's name (`sessionid`), so that every dialect sees
+//! the same login.
 
 use axum::http::HeaderMap;
 use axum::http::header::{COOKIE, HOST};
@@ -9,11 +11,22 @@ use crate::config::{CookieConfig, SameSite};
 
 pub struct SessionCookies {
     config: CookieConfig,
+    /// Another name the session cookie is read under.
+    alias: Option<String>,
 }
 
 impl SessionCookies {
     pub fn new(config: CookieConfig) -> Self {
-        Self { config }
+        Self {
+            config,
+            alias: None,
+        }
+    }
+
+    /// Also reads the session from a cookie named `alias`.
+    pub fn with_alias(mut self, alias: Option<String>) -> Self {
+        self.alias = alias;
+        self
     }
 
     /// `SESS` (`SSESS` when secure) and 32 hex digits of SHA-256 over the cookie domain, or
@@ -38,22 +51,23 @@ impl SessionCookies {
         format!("{prefix}{hex}")
     }
 
-    /// The session id the request carries, if any.
+    /// The session id the request carries, if any: under the Drupal name, or else the alias.
     pub fn read(&self, headers: &HeaderMap) -> Option<String> {
-        let name = self.name(headers);
-        headers
-            .get_all(COOKIE)
-            .iter()
-            .filter_map(|value| value.to_str().ok())
-            .flat_map(|value| value.split(';'))
-            .filter_map(|pair| Cookie::parse(pair.trim().to_string()).ok())
-            .find(|cookie| cookie.name() == name)
-            .map(|cookie| cookie.value().to_string())
+        read_cookie(headers, &self.name(headers)).or_else(|| {
+            self.alias
+                .as_deref()
+                .and_then(|alias| read_cookie(headers, alias))
+        })
     }
 
     /// `Set-Cookie` value that stores `session_id` until `expires_at`.
     pub fn issue(&self, headers: &HeaderMap, session_id: &str, max_age: i64) -> String {
-        let mut cookie = self.base(headers, session_id.to_string());
+        self.issue_as(&self.name(headers), session_id, max_age)
+    }
+
+    /// [`Self::issue`] under another cookie name.
+    pub fn issue_as(&self, name: &str, session_id: &str, max_age: i64) -> String {
+        let mut cookie = self.base(name, session_id.to_string());
         cookie.set_max_age(cookie::time::Duration::seconds(max_age));
         cookie.set_expires(
             cookie::time::OffsetDateTime::now_utc() + cookie::time::Duration::seconds(max_age),
@@ -63,13 +77,18 @@ impl SessionCookies {
 
     /// `Set-Cookie` value that makes the client forget the session cookie.
     pub fn expire(&self, headers: &HeaderMap) -> String {
-        let mut cookie = self.base(headers, String::new());
+        self.expire_as(&self.name(headers))
+    }
+
+    /// [`Self::expire`] under another cookie name.
+    pub fn expire_as(&self, name: &str) -> String {
+        let mut cookie = self.base(name, String::new());
         cookie.make_removal();
         cookie.encoded().to_string()
     }
 
-    fn base(&self, headers: &HeaderMap, value: String) -> Cookie<'static> {
-        let mut cookie = Cookie::new(self.name(headers), value);
+    fn base(&self, name: &str, value: String) -> Cookie<'static> {
+        let mut cookie = Cookie::new(name.to_string(), value);
         cookie.set_path(self.config.path.clone());
         cookie.set_http_only(self.config.http_only);
         cookie.set_secure(self.config.secure);
@@ -83,6 +102,18 @@ impl SessionCookies {
         }
         cookie
     }
+}
+
+/// The value of the first cookie called `name` in the request.
+pub fn read_cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(';'))
+        .filter_map(|pair| Cookie::parse(pair.trim().to_string()).ok())
+        .find(|cookie| cookie.name() == name)
+        .map(|cookie| cookie.value().to_string())
 }
 
 fn strip_port(host: &str) -> &str {
@@ -130,6 +161,21 @@ mod tests {
         let mut h = headers("example.com");
         let name = cookies.name(&h);
         h.insert(COOKIE, format!("a=1; {name}=abc; b=2").parse().unwrap());
+        assert_eq!(cookies.read(&h).as_deref(), Some("abc"));
+    }
+
+    #[test]
+    fn the_alias_is_read_when_the_drupal_cookie_is_absent() {
+        let cookies =
+            SessionCookies::new(CookieConfig::default()).with_alias(Some("sessionid".into()));
+        let mut h = headers("example.com");
+        h.insert(COOKIE, "sessionid=xyz".parse().unwrap());
+        assert_eq!(cookies.read(&h).as_deref(), Some("xyz"));
+        let name = cookies.name(&h);
+        h.insert(
+            COOKIE,
+            format!("sessionid=xyz; {name}=abc").parse().unwrap(),
+        );
         assert_eq!(cookies.read(&h).as_deref(), Some("abc"));
     }
 

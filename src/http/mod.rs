@@ -2,7 +2,9 @@
 //! its own module and only translates between its wire format and the core.
 
 mod cookies;
+mod django;
 mod drupal;
+mod form;
 mod limits;
 mod origin;
 mod services;
@@ -26,7 +28,7 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
-use crate::config::{Config, ServicesConfig};
+use crate::config::{Config, DjangoConfig, ServicesConfig};
 use crate::core::{Core, CurrentSession};
 use crate::delivery::Delivery;
 pub use cookies::SessionCookies;
@@ -40,6 +42,7 @@ pub struct AppState {
     pub body_limit: usize,
     pub header_limit: usize,
     pub services: Arc<ServicesConfig>,
+    pub django: Arc<DjangoConfig>,
     /// Base of absolute links in answers, such as a new account's `uri`.
     pub public_url: Arc<str>,
 }
@@ -48,11 +51,19 @@ impl AppState {
     pub fn new(core: Arc<Core>, config: &Config) -> Self {
         Self {
             core,
-            cookies: Arc::new(SessionCookies::new(config.cookie.clone())),
+            cookies: Arc::new(
+                SessionCookies::new(config.cookie.clone()).with_alias(
+                    config
+                        .django
+                        .enabled
+                        .then(|| config.django.session_cookie.clone()),
+                ),
+            ),
             trusted_origins: Arc::new(config.http.trusted_origins.clone()),
             body_limit: config.http.body_limit,
             header_limit: config.http.header_limit,
             services: Arc::new(config.services.clone()),
+            django: Arc::new(config.django.clone()),
             public_url: config.public_url.as_str().into(),
         }
     }
@@ -154,6 +165,7 @@ pub fn app(state: AppState, request_timeout: Duration) -> Router {
     .into();
     drupal::router(&state)
         .merge(services::router(&state))
+        .merge(django::router(&state))
         .with_state(state.clone())
         .layer(DefaultBodyLimit::max(state.body_limit))
         // Every response carries session state or tokens: never let a cache keep it.

@@ -7,6 +7,13 @@ mod bad_input;
 mod cli;
 mod cluster;
 mod copy;
+mod django_browser;
+mod django_csrf;
+mod django_login;
+mod django_page;
+mod django_rest;
+#[allow(dead_code)]
+mod django_support;
 mod drupal_login;
 mod drupal_register;
 mod drupal_session;

@@ -10,6 +10,7 @@ use quick_xml::events::Event;
 use serde_json::{Map, Value};
 
 use super::error::ServicesError;
+use crate::http::form::{FormError, essence, multipart_pairs, urlencoded_pairs};
 
 const URLENCODED: &str = "application/x-www-form-urlencoded";
 
@@ -23,12 +24,7 @@ pub async fn parse(
         .get(CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .unwrap_or(URLENCODED);
-    let essence = content_type
-        .split(';')
-        .next()
-        .unwrap_or_default()
-        .trim()
-        .to_ascii_lowercase();
+    let essence = essence(content_type);
     match essence.as_str() {
         "application/json" => json(&body),
         "application/xml" | "text/xml" => xml(&body),
@@ -53,36 +49,20 @@ fn json(body: &[u8]) -> Result<Map<String, Value>, ServicesError> {
 }
 
 fn form(body: &[u8]) -> Result<Map<String, Value>, ServicesError> {
-    let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(body).map_err(|_| {
-        ServicesError::new(
-            StatusCode::BAD_REQUEST,
-            "Invalid application/x-www-form-urlencoded body.",
-        )
-    })?;
-    let mut map = Map::new();
-    for (key, value) in pairs {
-        insert_php_field(&mut map, &key, value);
-    }
-    Ok(map)
+    fields(urlencoded_pairs(body))
 }
 
 async fn multipart(content_type: &str, body: Bytes) -> Result<Map<String, Value>, ServicesError> {
-    let invalid =
-        || ServicesError::new(StatusCode::BAD_REQUEST, "Invalid multipart/form-data body.");
-    let boundary = multer::parse_boundary(content_type).map_err(|_| invalid())?;
-    let stream = futures_util::stream::once(async move { Ok::<Bytes, std::io::Error>(body) });
-    let mut parts = multer::Multipart::new(stream, boundary);
+    fields(multipart_pairs(content_type, body).await)
+}
+
+fn fields(
+    pairs: Result<Vec<(String, String)>, FormError>,
+) -> Result<Map<String, Value>, ServicesError> {
+    let pairs = pairs.map_err(|e| ServicesError::new(StatusCode::BAD_REQUEST, e.message()))?;
     let mut map = Map::new();
-    while let Some(field) = parts.next_field().await.map_err(|_| invalid())? {
-        // Uploaded files are no argument of any action served here.
-        if field.file_name().is_some() {
-            continue;
-        }
-        let Some(name) = field.name().map(str::to_string) else {
-            continue;
-        };
-        let value = field.text().await.map_err(|_| invalid())?;
-        insert_php_field(&mut map, &name, value);
+    for (key, value) in pairs {
+        insert_php_field(&mut map, &key, value);
     }
     Ok(map)
 }

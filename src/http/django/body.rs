@@ -1,0 +1,116 @@
+//! Request bodies as Django and DRF read them: JSON objects, urlencoded and multipart forms.
+//! Only form bodies can carry `csrfmiddlewaretoken`; JSON is never searched for it.
+
+use std::collections::HashMap;
+
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::http::header::CONTENT_TYPE;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use serde_json::Value;
+
+use super::detail;
+use crate::http::form::{essence, multipart_pairs, urlencoded_pairs};
+use crate::http::unreadable_body;
+
+/// The submitted fields, flat.
+#[derive(Debug, Default)]
+pub struct Fields {
+    values: HashMap<String, String>,
+    /// Whether the body was a form (so `csrfmiddlewaretoken` counts).
+    pub form: bool,
+}
+
+impl Fields {
+    /// A field's value; absent and JSON `null` are `None`.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.values.get(name).map(String::as_str)
+    }
+
+    /// A field with something in it besides spaces, trimmed as DRF's `CharField` does.
+    pub fn text(&self, name: &str) -> Option<String> {
+        self.get(name)
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+            .map(str::to_string)
+    }
+
+    /// A secret field: not trimmed (spaces can belong to a password), empty counts as absent.
+    pub fn secret(&self, name: &str) -> Option<String> {
+        self.get(name).filter(|v| !v.is_empty()).map(str::to_string)
+    }
+
+    /// The CSRF token field of a form body.
+    pub fn csrf_field(&self) -> Option<&str> {
+        if self.form {
+            self.get("csrfmiddlewaretoken")
+        } else {
+            None
+        }
+    }
+}
+
+/// Parses the body by its `Content-Type`; a missing type with an empty body is no fields.
+pub async fn read(
+    headers: &HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+    limit: usize,
+) -> Result<Fields, Response> {
+    let body = body.map_err(|rejection| {
+        let (status, message) = unreadable_body(&rejection, limit);
+        detail(status, &message)
+    })?;
+    let content_type = headers
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    let bad = |message: &str| detail(StatusCode::BAD_REQUEST, message);
+    let (pairs, form) = match essence(content_type).as_str() {
+        _ if body.is_empty() => (Vec::new(), false),
+        "application/json" => (json_pairs(&body)?, false),
+        "application/x-www-form-urlencoded" => {
+            (urlencoded_pairs(&body).map_err(|e| bad(e.message()))?, true)
+        }
+        "multipart/form-data" => (
+            multipart_pairs(content_type, body)
+                .await
+                .map_err(|e| bad(e.message()))?,
+            true,
+        ),
+        other => {
+            return Err(detail(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                &format!(
+                    "Unsupported media type \"{other}\" in request. Send application/json, \
+                     application/x-www-form-urlencoded or multipart/form-data."
+                ),
+            ));
+        }
+    };
+    // A repeated field keeps its last value, as Django's `QueryDict.get` does.
+    Ok(Fields {
+        values: pairs.into_iter().collect(),
+        form,
+    })
+}
+
+fn json_pairs(body: &[u8]) -> Result<Vec<(String, String)>, Response> {
+    let value: Value = serde_json::from_slice(body)
+        .map_err(|e| detail(StatusCode::BAD_REQUEST, &format!("JSON parse error - {e}")))?;
+    let Value::Object(map) = value else {
+        return Err(detail(
+            StatusCode::BAD_REQUEST,
+            "Invalid data. Expected a dictionary, but got a list or a single value.",
+        ));
+    };
+    Ok(map
+        .into_iter()
+        .filter_map(|(key, value)| match value {
+            Value::String(s) => Some((key, s)),
+            Value::Number(n) => Some((key, n.to_string())),
+            Value::Bool(b) => Some((key, b.to_string())),
+            _ => None,
+        })
+        .collect())
+}

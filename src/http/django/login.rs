@@ -1,0 +1,260 @@
+//! `{login_prefix}login/` and `logout/`: plain Django views, so every unsafe request passes
+//! the CSRF middleware, logged in or not. Browsers get pages and redirects; API clients
+//! (Postman, SPAs) get the reference server's JSON.
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{Query, State};
+use axum::http::header::LOCATION;
+use axum::http::{HeaderMap, StatusCode, Uri};
+use axum::response::{Html, IntoResponse, Response};
+use secrecy::SecretString;
+use serde_json::json;
+
+use super::page::{self, LoginForm};
+use super::{
+    Answer, body, csrf_cookie, csrf_secret, enforce_csrf, field_errors, host, is_secure,
+    login_cookies, server_failure, token, wants_html, with_cookies,
+};
+use crate::core::Error;
+use crate::http::{AppState, Visitor};
+
+/// Django's `AuthenticationForm` message for a wrong name or password.
+pub const BAD_CREDENTIALS: &str = "Please enter a correct username and password. Note that both \
+                                   fields may be case-sensitive.";
+const REQUIRED: &str = "This field is required.";
+
+#[derive(serde::Deserialize)]
+pub struct NextQuery {
+    next: Option<String>,
+}
+
+/// `GET login/`: the form, or who is logged in. Sets the `csrftoken` cookie (keeping a
+/// well-formed one), as `{% csrf_token %}` does.
+pub async fn page(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    visitor: Visitor,
+    uri: Uri,
+) -> Response {
+    let secret = csrf_secret(&state, &headers).unwrap_or_else(token::new_secret);
+    let masked = token::mask(&secret);
+    let html = match &visitor.session {
+        Some(session) => page::logged_in(&session.account.name, &logout_path(&state), &masked),
+        None => {
+            let next = Query::<NextQuery>::try_from_uri(&uri)
+                .ok()
+                .and_then(|q| q.0.next);
+            page::login_form(&LoginForm {
+                action: &login_path(&state),
+                token: &masked,
+                next: next.as_deref(),
+                username: "",
+                error: None,
+            })
+        }
+    };
+    with_cookies(Html(html).into_response(), &[csrf_cookie(&state, &secret)])
+}
+
+/// `POST login/`: form fields or JSON `username` and `password`, with the CSRF token.
+pub async fn login(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    uri: Uri,
+    visitor: Visitor,
+    body: Result<Bytes, BytesRejection>,
+) -> Answer {
+    let html = wants_html(&headers);
+    let fields = body::read(&headers, body, state.body_limit).await?;
+    enforce_csrf(&state, &headers, uri.path(), fields.csrf_field(), !html)?;
+    let name = fields.text("username");
+    let password = fields.secret("password");
+    let next = fields.text("next");
+    let (Some(name), Some(password)) = (name.clone(), password.clone()) else {
+        if html {
+            return Ok(form_again(
+                &state,
+                &headers,
+                &name.unwrap_or_default(),
+                next.as_deref(),
+                REQUIRED,
+            ));
+        }
+        let mut errors = Vec::new();
+        if name.is_none() {
+            errors.push(("username", REQUIRED.to_string()));
+        }
+        if password.is_none() {
+            errors.push(("password", REQUIRED.to_string()));
+        }
+        return Err(field_errors(&errors));
+    };
+    let result = state
+        .core
+        .login(
+            &name,
+            &SecretString::from(password),
+            visitor.client_ip,
+            visitor.session.as_ref(),
+        )
+        .await;
+    let logged_in = match result {
+        Ok(logged_in) => logged_in,
+        // Django's backend never authenticates inactive accounts: same words as a wrong
+        // password.
+        Err(Error::BadCredentials | Error::AccountInactive) if html => {
+            return Ok(form_again(
+                &state,
+                &headers,
+                &name,
+                next.as_deref(),
+                BAD_CREDENTIALS,
+            ));
+        }
+        Err(Error::BadCredentials | Error::AccountInactive) => {
+            return Err(field_errors(&[(
+                "non_field_errors",
+                "Unable to log in with provided credentials.".into(),
+            )]));
+        }
+        Err(e) => return Err(server_failure(&e)),
+    };
+    let cookies = login_cookies(&state, &logged_in);
+    let response = if html {
+        let target = next
+            .as_deref()
+            .and_then(|n| safe_next(n, &host(&headers), is_secure(&state)))
+            .unwrap_or_else(|| default_redirect(&state));
+        (StatusCode::FOUND, [(LOCATION, target)]).into_response()
+    } else {
+        let account = &logged_in.account;
+        Json(json!({
+            "id": account.id,
+            "username": account.name,
+            "email": account.mail.clone().unwrap_or_default(),
+        }))
+        .into_response()
+    };
+    Ok(with_cookies(response, &cookies))
+}
+
+/// `POST logout/`: ends the session (if any) and deletes the `sessionid` cookie. The CSRF
+/// secret is kept, as Django does.
+pub async fn logout(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    uri: Uri,
+    visitor: Visitor,
+    body: Result<Bytes, BytesRejection>,
+) -> Answer {
+    let html = wants_html(&headers);
+    let fields = body::read(&headers, body, state.body_limit).await?;
+    enforce_csrf(&state, &headers, uri.path(), fields.csrf_field(), !html)?;
+    if let Some(session) = &visitor.session {
+        state
+            .core
+            .logout(session)
+            .await
+            .map_err(|e| server_failure(&e))?;
+    }
+    let response = if html {
+        let target = fields
+            .text("next")
+            .and_then(|n| safe_next(&n, &host(&headers), is_secure(&state)))
+            .unwrap_or_else(|| login_path(&state));
+        (StatusCode::FOUND, [(LOCATION, target)]).into_response()
+    } else {
+        Json(json!({"detail": "Successfully logged out."})).into_response()
+    };
+    Ok(with_cookies(
+        response,
+        &[state.cookies.expire_as(&state.django.session_cookie)],
+    ))
+}
+
+/// The form again with an error and the name typed, and a fresh masked token.
+fn form_again(
+    state: &AppState,
+    headers: &HeaderMap,
+    name: &str,
+    next: Option<&str>,
+    error: &str,
+) -> Response {
+    let secret = csrf_secret(state, headers).unwrap_or_else(token::new_secret);
+    let html = page::login_form(&LoginForm {
+        action: &login_path(state),
+        token: &token::mask(&secret),
+        next,
+        username: name,
+        error: Some(error),
+    });
+    with_cookies(Html(html).into_response(), &[csrf_cookie(state, &secret)])
+}
+
+fn login_path(state: &AppState) -> String {
+    format!("{}login/", state.django.login_prefix)
+}
+
+fn logout_path(state: &AppState) -> String {
+    format!("{}logout/", state.django.login_prefix)
+}
+
+fn default_redirect(state: &AppState) -> String {
+    if state.django.login_redirect.is_empty() {
+        login_path(state)
+    } else {
+        state.django.login_redirect.clone()
+    }
+}
+
+/// `next` if it stays on this site (Django's `url_has_allowed_host_and_scheme`): a path, or
+/// an absolute URL to this very host (over HTTPS when the site is secure). Anything else,
+/// including `//evil.example` and `/\evil.example`, which browsers read as other hosts, is
+/// refused, so the login page is no open redirect.
+pub fn safe_next(next: &str, host: &str, secure: bool) -> Option<String> {
+    let next = next.trim();
+    if next.is_empty() || next.chars().any(|c| c.is_control() || c == '\\') {
+        return None;
+    }
+    if next.starts_with('/') {
+        return (!next.starts_with("//")).then(|| next.to_string());
+    }
+    let (scheme, rest) = next.split_once("://")?;
+    let netloc = &rest[..rest.find(['/', '?', '#']).unwrap_or(rest.len())];
+    let scheme_ok = match scheme.to_ascii_lowercase().as_str() {
+        "https" => true,
+        "http" => !secure,
+        _ => false,
+    };
+    (scheme_ok && !netloc.contains('@') && netloc.eq_ignore_ascii_case(host))
+        .then(|| next.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_next;
+
+    #[test]
+    fn only_same_site_targets_are_followed() {
+        let ok = |n: &str| safe_next(n, "a.test:8000", false).is_some();
+        assert!(ok("/account/?tab=1"));
+        assert!(ok("http://a.test:8000/x"));
+        assert!(ok("https://A.test:8000"));
+        for bad in [
+            "//evil.test/",
+            "/\\evil.test",
+            "https://evil.test/",
+            "http://a.test:8000@evil.test/",
+            "javascript:alert(1)",
+            "ftp://a.test:8000/",
+            "evil.test",
+            "/\tx",
+            "",
+        ] {
+            assert!(!ok(bad), "{bad}");
+        }
+        assert!(safe_next("http://a.test/", "a.test", true).is_none());
+    }
+}

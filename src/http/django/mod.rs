@@ -1,0 +1,236 @@
+//! The Django dialect: the `csrftoken` cookie and its checks, a `sessionid` session cookie, the
+//! login page at `{login_prefix}login/` and the dj-rest-auth JSON endpoints under
+//! `{rest_auth_prefix}`. Accounts and sessions are the core's, shared with every dialect.
+
+// Refusals here are finished responses, built once per request on the way out; boxing them
+// would save nothing worth the noise.
+#![allow(clippy::result_large_err)]
+
+mod body;
+mod csrf;
+mod login;
+mod page;
+mod rest;
+mod rest_password;
+mod token;
+
+use axum::Router;
+use axum::http::header::{ACCEPT, HOST, SET_COOKIE, VARY};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::{get, post};
+use serde_json::{Value, json};
+
+use super::cookies::read_cookie;
+use super::{AppState, ServerFailure};
+use crate::core::{Error, LoggedIn, now};
+use csrf::CsrfRequest;
+
+/// 52 weeks, as Django's `CSRF_COOKIE_AGE`.
+const CSRF_COOKIE_AGE: i64 = 31_449_600;
+
+/// Either answer is a finished response.
+type Answer = Result<Response, Response>;
+
+pub fn router(state: &AppState) -> Router<AppState> {
+    let django = &state.django;
+    if !django.enabled {
+        return Router::new();
+    }
+    let login = &django.login_prefix;
+    let rest = &django.rest_auth_prefix;
+    let mut router = Router::new();
+    for path in [format!("{login}login/"), format!("{login}login")] {
+        router = router.route(
+            &path,
+            get(login::page)
+                .post(login::login)
+                .fallback(method_not_allowed),
+        );
+    }
+    for path in [format!("{login}logout/"), format!("{login}logout")] {
+        router = router.route(&path, post(login::logout).fallback(method_not_allowed));
+    }
+    router
+        .route(
+            &format!("{rest}login/"),
+            post(rest::login).fallback(method_not_allowed),
+        )
+        .route(
+            &format!("{rest}logout/"),
+            post(rest::logout).fallback(method_not_allowed),
+        )
+        .route(
+            &format!("{rest}user/"),
+            get(rest::user)
+                .put(rest::replace_user)
+                .patch(rest::update_user)
+                .fallback(method_not_allowed),
+        )
+        .route(
+            &format!("{rest}registration/"),
+            post(rest::register).fallback(method_not_allowed),
+        )
+        .route(
+            &format!("{rest}password/change/"),
+            post(rest_password::change).fallback(method_not_allowed),
+        )
+        .route(
+            &format!("{rest}password/reset/"),
+            post(rest_password::reset).fallback(method_not_allowed),
+        )
+        .route(
+            &format!("{rest}password/reset/confirm/"),
+            post(rest_password::confirm).fallback(method_not_allowed),
+        )
+}
+
+/// DRF's 405.
+async fn method_not_allowed(method: axum::http::Method) -> Response {
+    detail(
+        StatusCode::METHOD_NOT_ALLOWED,
+        &format!("Method \"{method}\" not allowed."),
+    )
+}
+
+/// `{"detail": message}`, DRF's shape for errors that concern no field.
+fn detail(status: StatusCode, message: &str) -> Response {
+    (status, axum::Json(json!({ "detail": message }))).into_response()
+}
+
+/// Field errors, DRF style: `{"field": ["message"]}`.
+fn field_errors(errors: &[(&str, String)]) -> Response {
+    let mut map = serde_json::Map::new();
+    for (field, message) in errors {
+        let entry = map
+            .entry(field.to_string())
+            .or_insert_with(|| Value::Array(Vec::new()));
+        if let Value::Array(list) = entry {
+            list.push(Value::String(message.clone()));
+        }
+    }
+    (StatusCode::BAD_REQUEST, axum::Json(Value::Object(map))).into_response()
+}
+
+/// A core failure inside the server: logged once, worded generically.
+fn server_failure(error: &Error) -> Response {
+    let unavailable = matches!(error, Error::Store(e) if e.is_unavailable());
+    let failure = ServerFailure::of(error, unavailable);
+    let mut response = detail(failure.status, failure.message);
+    if let Some(seconds) = failure.retry_after {
+        response
+            .headers_mut()
+            .insert(axum::http::header::RETRY_AFTER, HeaderValue::from(seconds));
+    }
+    response
+}
+
+/// Whether the client is a browser wanting a page rather than JSON.
+fn wants_html(headers: &HeaderMap) -> bool {
+    headers
+        .get(ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|accept| accept.contains("text/html"))
+}
+
+/// `request.is_secure()`: latch learns its scheme from `public_url`, as it runs behind a proxy
+/// that terminates TLS.
+fn is_secure(state: &AppState) -> bool {
+    state.public_url.starts_with("https://")
+}
+
+fn host(headers: &HeaderMap) -> String {
+    headers
+        .get(HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or_default()
+        .to_ascii_lowercase()
+}
+
+/// The well-formed `csrftoken` secret the request carries, if any.
+fn csrf_secret(state: &AppState, headers: &HeaderMap) -> Option<String> {
+    read_cookie(headers, &state.django.csrf_cookie)
+        .filter(|c| token::check_format(c).is_ok())
+        .map(|c| token::secret_of(&c))
+}
+
+/// `Set-Cookie` for the `csrftoken` cookie: 52 weeks, readable by scripts (they copy it into
+/// `X-CSRFToken`), `SameSite=Lax`.
+fn csrf_cookie(state: &AppState, secret: &str) -> String {
+    let mut cookie = cookie::Cookie::new(state.django.csrf_cookie.clone(), secret.to_string());
+    cookie.set_path("/");
+    cookie.set_same_site(cookie::SameSite::Lax);
+    cookie.set_secure(is_secure(state));
+    cookie.set_max_age(cookie::time::Duration::seconds(CSRF_COOKIE_AGE));
+    cookie.set_expires(
+        cookie::time::OffsetDateTime::now_utc() + cookie::time::Duration::seconds(CSRF_COOKIE_AGE),
+    );
+    cookie.encoded().to_string()
+}
+
+/// Adds `Set-Cookie` values and `Vary: Cookie`.
+fn with_cookies(mut response: Response, cookies: &[String]) -> Response {
+    let headers = response.headers_mut();
+    for value in cookies {
+        if let Ok(value) = HeaderValue::from_str(value) {
+            headers.append(SET_COOKIE, value);
+        }
+    }
+    headers.insert(VARY, HeaderValue::from_static("Cookie"));
+    response
+}
+
+/// The cookies of a fresh login: the session under the Django name, and a rotated CSRF
+/// secret, so tokens from before the login stop working.
+fn login_cookies(state: &AppState, logged_in: &LoggedIn) -> Vec<String> {
+    vec![
+        state.cookies.issue_as(
+            &state.django.session_cookie,
+            &logged_in.session_id,
+            logged_in.expires_at - now(),
+        ),
+        csrf_cookie(state, &token::new_secret()),
+    ]
+}
+
+/// Django's CSRF checks; on failure the 403 in the form the client reads (`json` for DRF
+/// views and API clients, else a page naming the reason).
+fn enforce_csrf(
+    state: &AppState,
+    headers: &HeaderMap,
+    path: &str,
+    field: Option<&str>,
+    json: bool,
+) -> Result<(), Response> {
+    let cookie = read_cookie(headers, &state.django.csrf_cookie);
+    let request = CsrfRequest {
+        headers,
+        secure: is_secure(state),
+        trusted_origins: &state.django.trusted_origins,
+        cookie: cookie.as_deref(),
+        field,
+    };
+    let failure = match csrf::check(&request) {
+        Ok(_) => return Ok(()),
+        Err(failure) => failure,
+    };
+    let reason = failure.reason();
+    tracing::warn!(target: "latch::django::csrf", "Forbidden ({reason}): {path}");
+    let response = if json {
+        detail(StatusCode::FORBIDDEN, &format!("CSRF Failed: {reason}"))
+    } else {
+        (
+            StatusCode::FORBIDDEN,
+            Html(page::csrf_failure(
+                &reason,
+                &failure.advice(&state.django.csrf_cookie),
+            )),
+        )
+            .into_response()
+    };
+    Err(if failure.resets_cookie() {
+        with_cookies(response, &[csrf_cookie(state, &token::new_secret())])
+    } else {
+        response
+    })
+}

@@ -1,0 +1,321 @@
+//! dj-rest-auth: `login/`, `logout/`, `user/` and `registration/`. These are DRF views, so
+//! only callers whose session cookie is authenticated pass the CSRF checks; anonymous calls
+//! need no token.
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::extract::rejection::BytesRejection;
+use axum::http::{HeaderMap, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use secrecy::SecretString;
+use serde_json::json;
+
+use super::body::{self, Fields};
+use super::{
+    Answer, detail, enforce_csrf, field_errors, login_cookies, server_failure, with_cookies,
+};
+use crate::core::accounts::{Account, Field, Violation};
+use crate::core::{AccountChanges, CurrentSession, Error, Registrar, Registration};
+use crate::http::{AppState, Visitor};
+
+pub const REQUIRED: &str = "This field is required.";
+const NOT_AUTHENTICATED: &str = "Authentication credentials were not provided.";
+
+/// The request's fields after DRF's `SessionAuthentication` CSRF check.
+pub async fn checked_fields(
+    state: &AppState,
+    headers: &HeaderMap,
+    uri: &Uri,
+    visitor: &Visitor,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Fields, Response> {
+    let fields = body::read(headers, body, state.body_limit).await?;
+    if visitor.session.is_some() {
+        enforce_csrf(state, headers, uri.path(), fields.csrf_field(), true)?;
+    }
+    Ok(fields)
+}
+
+/// The caller's session, or DRF's 403 for session authentication.
+pub fn require_session(visitor: &Visitor) -> Result<&CurrentSession, Response> {
+    visitor
+        .session
+        .as_ref()
+        .ok_or_else(|| detail(StatusCode::FORBIDDEN, NOT_AUTHENTICATED))
+}
+
+/// `POST login/`: `username` (or `email`) and `password`. There is no DRF token model, so
+/// success is dj-rest-auth's 204 with the session and rotated CSRF cookies.
+pub async fn login(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    uri: Uri,
+    visitor: Visitor,
+    body: Result<Bytes, BytesRejection>,
+) -> Answer {
+    let fields = checked_fields(&state, &headers, &uri, &visitor, body).await?;
+    let password = fields.secret("password").map(SecretString::from);
+    let previous = visitor.session.as_ref();
+    let ip = visitor.client_ip;
+    let result = match (fields.text("username"), fields.text("email"), password) {
+        (Some(name), _, Some(password)) => state.core.login(&name, &password, ip, previous).await,
+        (None, Some(mail), Some(password)) => {
+            state
+                .core
+                .login_by_mail(&mail, &password, ip, previous)
+                .await
+        }
+        _ => return Err(non_field("Must include \"username\" and \"password\".")),
+    };
+    match result {
+        Ok(logged_in) => Ok(with_cookies(
+            StatusCode::NO_CONTENT.into_response(),
+            &login_cookies(&state, &logged_in),
+        )),
+        Err(Error::BadCredentials) => Err(non_field("Unable to log in with provided credentials.")),
+        Err(Error::AccountInactive) => Err(non_field("User account is disabled.")),
+        Err(e) => Err(server_failure(&e)),
+    }
+}
+
+/// `POST logout/`: ends the session, if any, and deletes its cookie.
+pub async fn logout(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    uri: Uri,
+    visitor: Visitor,
+    body: Result<Bytes, BytesRejection>,
+) -> Answer {
+    checked_fields(&state, &headers, &uri, &visitor, body).await?;
+    if let Some(session) = &visitor.session {
+        state
+            .core
+            .logout(session)
+            .await
+            .map_err(|e| server_failure(&e))?;
+    }
+    Ok(with_cookies(
+        Json(json!({"detail": "Successfully logged out."})).into_response(),
+        &[state.cookies.expire_as(&state.django.session_cookie)],
+    ))
+}
+
+/// `GET user/`.
+pub async fn user(visitor: Visitor) -> Answer {
+    let session = require_session(&visitor)?;
+    Ok(Json(user_body(&session.account)).into_response())
+}
+
+/// `PUT user/`: `username` is required.
+pub async fn replace_user(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    uri: Uri,
+    visitor: Visitor,
+    body: Result<Bytes, BytesRejection>,
+) -> Answer {
+    change_user(state, headers, uri, visitor, body, true).await
+}
+
+/// `PATCH user/`.
+pub async fn update_user(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    uri: Uri,
+    visitor: Visitor,
+    body: Result<Bytes, BytesRejection>,
+) -> Answer {
+    change_user(state, headers, uri, visitor, body, false).await
+}
+
+async fn change_user(
+    state: AppState,
+    headers: HeaderMap,
+    uri: Uri,
+    visitor: Visitor,
+    body: Result<Bytes, BytesRejection>,
+    full: bool,
+) -> Answer {
+    let session = require_session(&visitor)?;
+    let fields = checked_fields(&state, &headers, &uri, &visitor, body).await?;
+    let mut errors = Vec::new();
+    let name = fields.text("username");
+    if full && name.is_none() {
+        errors.push(("username", REQUIRED.to_string()));
+    }
+    // latch keeps no first or last names; refusing a value beats dropping it silently.
+    for (field, words) in [("first_name", "first"), ("last_name", "last")] {
+        if fields.text(field).is_some() {
+            errors.push((
+                field,
+                format!("This server does not store {words} names; leave this field empty."),
+            ));
+        }
+    }
+    if !errors.is_empty() {
+        return Err(field_errors(&errors));
+    }
+    // `email` is read-only in dj-rest-auth's serializer and ignored, as DRF does.
+    let changes = AccountChanges {
+        name,
+        ..AccountChanges::default()
+    };
+    match state
+        .core
+        .update_account(session, session.account.id, changes)
+        .await
+    {
+        Ok(account) => Ok(Json(user_body(&account)).into_response()),
+        Err(Error::FieldNotAllowed(Field::Name)) => Err(field_errors(&[(
+            "username",
+            "You may not change your username; ask an administrator.".into(),
+        )])),
+        Err(e) => Err(account_error(&e, "password1")),
+    }
+}
+
+fn user_body(account: &Account) -> serde_json::Value {
+    json!({
+        "pk": account.id,
+        "username": account.name,
+        "email": account.mail.clone().unwrap_or_default(),
+        "first_name": "",
+        "last_name": "",
+    })
+}
+
+/// `POST registration/`: `username`, `email`, `password1`, `password2`.
+pub async fn register(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    uri: Uri,
+    visitor: Visitor,
+    body: Result<Bytes, BytesRejection>,
+) -> Answer {
+    let fields = checked_fields(&state, &headers, &uri, &visitor, body).await?;
+    let mut errors = Vec::new();
+    for field in ["username", "password1", "password2"] {
+        if fields.get(field).is_none_or(str::is_empty) {
+            errors.push((field, REQUIRED.to_string()));
+        }
+    }
+    if !errors.is_empty() {
+        return Err(field_errors(&errors));
+    }
+    if fields.get("password1") != fields.get("password2") {
+        return Err(non_field("The two password fields didn't match."));
+    }
+    let verify = state.core.registration_verifies_mail();
+    let registration = Registration {
+        name: fields.text("username").unwrap_or_default(),
+        mail: fields.text("email"),
+        // With mail verification the password is chosen through the mailed link.
+        password: (!verify)
+            .then(|| fields.secret("password1").map(SecretString::from))
+            .flatten(),
+        ..Registration::default()
+    };
+    let account = match state.core.register(registration, Registrar::Visitor).await {
+        Ok(account) => account,
+        Err(Error::RegistrationClosed) => {
+            return Err(detail(
+                StatusCode::FORBIDDEN,
+                "Registration is closed: only administrators can create accounts.",
+            ));
+        }
+        Err(e) => return Err(account_error(&e, "password1")),
+    };
+    if verify {
+        return Ok(created("Verification e-mail sent."));
+    }
+    if !account.is_active() {
+        return Ok(created(
+            "Your account has been created and awaits approval by an administrator.",
+        ));
+    }
+    match state
+        .core
+        .open_session(account, visitor.client_ip, visitor.session.as_ref(), None)
+        .await
+    {
+        Ok(logged_in) => Ok(with_cookies(
+            StatusCode::NO_CONTENT.into_response(),
+            &login_cookies(&state, &logged_in),
+        )),
+        Err(e) => Err(server_failure(&e)),
+    }
+}
+
+fn created(message: &str) -> Response {
+    (StatusCode::CREATED, Json(json!({ "detail": message }))).into_response()
+}
+
+pub fn non_field(message: &str) -> Response {
+    field_errors(&[("non_field_errors", message.to_string())])
+}
+
+/// An account error worded per field; `password_field` names the new password's field.
+pub fn account_error(error: &Error, password_field: &'static str) -> Response {
+    match error {
+        Error::Invalid(violations) => field_errors(
+            &violations
+                .iter()
+                .map(|v| violation(v, password_field))
+                .collect::<Vec<_>>(),
+        ),
+        Error::PasswordRequired => field_errors(&[(password_field, REQUIRED.into())]),
+        Error::FieldNotAllowed(_) | Error::NotPermitted => detail(
+            StatusCode::FORBIDDEN,
+            "You do not have permission to perform this action.",
+        ),
+        e if e.is_internal() => server_failure(e),
+        e => non_field(&e.to_string()),
+    }
+}
+
+fn violation(violation: &Violation, password_field: &'static str) -> (&'static str, String) {
+    use Violation::*;
+    let text = |s: &str| s.to_string();
+    match violation {
+        NameMissing => ("username", text(REQUIRED)),
+        NameLeadingSpace => ("username", text("The username cannot begin with a space.")),
+        NameTrailingSpace => ("username", text("The username cannot end with a space.")),
+        NameMultipleSpaces => (
+            "username",
+            text("The username cannot contain multiple spaces in a row."),
+        ),
+        NameInvalidCharacter => (
+            "username",
+            text("The username contains an illegal character."),
+        ),
+        NameTooLong { .. } => (
+            "username",
+            text("Ensure this field has no more than 60 characters."),
+        ),
+        NameTaken { .. } => (
+            "username",
+            text("A user with that username already exists."),
+        ),
+        MailMissing => ("email", text(REQUIRED)),
+        MailTooLong => (
+            "email",
+            text("Ensure this field has no more than 254 characters."),
+        ),
+        MailInvalid => ("email", text("Enter a valid email address.")),
+        MailTaken { .. } => (
+            "email",
+            text("A user is already registered with this e-mail address."),
+        ),
+        PasswordMissing => (password_field, text(REQUIRED)),
+        PasswordTooLong => (
+            password_field,
+            text("Ensure this field has no more than 512 bytes."),
+        ),
+        CurrentPasswordRequired { .. } => (
+            "old_password",
+            text("Your old password was entered incorrectly. Please enter it again."),
+        ),
+        RoleInvalid { role } => ("non_field_errors", format!("{role} is not a valid role.")),
+    }
+}
