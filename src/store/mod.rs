@@ -3,6 +3,7 @@
 
 mod accounts;
 mod copy;
+mod flood;
 mod outbox;
 mod rows;
 mod sessions;
@@ -16,6 +17,7 @@ use sqlx::{PgPool, SqlitePool};
 
 pub use accounts::{EndSessions, NewAccount};
 pub use copy::{CopyCounts, Snapshot};
+pub use flood::FloodCount;
 pub use outbox::{Outcome, QueuedMail};
 pub use sessions::{LinkUse, NewSession};
 
