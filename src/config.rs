@@ -34,6 +34,7 @@ pub struct Config {
     pub session: SessionConfig,
     pub cookie: CookieConfig,
     pub password: PasswordConfig,
+    pub flood: FloodConfig,
     pub http: HttpConfig,
     pub services: ServicesConfig,
     pub django: DjangoConfig,
@@ -91,6 +92,37 @@ pub struct PasswordConfig {
     pub argon2_parallelism: u32,
     /// Password hashes computed at once; further logins wait their turn.
     pub max_concurrent_hashes: usize,
+    /// Requests that may wait for a hashing slot; past it they are refused at once with 503.
+    pub max_queued_hashes: usize,
+}
+
+/// Failed-login limits, as Drupal's `user.flood` settings.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct FloodConfig {
+    pub enabled: bool,
+    /// Failed logins from one client IP, whatever the account, within `ip_window` seconds.
+    pub ip_limit: u32,
+    pub ip_window: u64,
+    /// Failed logins to one account (from one IP, unless `uid_only`) within `user_window`.
+    pub user_limit: u32,
+    pub user_window: u64,
+    /// Count an account's failures from every IP together.
+    pub uid_only: bool,
+}
+
+impl Default for FloodConfig {
+    fn default() -> Self {
+        // Drupal's user.flood defaults.
+        Self {
+            enabled: true,
+            ip_limit: 50,
+            ip_window: 3600,
+            user_limit: 5,
+            user_window: 21_600,
+            uid_only: false,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -325,6 +357,7 @@ impl Default for Config {
             session: SessionConfig::default(),
             cookie: CookieConfig::default(),
             password: PasswordConfig::default(),
+            flood: FloodConfig::default(),
             http: HttpConfig::default(),
             services: ServicesConfig::default(),
             django: DjangoConfig::default(),
@@ -374,6 +407,7 @@ impl Default for PasswordConfig {
             argon2_iterations: 2,
             argon2_parallelism: 1,
             max_concurrent_hashes: std::thread::available_parallelism().map_or(2, |n| n.get()),
+            max_queued_hashes: 64,
         }
     }
 }
@@ -488,6 +522,7 @@ impl Config {
             "session",
             "cookie",
             "password",
+            "flood",
             "http",
             "services",
             "django",
@@ -515,6 +550,14 @@ impl Config {
         }
         if self.password.max_concurrent_hashes == 0 {
             return invalid("password.max_concurrent_hashes must be at least 1");
+        }
+        let flood = &self.flood;
+        if flood.ip_limit == 0
+            || flood.user_limit == 0
+            || flood.ip_window == 0
+            || flood.user_window == 0
+        {
+            return invalid("flood limits and windows must be at least 1");
         }
         if self.http.body_limit < 1024 || self.http.header_limit < 1024 {
             return invalid("http.body_limit and http.header_limit must be at least 1024 bytes");

@@ -4,6 +4,7 @@
 pub mod accounts;
 mod admin;
 pub mod csrf;
+pub mod flood;
 mod import;
 mod links;
 pub mod mail;
@@ -24,6 +25,7 @@ use crate::config::{Config, RegistrationConfig, SessionConfig};
 use crate::store::{Store, StoreError, UniqueField};
 use accounts::{Field, Violation};
 use csrf::CsrfTokens;
+use flood::{Flood, FloodScope};
 use mail::Letters;
 use passwords::{PasswordError, Passwords};
 use secret::{SecretError, ServerSecret};
@@ -60,10 +62,28 @@ pub enum Error {
     LinkExpired,
     #[error("the one-time login link has been used or is no longer valid")]
     LinkInvalid,
+    #[error("too many failed logins ({scope:?}); retry in {retry_after} s")]
+    Flooded { scope: FloodScope, retry_after: u64 },
+    #[error("too many logins are waiting for password hashing; retry in {retry_after} s")]
+    Overloaded { retry_after: u64 },
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error(transparent)]
-    Password(#[from] PasswordError),
+    Password(PasswordError),
+}
+
+/// How long a client refused for hashing overload should wait: a queue drains in moments.
+const OVERLOAD_RETRY_AFTER: u64 = 2;
+
+impl From<PasswordError> for Error {
+    fn from(error: PasswordError) -> Self {
+        match error {
+            PasswordError::Busy => Error::Overloaded {
+                retry_after: OVERLOAD_RETRY_AFTER,
+            },
+            other => Error::Password(other),
+        }
+    }
 }
 
 impl Error {
@@ -108,6 +128,7 @@ pub fn now() -> i64 {
 pub struct Core {
     store: Store,
     passwords: Passwords,
+    flood: Flood,
     csrf: CsrfTokens,
     letters: Letters,
     registration: RegistrationConfig,
@@ -136,6 +157,7 @@ impl Core {
         let account_count = store.count_accounts().await?;
         let core = Core {
             passwords: Passwords::new(&config.password)?,
+            flood: Flood::new(&config.flood),
             csrf: CsrfTokens::new(&secret),
             letters: Letters::new(
                 &config.site_name,

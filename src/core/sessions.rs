@@ -60,7 +60,8 @@ impl Core {
     ///
     /// Unknown names cost the same hashing work as wrong passwords, and an inactive account is
     /// reported only to a caller who knows its password, so neither reveals which accounts
-    /// exist or are blocked.
+    /// exist or are blocked. Flood control comes first: a client IP over its limit is refused
+    /// before any lookup, and an active account over its limit before any hashing.
     pub async fn login(
         &self,
         name: &str,
@@ -69,15 +70,24 @@ impl Core {
         previous: Option<&CurrentSession>,
     ) -> Result<LoggedIn, Error> {
         use secrecy::ExposeSecret;
-        if password.expose_secret().len() > MAX_PASSWORD_BYTES {
-            return Err(Error::BadCredentials);
-        }
+        self.check_ip_flood(client_ip).await?;
         let account = self.store.account_by_name(name).await?;
-        let stored = account.as_ref().and_then(|a| a.password_hash.as_deref());
-        let verification = self.passwords.verify(password, stored).await?;
-        let (Some(mut account), Verification::Match { needs_rehash }) = (account, verification)
-        else {
-            return Err(Error::BadCredentials);
+        if let Some(account) = &account {
+            self.check_account_flood(account, client_ip).await?;
+        }
+        let verification = if password.expose_secret().len() > MAX_PASSWORD_BYTES {
+            Verification::Mismatch
+        } else {
+            let stored = account.as_ref().and_then(|a| a.password_hash.as_deref());
+            self.passwords.verify(password, stored).await?
+        };
+        let (mut account, needs_rehash) = match (account, verification) {
+            (Some(account), Verification::Match { needs_rehash }) => (account, needs_rehash),
+            (account, _) => {
+                self.register_failed_login(account.as_ref(), client_ip)
+                    .await?;
+                return Err(Error::BadCredentials);
+            }
         };
         if !account.is_active() {
             return Err(Error::AccountInactive);
@@ -89,6 +99,7 @@ impl Core {
                 .await?;
             account.password_hash = Some(new);
         }
+        self.clear_account_flood(&account, client_ip).await?;
         self.open_session(account, client_ip, previous, None).await
     }
 

@@ -136,6 +136,22 @@ impl ServerFailure {
     }
 }
 
+impl ServerFailure {
+    /// Too many logins are waiting for password hashing: a fast refusal with a retry hint.
+    pub fn overloaded(retry_after: u64) -> Self {
+        Self {
+            status: StatusCode::SERVICE_UNAVAILABLE,
+            message: "The server is too busy to check passwords. Retry the request in a few seconds.",
+            retry_after: Some(retry_after_header(retry_after)),
+        }
+    }
+}
+
+/// Seconds for a `Retry-After` header.
+pub fn retry_after_header(seconds: u64) -> u32 {
+    u32::try_from(seconds).unwrap_or(u32::MAX)
+}
+
 /// Why a body could not be read: too large (413) or broken off (400).
 pub fn unreadable_body(
     rejection: &axum::extract::rejection::BytesRejection,
@@ -186,8 +202,8 @@ pub fn app(state: AppState, request_timeout: Duration) -> Router {
         .layer(SetSensitiveHeadersLayer::from_shared(sensitive))
 }
 
-/// Serves until `shutdown` completes, delivering mail and purging expired sessions in the
-/// background.
+/// Serves until `shutdown` completes, delivering mail and purging expired sessions and flood
+/// events in the background.
 pub async fn serve(
     listener: TcpListener,
     core: Arc<Core>,
@@ -209,6 +225,7 @@ pub async fn serve(
     result
 }
 
+/// Deletes expired sessions and flood events every ten minutes.
 async fn purge_sessions(core: Arc<Core>) {
     let mut every = tokio::time::interval(Duration::from_secs(600));
     loop {
@@ -217,6 +234,11 @@ async fn purge_sessions(core: Arc<Core>) {
             Ok(0) => {}
             Ok(n) => tracing::info!(sessions = n, "purged expired sessions"),
             Err(e) => tracing::warn!(error = %e, "could not purge expired sessions"),
+        }
+        match core.purge_expired_flood_events().await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(events = n, "purged expired flood events"),
+            Err(e) => tracing::warn!(error = %e, "could not purge expired flood events"),
         }
     }
 }

@@ -3,6 +3,7 @@
 
 mod accounts;
 mod copy;
+mod flood;
 mod import;
 mod outbox;
 mod rows;
@@ -17,6 +18,7 @@ use sqlx::{PgPool, SqlitePool};
 
 pub use accounts::{EndSessions, NewAccount};
 pub use copy::{CopyCounts, Snapshot};
+pub use flood::FloodCount;
 pub use import::{ImportCounts, ImportFailure, ImportRow};
 pub use outbox::{Outcome, QueuedMail};
 pub use sessions::{LinkUse, NewSession};

@@ -121,6 +121,7 @@ pub fn test_config(dir: &TempDir) -> Config {
             argon2_iterations: 1,
             argon2_parallelism: 1,
             max_concurrent_hashes: 2,
+            max_queued_hashes: 64,
         },
         ..Config::default()
     }

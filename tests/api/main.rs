@@ -3,6 +3,8 @@
 #[allow(dead_code)]
 mod helpers;
 
+mod abuse_admission;
+mod abuse_flood;
 mod bad_input;
 mod cli;
 mod cluster;

@@ -1,6 +1,7 @@
 //! Password hashing and verification: Argon2id at the configured cost, computed on blocking
-//! threads with bounded concurrency so a burst of logins cannot stall other requests. Hashes
-//! imported from Drupal and Django verify too, and are upgraded at the next login.
+//! threads with bounded concurrency so a burst of logins cannot stall other requests, and a
+//! bounded queue so it cannot pile up memory or latency either. Hashes imported from Drupal
+//! and Django verify too, and are upgraded at the next login.
 
 mod legacy;
 
@@ -24,6 +25,8 @@ pub enum PasswordError {
     Hashing(String),
     #[error("password hashing task failed: {0}")]
     Join(#[from] tokio::task::JoinError),
+    #[error("too many password hashes are running or waiting")]
+    Busy,
 }
 
 /// What checking a password against a stored hash found.
@@ -40,6 +43,8 @@ pub enum Verification {
 pub struct Passwords {
     params: Params,
     permits: Arc<Semaphore>,
+    /// Hashes running or waiting for a permit; when none is left, work is refused at once.
+    admission: Arc<Semaphore>,
     /// A hash of a random password at the current cost: verifying against it when an account
     /// does not exist costs the same as a real check, so timing does not reveal accounts.
     dummy_hash: Arc<str>,
@@ -60,6 +65,9 @@ impl Passwords {
         Ok(Self {
             params,
             permits: Arc::new(Semaphore::new(config.max_concurrent_hashes)),
+            admission: Arc::new(Semaphore::new(
+                config.max_concurrent_hashes + config.max_queued_hashes,
+            )),
             dummy_hash: dummy_hash.into(),
         })
     }
@@ -109,6 +117,11 @@ impl Passwords {
         &self,
         work: impl FnOnce() -> Result<T, PasswordError> + Send + 'static,
     ) -> Result<T, PasswordError> {
+        // Refusing beyond the queue keeps a flood from holding memory and connections while
+        // real users' logins wait behind it.
+        let Ok(_admitted) = self.admission.try_acquire() else {
+            return Err(PasswordError::Busy);
+        };
         // The semaphore is never closed, so acquiring only waits.
         let _permit = self
             .permits
@@ -188,6 +201,7 @@ mod tests {
             argon2_iterations: 1,
             argon2_parallelism: 1,
             max_concurrent_hashes: 2,
+            max_queued_hashes: 1,
         }
     }
 
@@ -253,6 +267,35 @@ mod tests {
         assert_eq!(
             stronger.verify(&secret("pw"), Some(&hash)).await.unwrap(),
             Verification::Match { needs_rehash: true }
+        );
+    }
+
+    #[tokio::test]
+    async fn work_beyond_the_running_and_queued_limits_is_refused_at_once() {
+        let passwords = Passwords::new(&PasswordConfig {
+            argon2_memory_kib: 8192,
+            argon2_iterations: 4,
+            argon2_parallelism: 1,
+            max_concurrent_hashes: 1,
+            max_queued_hashes: 1,
+        })
+        .unwrap();
+        let hashes: Vec<_> = (0..6)
+            .map(|_| {
+                let passwords = passwords.clone();
+                tokio::spawn(async move { passwords.hash(&secret("pw")).await })
+            })
+            .collect();
+        let mut busy = 0;
+        for hash in hashes {
+            if let Err(PasswordError::Busy) = hash.await.unwrap() {
+                busy += 1;
+            }
+        }
+        assert!(busy >= 1, "no hash was refused");
+        assert!(
+            passwords.hash(&secret("pw")).await.is_ok(),
+            "slots were not freed"
         );
     }
 }

@@ -112,10 +112,27 @@ fn field_errors(errors: &[(&str, String)]) -> Response {
     (StatusCode::BAD_REQUEST, axum::Json(Value::Object(map))).into_response()
 }
 
-/// A core failure inside the server: logged once, worded generically.
+/// A failure that is not the client's fault: flood control and hashing overload get DRF's
+/// 429 and a 503 with `Retry-After`; anything else is logged once and worded generically.
 fn server_failure(error: &Error) -> Response {
-    let unavailable = matches!(error, Error::Store(e) if e.is_unavailable());
-    let failure = ServerFailure::of(error, unavailable);
+    if let Error::Flooded { retry_after, .. } = error {
+        let mut response = detail(
+            StatusCode::TOO_MANY_REQUESTS,
+            &format!("Request was throttled. Expected available in {retry_after} seconds."),
+        );
+        response.headers_mut().insert(
+            axum::http::header::RETRY_AFTER,
+            HeaderValue::from(crate::http::retry_after_header(*retry_after)),
+        );
+        return response;
+    }
+    let failure = match error {
+        Error::Overloaded { retry_after } => ServerFailure::overloaded(*retry_after),
+        _ => ServerFailure::of(
+            error,
+            matches!(error, Error::Store(e) if e.is_unavailable()),
+        ),
+    };
     let mut response = detail(failure.status, failure.message);
     if let Some(seconds) = failure.retry_after {
         response

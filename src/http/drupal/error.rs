@@ -9,7 +9,8 @@ use serde_json::{Map, Value};
 
 use crate::core::Error as CoreError;
 use crate::core::accounts::{Field, Violation};
-use crate::http::{ServerFailure, SessionLookupFailed};
+use crate::core::flood::FloodScope;
+use crate::http::{ServerFailure, SessionLookupFailed, retry_after_header};
 
 const RESET_HINT: &str = "Ask for a new link with POST /user/password?_format=json and \
      {\"mail\": \"…\"}; a link works once, for one day, and not after the password changes.";
@@ -111,6 +112,26 @@ impl DrupalError {
             .with_hint(RESET_HINT),
             CoreError::FieldNotAllowed(field) => {
                 Self::forbidden(format!("Access denied on updating field '{}'.", field_name(field)))
+            }
+            CoreError::Flooded { scope, retry_after } => {
+                let message = match scope {
+                    FloodScope::Ip => "Access is blocked because of IP based flood prevention.".to_string(),
+                    FloodScope::Account { uid_only: false, .. } => "Too many failed login attempts from your IP address. This IP address is temporarily blocked.".to_string(),
+                    FloodScope::Account { uid_only: true, limit } => format!(
+                        "There have been more than {limit} failed login attempts for this account. It is temporarily blocked. Try again later or request a new password."
+                    ),
+                };
+                let mut e = Self::forbidden(message).with_hint(format!(
+                    "Too many failed logins; the block lifts by itself. Retry in {retry_after} seconds (see Retry-After)."
+                ));
+                e.retry_after = Some(retry_after_header(retry_after));
+                e
+            }
+            CoreError::Overloaded { retry_after } => {
+                let failure = ServerFailure::overloaded(retry_after);
+                let mut e = Self::new(failure.status, failure.message);
+                e.retry_after = failure.retry_after;
+                e
             }
             CoreError::Store(e) => {
                 let unavailable = e.is_unavailable();

@@ -8,7 +8,8 @@ use serde_json::{Map, Value};
 
 use super::format::Format;
 use crate::core::Error as CoreError;
-use crate::http::{ServerFailure, SessionLookupFailed};
+use crate::core::flood::FloodScope;
+use crate::http::{ServerFailure, SessionLookupFailed, retry_after_header};
 
 #[derive(Debug)]
 pub struct ServicesError {
@@ -111,6 +112,21 @@ impl From<CoreError> for ServicesError {
             }
             CoreError::RegistrationClosed | CoreError::NotPermitted => Self::access_denied(None),
             CoreError::FieldNotAllowed(_) => Self::access_denied(None),
+            CoreError::Flooded { scope, retry_after } => {
+                let message = match scope {
+                    FloodScope::Ip => "This IP address is temporarily blocked.",
+                    FloodScope::Account { .. } => "Account is temporarily blocked.",
+                };
+                let mut e = Self::not_acceptable(message);
+                e.retry_after = Some(retry_after_header(retry_after));
+                e
+            }
+            CoreError::Overloaded { retry_after } => {
+                let failure = ServerFailure::overloaded(retry_after);
+                let mut e = Self::new(failure.status, failure.message);
+                e.retry_after = failure.retry_after;
+                e
+            }
             CoreError::Store(e) => {
                 let unavailable = e.is_unavailable();
                 Self::internal(&e, unavailable)
