@@ -1,4 +1,4 @@
-//! The seed flow (`/work/shared/seeds/003`): GET the login URL for a `csrftoken` cookie, then
+//! The seed flow (`shared/seeds/003_45435750fac956e8.txt`): GET the login URL for a `csrftoken` cookie, then
 //! POST the credentials with that token, in every encoding Postman and SPAs use.
 
 use reqwest::Client;
