@@ -1,10 +1,13 @@
 //! Another system's database, read through whichever driver its URL names. Only plain
 //! `SELECT`s run here; the few places where SQL dialects differ are spelled per backend.
 
+use std::collections::HashMap;
+
 use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::{AnyPool, AssertSqlSafe, Row};
 
-use super::SourceError;
+use super::{ImportRow, SourceError, role_machine_name};
+use crate::core::accounts::AccountState;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Backend {
@@ -91,4 +94,40 @@ where
 {
     row.try_get(column)
         .map_err(|e| SourceError::Format(format!("column {column}: {e}")))
+}
+
+/// Roles by account id, from a query selecting `id` and `role`, as machine names.
+pub async fn roles_by_id(
+    db: &SourceDatabase,
+    sql: String,
+) -> Result<HashMap<i64, Vec<String>>, SourceError> {
+    let mut roles: HashMap<i64, Vec<String>> = HashMap::new();
+    for row in db.rows(sql).await? {
+        if let Some(role) = role_machine_name(&get::<String>(&row, "role")?) {
+            roles.entry(get(&row, "id")?).or_default().push(role);
+        }
+    }
+    Ok(roles)
+}
+
+/// An account from a query selecting `name`, `mail`, `hash`, `active` (1 or 0), `created`,
+/// `access` and `login`; empty mails and hashes count as none.
+pub fn import_row(row: &AnyRow, mut roles: Vec<String>) -> Result<ImportRow, SourceError> {
+    roles.sort();
+    roles.dedup();
+    let active = get::<i64>(row, "active")? == 1;
+    Ok(ImportRow {
+        name: get(row, "name")?,
+        mail: get::<Option<String>>(row, "mail")?.filter(|m| !m.is_empty()),
+        password_hash: get::<Option<String>>(row, "hash")?.filter(|h| !h.is_empty()),
+        roles,
+        state: if active {
+            AccountState::Active
+        } else {
+            AccountState::Blocked
+        },
+        created_at: get(row, "created")?,
+        access_at: get(row, "access")?,
+        login_at: get(row, "login")?,
+    })
 }
