@@ -66,6 +66,8 @@ impl Driver {
             .unwrap_or("/usr/bin/chromium");
         let caps = json!({"capabilities": {"alwaysMatch": {
             "browserName": "chrome",
+            // Element lookups wait for the next page after a form is submitted.
+            "timeouts": {"implicit": 10000},
             "goog:chromeOptions": {
                 "binary": binary,
                 "args": [
@@ -150,6 +152,20 @@ impl Driver {
             .to_string()
     }
 
+    /// Waits up to ten seconds for the page titled `expected`: a click that submits a form
+    /// returns before the next page has loaded.
+    async fn wait_for_title(&self, expected: &str) -> String {
+        let mut title = String::new();
+        for _ in 0..100 {
+            title = self.title().await;
+            if title == expected {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        title
+    }
+
     async fn title(&self) -> String {
         self.call("GET", "/title", None)
             .await
@@ -210,7 +226,7 @@ async fn a_browser_logs_in_through_the_page_sees_who_it_is_and_logs_out() {
 
     driver.type_into("#id_password", "correct horse").await;
     driver.click("#login-submit").await;
-    assert_eq!(driver.title().await, "Logged in");
+    assert_eq!(driver.wait_for_title("Logged in").await, "Logged in");
     assert_eq!(
         driver.text("#logged-in-as").await,
         "You are logged in as bench."
@@ -220,7 +236,7 @@ async fn a_browser_logs_in_through_the_page_sees_who_it_is_and_logs_out() {
     assert_eq!(app.session_count().await, 1);
 
     driver.click("#logout-submit").await;
-    assert_eq!(driver.title().await, "Log in");
+    assert_eq!(driver.wait_for_title("Log in").await, "Log in");
     assert_eq!(app.session_count().await, 0);
     driver.screenshot("django-login-logged-out.png").await;
     driver.quit().await;
