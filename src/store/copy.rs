@@ -1,5 +1,6 @@
 //! Copying a whole latch database to another, e.g. from SQLite to PostgreSQL when a site
-//! outgrows one machine. Ids are kept, so sessions and links stay valid.
+//! outgrows one machine. Ids are kept, so sessions and links stay valid. Delivery claims are
+//! not: the old nodes are stopped, and their claims must not hold messages back.
 
 use super::{Store, StoreError, with_pool};
 
@@ -45,12 +46,14 @@ struct OutboxRow {
     recipient: String,
     subject: String,
     body: String,
+    html_body: Option<String>,
     account_id: Option<i64>,
     state: String,
     attempts: i64,
     created_at: i64,
     next_attempt_at: i64,
     last_error: Option<String>,
+    sent_at: Option<i64>,
 }
 
 /// Everything a latch database holds.
@@ -100,8 +103,8 @@ impl Store {
             .fetch_all(&mut *tx)
             .await?;
             let outbox = sqlx::query_as(
-                "SELECT id, kind, recipient, subject, body, account_id, state, attempts, \
-                 created_at, next_attempt_at, last_error FROM mail_outbox ORDER BY id",
+                "SELECT id, kind, recipient, subject, body, html_body, account_id, state, attempts, \
+                 created_at, next_attempt_at, last_error, sent_at FROM mail_outbox ORDER BY id",
             )
             .fetch_all(&mut *tx)
             .await?;
@@ -169,21 +172,23 @@ impl Store {
             }
             for m in &snapshot.outbox {
                 sqlx::query(
-                    "INSERT INTO mail_outbox (id, kind, recipient, subject, body, account_id, state, \
-                     attempts, created_at, next_attempt_at, last_error) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+                    "INSERT INTO mail_outbox (id, kind, recipient, subject, body, html_body, account_id, \
+                     state, attempts, created_at, next_attempt_at, last_error, sent_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
                 )
                 .bind(m.id)
                 .bind(&m.kind)
                 .bind(&m.recipient)
                 .bind(&m.subject)
                 .bind(&m.body)
+                .bind(&m.html_body)
                 .bind(m.account_id)
                 .bind(&m.state)
                 .bind(m.attempts)
                 .bind(m.created_at)
                 .bind(m.next_attempt_at)
                 .bind(&m.last_error)
+                .bind(m.sent_at)
                 .execute(&mut *tx)
                 .await?;
             }

@@ -10,6 +10,14 @@ async fn sqlite_app() -> TestApp {
     let dir = tempfile::tempdir().unwrap();
     let mut config = test_config(&dir);
     config.database_url = format!("sqlite://{}", dir.path().join("source.db").display());
+    // Reset mails carry an HTML part, which the copy must keep.
+    config.mail.templates.insert(
+        "password_reset".into(),
+        latch::config::TemplateConfig {
+            html: Some("<p>Reset: <a href=\"{link}\">{link}</a></p>".into()),
+            ..Default::default()
+        },
+    );
     spawn_with_config(config, dir).await
 }
 
@@ -75,7 +83,14 @@ async fn a_copied_deployment_keeps_its_accounts_roles_sessions_and_mail() {
         admin["current_user"]["roles"],
         json!(["authenticated", "administrator"])
     );
-    assert_eq!(moved.outbox().await.len(), 1);
+    let outbox = moved.outbox().await;
+    assert_eq!(outbox.len(), 1);
+    assert!(
+        outbox[0]
+            .html_body
+            .as_deref()
+            .is_some_and(|h| h.contains("/user/reset/"))
+    );
 
     // New rows continue after the copied ids.
     let response = moved
