@@ -3,6 +3,7 @@
 use anyhow::bail;
 use clap::Subcommand;
 
+use super::timestamp;
 use crate::config::Config;
 use crate::core::{Core, now};
 use crate::store::Store;
@@ -93,14 +94,4 @@ async fn execute(store: &Store, command: MailCommand) -> anyhow::Result<()> {
         }
     }
     Ok(())
-}
-
-fn timestamp(unix: i64) -> String {
-    time::OffsetDateTime::from_unix_timestamp(unix)
-        .ok()
-        .and_then(|t| {
-            t.format(&time::format_description::well_known::Rfc3339)
-                .ok()
-        })
-        .unwrap_or_else(|| unix.to_string())
 }

@@ -1,7 +1,9 @@
-//! The command line: `serve`, `migrate`, `copy`, `user …`, `mail …` and `config default`.
+//! The command line: `serve`, `migrate`, `copy`, `user …`, `app …`, `import …`, `mail …` and
+//! `config default`.
 //! Every command takes the same `--config` and `--database` options, so it acts on the
 //! database a server uses.
 
+mod app;
 mod copy;
 mod import;
 mod mail;
@@ -52,6 +54,9 @@ enum Command {
     /// Manage accounts.
     #[command(subcommand)]
     User(user::UserCommand),
+    /// Manage the applications that call the API with their own token.
+    #[command(subcommand)]
+    App(app::AppCommand),
     /// Import accounts and their password hashes from other systems.
     #[command(subcommand)]
     Import(import::ImportCommand),
@@ -105,6 +110,7 @@ pub fn run() -> ExitCode {
             Command::Migrate => migrate(config).await,
             Command::Copy { to } => copy::run(config, &to).await,
             Command::User(command) => user::run(command, config).await,
+            Command::App(command) => app::run(command, config).await,
             Command::Import(command) => import::run(command, config).await,
             Command::Mail(command) => mail::run(command, config).await,
             Command::Config(_) => Ok(()),
@@ -135,4 +141,15 @@ fn init_logging() {
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .try_init();
+}
+
+/// A Unix time as RFC 3339, for listings.
+fn timestamp(unix: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp(unix)
+        .ok()
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
+        .unwrap_or_else(|| unix.to_string())
 }

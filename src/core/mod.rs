@@ -3,6 +3,7 @@
 
 pub mod accounts;
 mod admin;
+pub mod apps;
 pub mod csrf;
 pub mod flood;
 mod import;

@@ -7,6 +7,7 @@ mod drupal;
 mod form;
 mod limits;
 mod origin;
+mod platformos;
 mod services;
 
 use std::future::Future;
@@ -43,6 +44,7 @@ pub struct AppState {
     pub header_limit: usize,
     pub services: Arc<ServicesConfig>,
     pub django: Arc<DjangoConfig>,
+    pub platformos: Arc<platformos::Platformos>,
     /// Base of absolute links in answers, such as a new account's `uri`.
     pub public_url: Arc<str>,
 }
@@ -64,6 +66,7 @@ impl AppState {
             header_limit: config.http.header_limit,
             services: Arc::new(config.services.clone()),
             django: Arc::new(config.django.clone()),
+            platformos: Arc::new(platformos::Platformos::new(&config.platformos)),
             public_url: config.public_url.as_str().into(),
         }
     }
@@ -182,6 +185,7 @@ pub fn app(state: AppState, request_timeout: Duration) -> Router {
     drupal::router(&state)
         .merge(services::router(&state))
         .merge(django::router(&state))
+        .merge(platformos::router(&state))
         .with_state(state.clone())
         .layer(DefaultBodyLimit::max(state.body_limit))
         // Every response carries session state or tokens: never let a cache keep it.

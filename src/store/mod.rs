@@ -2,6 +2,7 @@
 //! versioned per backend. The rest of the program never sees SQL.
 
 mod accounts;
+mod apps;
 mod copy;
 mod flood;
 mod import;
@@ -17,6 +18,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{PgPool, SqlitePool};
 
 pub use accounts::{EndSessions, NewAccount};
+pub use apps::AppRow;
 pub use copy::{CopyCounts, Snapshot};
 pub use flood::FloodCount;
 pub use import::{ImportCounts, ImportFailure, ImportRow};
@@ -35,6 +37,8 @@ pub enum StoreError {
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("the target database already holds accounts; copy only into an empty database")]
     NotEmpty,
+    #[error("an application called {0:?} already exists")]
+    AppNameTaken(String),
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
 }

@@ -1,0 +1,214 @@
+//! The platformOS-style REST dialect: `POST`/`GET`/`DELETE /api/sessions`, `POST /api/users`
+//! and `PUT /api/users/{id}`, with `{form_name, form}` bodies naming a configured form, and
+//! applications authenticated by `Authorization: Token token=…`.
+
+mod caller;
+mod error;
+mod forms;
+mod sessions;
+mod users;
+
+use axum::Router;
+use axum::extract::{Request, State};
+use axum::http::header::ACCEPT;
+use axum::http::{HeaderMap, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, put};
+
+use super::AppState;
+use super::limits::oversized_headers;
+use crate::config::PlatformosConfig;
+use crate::core::CurrentSession;
+use caller::Caller;
+use error::PosError;
+pub use forms::Forms;
+
+/// What every answer of this dialect is labelled, as the API it follows does.
+pub const MEDIA_TYPE: &str = "application/vnd.api+json";
+/// The purpose of the tokens `X-CSRF-Token` carries: the same as the Drupal 8+ dialect's, so
+/// one token serves a browser app across dialects.
+const CSRF_PURPOSES: &[&str] = &["X-CSRF-Token request header", "rest"];
+const CSRF_PURPOSE: &str = "X-CSRF-Token request header";
+
+/// The dialect's settings and forms.
+pub struct Platformos {
+    pub enabled: bool,
+    pub require_app_token: bool,
+    pub forms: Forms,
+}
+
+impl Platformos {
+    pub fn new(config: &PlatformosConfig) -> Self {
+        Self {
+            enabled: config.enabled,
+            require_app_token: config.require_app_token,
+            forms: Forms::new(config),
+        }
+    }
+}
+
+pub fn router(state: &AppState) -> Router<AppState> {
+    if !state.platformos.enabled {
+        return Router::new();
+    }
+    Router::new()
+        .route(
+            "/api/sessions",
+            get(sessions::show)
+                .post(sessions::create)
+                .delete(sessions::destroy)
+                .fallback(method_not_allowed),
+        )
+        .route(
+            "/api/users",
+            axum::routing::post(users::create).fallback(method_not_allowed),
+        )
+        .route(
+            "/api/users/{id}",
+            put(users::update).fallback(method_not_allowed),
+        )
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            screen_request,
+        ))
+}
+
+async fn method_not_allowed() -> PosError {
+    PosError::base(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "Method not allowed: use GET, POST or DELETE on /api/sessions, POST on /api/users and \
+         PUT on /api/users/{id}.",
+    )
+}
+
+/// Refuses oversized headers, and clients that accept no JSON, before any handler runs.
+async fn screen_request(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    if let Some(reason) = oversized_headers(request.headers(), state.header_limit) {
+        return PosError::base(StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE, reason).into_response();
+    }
+    if !accepts_json(request.headers()) {
+        return PosError::base(
+            StatusCode::NOT_ACCEPTABLE,
+            "This API answers in JSON only: send Accept: application/json (or \
+             application/vnd.api+json), or leave Accept out.",
+        )
+        .into_response();
+    }
+    next.run(request).await
+}
+
+/// Whether the `Accept` header admits a JSON answer (no header admits anything).
+fn accepts_json(headers: &HeaderMap) -> bool {
+    let ranges: Vec<&str> = headers
+        .get_all(ACCEPT)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .filter(|r| !r.is_empty())
+        .collect();
+    ranges.is_empty()
+        || ranges.iter().any(|range| {
+            let mut parts = range.split(';').map(str::trim);
+            let media = parts.next().unwrap_or_default().to_ascii_lowercase();
+            let refused = parts.any(|p| {
+                p.split_once('=').is_some_and(|(k, v)| {
+                    k.trim().eq_ignore_ascii_case("q") && v.trim().parse::<f32>() == Ok(0.0)
+                })
+            });
+            !refused
+                && matches!(
+                    media.as_str(),
+                    "*/*" | "application/*" | "application/json" | MEDIA_TYPE
+                )
+        })
+}
+
+/// The CSRF check for a browser's cookie session: the session's token in `X-CSRF-Token` or
+/// in the body's `authenticity_token`.
+fn check_csrf(
+    state: &AppState,
+    caller: &Caller,
+    headers: &HeaderMap,
+    authenticity_token: Option<&str>,
+) -> Result<(), PosError> {
+    let Some(session) = caller
+        .session
+        .as_ref()
+        .filter(|_| caller.needs_csrf_token())
+    else {
+        return Ok(());
+    };
+    let token = headers
+        .get("x-csrf-token")
+        .and_then(|v| v.to_str().ok())
+        .or(authenticity_token);
+    let Some(token) = token else {
+        return Err(PosError::base(
+            StatusCode::FORBIDDEN,
+            "X-CSRF-Token request header is missing. This request carries a session cookie, so \
+             it needs the session's CSRF token: GET /api/sessions with the same cookie and send \
+             its csrf_token in the X-CSRF-Token header (or authenticate as an application with \
+             Authorization: Token token=…).",
+        ));
+    };
+    if state.core.csrf_token_valid(session, CSRF_PURPOSES, token) {
+        Ok(())
+    } else {
+        Err(PosError::base(
+            StatusCode::FORBIDDEN,
+            "X-CSRF-Token request header is invalid: it does not belong to this session (tokens \
+             change at every login). GET /api/sessions with the same cookie for the current \
+             one.",
+        ))
+    }
+}
+
+/// The CSRF token of a session, as `GET /api/sessions` and a login hand it out.
+fn csrf_token(state: &AppState, session_seed: &str) -> String {
+    state.core.csrf_token(session_seed, CSRF_PURPOSE)
+}
+
+/// The caller's session, or 401 naming how to get one.
+fn require_session(caller: &Caller) -> Result<&CurrentSession, PosError> {
+    caller.session.as_ref().ok_or_else(|| {
+        PosError::unauthorized(
+            "You are not logged in: POST /api/sessions first, then send its session cookie \
+             (or the X-Session-Token it gives with ?session_token=true).",
+        )
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn accept(value: &str) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        headers.insert(ACCEPT, value.parse().unwrap());
+        headers
+    }
+
+    #[test]
+    fn json_is_acceptable_unless_excluded() {
+        assert!(accepts_json(&HeaderMap::new()));
+        for ok in [
+            "application/json",
+            "application/vnd.api+json",
+            "text/html, */*;q=0.8",
+            "application/*",
+            "APPLICATION/JSON; charset=utf-8",
+        ] {
+            assert!(accepts_json(&accept(ok)), "{ok}");
+        }
+        for refused in [
+            "text/html",
+            "application/xml",
+            "application/json;q=0",
+            "image/*",
+        ] {
+            assert!(!accepts_json(&accept(refused)), "{refused}");
+        }
+    }
+}

@@ -1,0 +1,158 @@
+//! `POST /api/sessions` logs in, `GET` says who is logged in, `DELETE` logs out.
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::extract::rejection::BytesRejection;
+use axum::http::header::{CONTENT_TYPE, SET_COOKIE};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use secrecy::SecretString;
+use serde_json::json;
+
+use super::caller::{Caller, SESSION_HEADER};
+use super::error::PosError;
+use super::forms::read_envelope;
+use super::{AppState, MEDIA_TYPE, check_csrf, csrf_token, require_session};
+use crate::config::FormAction;
+use crate::core::{Error, LoggedIn, now};
+
+/// `POST /api/sessions` with `{"form_name", "form": {"email", "password"}}`: a new session
+/// (rotated if one was presented) in the cookie, and in `X-Session-Token` too when the query
+/// has `session_token=true`.
+pub async fn create(
+    State(state): State<AppState>,
+    caller: Caller,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, PosError> {
+    let envelope = read_envelope(&headers, body, state.body_limit, false)?;
+    let form = state.platformos.forms.get(
+        envelope.form_name.as_deref().unwrap_or_default(),
+        FormAction::CreateSession,
+    )?;
+    let values = form.validate(&envelope.form)?;
+    let password = SecretString::from(values.get("password").unwrap_or_default().to_string());
+    let previous = caller.session.as_ref();
+    let ip = caller.client_ip;
+    let result = match (values.get("email"), values.get("name")) {
+        (Some(mail), _) => {
+            state
+                .core
+                .login_by_mail(mail, &password, ip, previous)
+                .await
+        }
+        (None, Some(name)) => state.core.login(name, &password, ip, previous).await,
+        (None, None) => {
+            return Err(PosError::invalid(vec![(
+                "email".to_string(),
+                super::error::BLANK.to_string(),
+            )]));
+        }
+    };
+    let logged_in = match result {
+        Ok(logged_in) => logged_in,
+        // One answer for an unknown address and a wrong password.
+        Err(Error::BadCredentials) => {
+            return Err(PosError::unauthorized("Invalid email or password."));
+        }
+        Err(Error::AccountInactive) => {
+            return Err(PosError::unauthorized(
+                "This account is blocked or has not been activated yet.",
+            ));
+        }
+        Err(e) => return Err(PosError::from_core(&e)),
+    };
+    Ok(logged_in_response(&state, &headers, &uri, &logged_in))
+}
+
+fn logged_in_response(
+    state: &AppState,
+    headers: &HeaderMap,
+    uri: &Uri,
+    logged_in: &LoggedIn,
+) -> Response {
+    let cookie = state
+        .cookies
+        .issue(headers, &logged_in.session_id, logged_in.expires_at - now());
+    let mut response = (StatusCode::CREATED, Json(json!({}))).into_response();
+    let out = response.headers_mut();
+    out.insert(CONTENT_TYPE, HeaderValue::from_static(MEDIA_TYPE));
+    if let Ok(value) = HeaderValue::from_str(&cookie) {
+        out.insert(SET_COOKIE, value);
+    }
+    if let Ok(value) = HeaderValue::from_str(&csrf_token(state, &logged_in.csrf_seed)) {
+        out.insert("x-csrf-token", value);
+    }
+    if wants_session_token(uri)
+        && let Ok(value) = HeaderValue::from_str(&logged_in.session_id)
+    {
+        out.insert(SESSION_HEADER, value);
+    }
+    response
+}
+
+/// `?session_token=true`: the client keeps no cookies and wants the session in a header.
+fn wants_session_token(uri: &Uri) -> bool {
+    uri.query().is_some_and(|query| {
+        query
+            .split('&')
+            .any(|pair| matches!(pair, "session_token=true" | "session_token=1"))
+    })
+}
+
+/// `GET /api/sessions`: 200 with the user and the session's CSRF token, or 401.
+pub async fn show(State(state): State<AppState>, caller: Caller) -> Result<Response, PosError> {
+    let session = require_session(&caller)?;
+    let account = &session.account;
+    let body = json!({
+        "user": {
+            "id": account.id,
+            "email": account.mail,
+            "name": account.name,
+            "roles": account.all_roles(),
+        },
+        "csrf_token": csrf_token(&state, &session.csrf_seed),
+        "expires_at": session.expires_at,
+    });
+    let mut response = Json(body).into_response();
+    response
+        .headers_mut()
+        .insert(CONTENT_TYPE, HeaderValue::from_static(MEDIA_TYPE));
+    Ok(response)
+}
+
+/// `DELETE /api/sessions`: ends the session and expires the cookie. Without a session there
+/// is nothing to end, and the answer is the same 204, so a retried logout succeeds.
+pub async fn destroy(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, PosError> {
+    let envelope = read_envelope(&headers, body, state.body_limit, true)?;
+    state
+        .platformos
+        .forms
+        .named_or_default(envelope.form_name.as_deref(), FormAction::DestroySession)?
+        .validate(&envelope.form)?;
+    check_csrf(
+        &state,
+        &caller,
+        &headers,
+        envelope.authenticity_token.as_deref(),
+    )?;
+    if let Some(session) = &caller.session {
+        state
+            .core
+            .logout(session)
+            .await
+            .map_err(|e| PosError::from_core(&e))?;
+    }
+    let mut response = StatusCode::NO_CONTENT.into_response();
+    if let Ok(value) = HeaderValue::from_str(&state.cookies.expire(&headers)) {
+        response.headers_mut().insert(SET_COOKIE, value);
+    }
+    Ok(response)
+}
