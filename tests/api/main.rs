@@ -26,6 +26,11 @@ mod mail_delivery;
 mod mail_flows;
 mod mail_sink;
 mod passwords;
+mod platformos_apps;
+mod platformos_sessions;
+#[allow(dead_code)]
+mod platformos_support;
+mod platformos_users;
 mod process;
 mod races;
 mod services_errors;
