@@ -857,6 +857,38 @@ mod tests {
     }
 
     #[test]
+    fn platformos_forms_load_and_fields_their_action_cannot_use_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("latch.toml");
+        std::fs::write(
+            &file,
+            "[platformos.forms.signup]\naction = \"create_user\"\n\
+             [platformos.forms.signup.fields.name]\nrequired = true\nmin_length = 3\n",
+        )
+        .unwrap();
+        let loaded = Config::load(Some(&file), &Overrides::default()).unwrap();
+        let form = &loaded.platformos.forms["signup"];
+        assert_eq!(form.action, FormAction::CreateUser);
+        assert_eq!(form.fields["name"].min_length, Some(3));
+        std::fs::write(
+            &file,
+            "[platformos.forms.signup]\naction = \"create_user\"\n\
+             [platformos.forms.signup.fields.nickname]\nrequired = true\n",
+        )
+        .unwrap();
+        let err = Config::load(Some(&file), &Overrides::default()).unwrap_err();
+        assert!(err.to_string().contains("fields.nickname"), "{err}");
+        std::fs::write(
+            &file,
+            "[platformos.forms.login]\naction = \"create_session\"\n\
+             [platformos.forms.login.fields.email]\nrequired = true\n",
+        )
+        .unwrap();
+        let err = Config::load(Some(&file), &Overrides::default()).unwrap_err();
+        assert!(err.to_string().contains("password"), "{err}");
+    }
+
+    #[test]
     fn flags_override_the_file() {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("latch.toml");

@@ -19,10 +19,12 @@ pub async fn run(config: Config, target_url: &str) -> anyhow::Result<()> {
     source.close().await;
     target.close().await;
     println!(
-        "Copied {} accounts, {} sessions and {} queued messages from {} ({}) to {} ({}).",
+        "Copied {} accounts, {} sessions, {} queued messages and {} applications from {} ({}) \
+         to {} ({}).",
         counts.accounts,
         counts.sessions,
         counts.messages,
+        counts.apps,
         config.database_url,
         source.backend(),
         target_url,

@@ -1,5 +1,5 @@
-//! Copying a whole latch database to another, e.g. from SQLite to PostgreSQL when a site
-//! outgrows one machine. Ids are kept, so sessions and links stay valid. Delivery claims are
+//! Copying a whole latch database (accounts, sessions, mail and applications) to another,
+//! e.g. from SQLite to PostgreSQL when a site outgrows one machine. Ids are kept, so sessions and links stay valid. Delivery claims are
 //! not: the old nodes are stopped, and their claims must not hold messages back.
 
 use super::{Store, StoreError, with_pool};
@@ -56,12 +56,22 @@ struct OutboxRow {
     sent_at: Option<i64>,
 }
 
+#[derive(Debug, sqlx::FromRow)]
+struct AppRow {
+    id: i64,
+    name: String,
+    token_hash: String,
+    token_hint: String,
+    created_at: i64,
+}
+
 /// Everything a latch database holds.
 pub struct Snapshot {
     accounts: Vec<AccountRow>,
     roles: Vec<RoleRow>,
     sessions: Vec<SessionRow>,
     outbox: Vec<OutboxRow>,
+    apps: Vec<AppRow>,
 }
 
 /// How many rows a copy moved.
@@ -70,6 +80,7 @@ pub struct CopyCounts {
     pub accounts: usize,
     pub sessions: usize,
     pub messages: usize,
+    pub apps: usize,
 }
 
 impl Snapshot {
@@ -78,6 +89,7 @@ impl Snapshot {
             accounts: self.accounts.len(),
             sessions: self.sessions.len(),
             messages: self.outbox.len(),
+            apps: self.apps.len(),
         }
     }
 }
@@ -108,12 +120,18 @@ impl Store {
             )
             .fetch_all(&mut *tx)
             .await?;
+            let apps = sqlx::query_as(
+                "SELECT id, name, token_hash, token_hint, created_at FROM apps ORDER BY id",
+            )
+            .fetch_all(&mut *tx)
+            .await?;
             tx.commit().await?;
             Ok(Snapshot {
                 accounts,
                 roles,
                 sessions,
                 outbox,
+                apps,
             })
         })
     }
@@ -192,6 +210,19 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
             }
+            for app in &snapshot.apps {
+                sqlx::query(
+                    "INSERT INTO apps (id, name, token_hash, token_hint, created_at) \
+                     VALUES ($1, $2, $3, $4, $5)",
+                )
+                .bind(app.id)
+                .bind(&app.name)
+                .bind(&app.token_hash)
+                .bind(&app.token_hint)
+                .bind(app.created_at)
+                .execute(&mut *tx)
+                .await?;
+            }
             tx.commit().await?;
             Ok::<(), StoreError>(())
         })?;
@@ -203,7 +234,7 @@ impl Store {
     /// past the highest id so the next insert does not collide. SQLite tracks this itself.
     async fn advance_id_sequences(&self) -> Result<(), StoreError> {
         if let Store::Postgres(pool) = self {
-            for table in ["accounts", "mail_outbox"] {
+            for table in ["accounts", "mail_outbox", "apps"] {
                 let sql = format!(
                     "SELECT setval(pg_get_serial_sequence('{table}', 'id'), \
                      COALESCE((SELECT MAX(id) FROM {table}), 0) + 1, false)"

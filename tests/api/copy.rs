@@ -1,5 +1,5 @@
 //! `latch copy`: moving a SQLite deployment to another database (PostgreSQL in the
-//! PostgreSQL pass) keeps accounts, roles, sessions and queued mail.
+//! PostgreSQL pass) keeps accounts, roles, sessions, queued mail and application tokens.
 
 use serde_json::json;
 
@@ -35,7 +35,7 @@ fn copy(source: &TestApp, target: &str) -> std::process::Output {
 }
 
 #[tokio::test]
-async fn a_copied_deployment_keeps_its_accounts_roles_sessions_and_mail() {
+async fn a_copied_deployment_keeps_its_accounts_roles_sessions_mail_and_apps() {
     let source = sqlite_app().await;
     source
         .create_account("admin", "admin-pw", &["administrator"])
@@ -50,6 +50,7 @@ async fn a_copied_deployment_keeps_its_accounts_roles_sessions_and_mail() {
         .await
         .unwrap();
     assert_eq!(reset.status(), 200);
+    let app_token = source.core.add_app("mobile").await.unwrap().token;
 
     let target_dir = tempfile::tempdir().unwrap();
     let target = TestDatabase::create(target_dir.path());
@@ -61,7 +62,7 @@ async fn a_copied_deployment_keeps_its_accounts_roles_sessions_and_mail() {
         String::from_utf8_lossy(&output.stderr)
     );
     assert!(
-        stdout.contains("Copied 2 accounts, 1 sessions and 1 queued messages"),
+        stdout.contains("Copied 2 accounts, 1 sessions, 1 queued messages and 1 applications"),
         "{stdout}"
     );
 
@@ -91,6 +92,21 @@ async fn a_copied_deployment_keeps_its_accounts_roles_sessions_and_mail() {
             .as_deref()
             .is_some_and(|h| h.contains("/user/reset/"))
     );
+
+    // The application's token works against the new database.
+    let response = new_client()
+        .get(moved.url("/api/sessions"))
+        .header("Authorization", format!("Token token={app_token}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 401);
+    let text = response.text().await.unwrap();
+    assert!(
+        text.contains("not logged in"),
+        "the token was refused: {text}"
+    );
+    assert_eq!(moved.core.add_app("web").await.unwrap().app.id, 2);
 
     // New rows continue after the copied ids.
     let response = moved
