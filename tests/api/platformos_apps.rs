@@ -206,12 +206,9 @@ async fn an_application_token_exempts_a_cookie_session_from_csrf_on_registration
     assert_eq!(response.status(), 201);
     let body =
         json!({"form_name": "user_create", "form": {"email": "new@example.com", "password": "pw"}});
-    let refused = request(&app, &client, Method::POST, "/api/users", None, Some(&body))
-        .send()
-        .await
-        .unwrap();
+    let refused = send(&app, &client, Method::POST, "/api/users", None, Some(&body)).await;
     assert_eq!(errors_of(refused).await.0, 403);
-    let created = request(
+    let created = send(
         &app,
         &client,
         Method::POST,
@@ -219,8 +216,6 @@ async fn an_application_token_exempts_a_cookie_session_from_csrf_on_registration
         Some(&token),
         Some(&body),
     )
-    .send()
-    .await
-    .unwrap();
+    .await;
     assert_eq!(created.status(), 201);
 }

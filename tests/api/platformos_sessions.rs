@@ -65,7 +65,7 @@ async fn the_seed_logout_request_ends_the_session() {
     assert_eq!(app.session_count().await, 1);
 
     let body = json!({"form_name": DELETE_FORM});
-    let response = request(
+    let response = send(
         &app,
         &client,
         Method::DELETE,
@@ -73,9 +73,7 @@ async fn the_seed_logout_request_ends_the_session() {
         Some(&token),
         Some(&body),
     )
-    .send()
-    .await
-    .unwrap();
+    .await;
     assert_eq!(response.status(), 204);
     let expired = response.headers()["set-cookie"]
         .to_str()
@@ -87,7 +85,7 @@ async fn the_seed_logout_request_ends_the_session() {
     assert_eq!(whoami(&app, &client).await.0, 401);
 
     // Logging out again is the same success: there is nothing left to end.
-    let response = request(
+    let response = send(
         &app,
         &client,
         Method::DELETE,
@@ -95,9 +93,7 @@ async fn the_seed_logout_request_ends_the_session() {
         Some(&token),
         Some(&body),
     )
-    .send()
-    .await
-    .unwrap();
+    .await;
     assert_eq!(response.status(), 204);
 }
 
@@ -131,7 +127,7 @@ async fn missing_and_malformed_fields_get_422_per_field() {
     let app = spawn_app().await;
     let client = new_client();
     let empty = json!({"form_name": CREATE_FORM, "form": {}});
-    let response = request(
+    let response = send(
         &app,
         &client,
         Method::POST,
@@ -139,9 +135,7 @@ async fn missing_and_malformed_fields_get_422_per_field() {
         None,
         Some(&empty),
     )
-    .send()
-    .await
-    .unwrap();
+    .await;
     let (status, errors) = errors_of(response).await;
     assert_eq!(status, 422);
     assert_eq!(
@@ -155,7 +149,7 @@ async fn missing_and_malformed_fields_get_422_per_field() {
     assert_eq!(errors, json!({"email": ["is not a valid email"]}));
 
     let extra = json!({"form_name": CREATE_FORM, "form": {"email": "a@example.com", "password": "x", "admin": "1"}});
-    let response = request(
+    let response = send(
         &app,
         &client,
         Method::POST,
@@ -163,9 +157,7 @@ async fn missing_and_malformed_fields_get_422_per_field() {
         None,
         Some(&extra),
     )
-    .send()
-    .await
-    .unwrap();
+    .await;
     let (status, errors) = errors_of(response).await;
     assert_eq!(status, 422);
     assert!(
@@ -214,7 +206,7 @@ async fn a_wrong_envelope_gets_406_and_broken_json_400() {
             "user",
         ),
     ] {
-        let response = request(
+        let response = send(
             &app,
             &client,
             Method::POST,
@@ -222,14 +214,12 @@ async fn a_wrong_envelope_gets_406_and_broken_json_400() {
             None,
             Some(&body),
         )
-        .send()
-        .await
-        .unwrap();
+        .await;
         let (status, errors) = errors_of(response).await;
         assert_eq!(status, 406, "{body}");
         assert!(errors[field].is_array(), "{body}: {errors}");
     }
-    let response = request(
+    let response = send(
         &app,
         &client,
         Method::POST,
@@ -237,9 +227,7 @@ async fn a_wrong_envelope_gets_406_and_broken_json_400() {
         None,
         Some(&json!([1])),
     )
-    .send()
-    .await
-    .unwrap();
+    .await;
     assert_eq!(errors_of(response).await.0, 406);
 
     let response = client
@@ -283,7 +271,7 @@ async fn an_unknown_form_name_gets_404_naming_the_known_forms() {
     let app = spawn_app().await;
     let body =
         json!({"form_name": "login_form", "form": {"email": "a@example.com", "password": "x"}});
-    let response = request(
+    let response = send(
         &app,
         &new_client(),
         Method::POST,
@@ -291,9 +279,7 @@ async fn an_unknown_form_name_gets_404_naming_the_known_forms() {
         None,
         Some(&body),
     )
-    .send()
-    .await
-    .unwrap();
+    .await;
     let (status, errors) = errors_of(response).await;
     assert_eq!(status, 404);
     let message = errors["form_name"][0].as_str().unwrap();
@@ -302,7 +288,7 @@ async fn an_unknown_form_name_gets_404_naming_the_known_forms() {
 
     // A form that does something else is named with where it belongs.
     let body = json!({"form_name": DELETE_FORM, "form": {}});
-    let response = request(
+    let response = send(
         &app,
         &new_client(),
         Method::POST,
@@ -310,9 +296,7 @@ async fn an_unknown_form_name_gets_404_naming_the_known_forms() {
         None,
         Some(&body),
     )
-    .send()
-    .await
-    .unwrap();
+    .await;
     let (status, errors) = errors_of(response).await;
     assert_eq!(status, 406);
     assert!(
@@ -358,10 +342,7 @@ async fn a_cookie_session_needs_the_csrf_token_to_log_out() {
         .unwrap()
         .to_string();
 
-    let response = request(&app, &client, Method::DELETE, "/api/sessions", None, None)
-        .send()
-        .await
-        .unwrap();
+    let response = send(&app, &client, Method::DELETE, "/api/sessions", None, None).await;
     let (status, errors) = errors_of(response).await;
     assert_eq!(status, 403);
     assert!(
@@ -402,7 +383,7 @@ async fn the_authenticity_token_field_serves_as_the_csrf_token() {
         .unwrap()
         .to_string();
     let body = json!({"form_name": DELETE_FORM, "authenticity_token": token});
-    let response = request(
+    let response = send(
         &app,
         &client,
         Method::DELETE,
@@ -410,9 +391,7 @@ async fn the_authenticity_token_field_serves_as_the_csrf_token() {
         None,
         Some(&body),
     )
-    .send()
-    .await
-    .unwrap();
+    .await;
     assert_eq!(response.status(), 204);
 }
 
@@ -423,7 +402,7 @@ async fn a_client_without_cookies_carries_the_session_in_a_header() {
     let token = app_token(&app, "ios").await;
     // No cookie store: nothing the server sets comes back.
     let client = reqwest::Client::new();
-    let response = request(
+    let response = send(
         &app,
         &client,
         Method::POST,
@@ -431,9 +410,7 @@ async fn a_client_without_cookies_carries_the_session_in_a_header() {
         Some(&token),
         Some(&login_body("example1@example.com", "somepassword")),
     )
-    .send()
-    .await
-    .unwrap();
+    .await;
     assert_eq!(response.status(), 201);
     let session = response.headers()["x-session-token"]
         .to_str()

@@ -42,6 +42,21 @@ pub fn request(
     builder
 }
 
+/// [`request`], sent.
+pub async fn send(
+    app: &TestApp,
+    client: &Client,
+    method: reqwest::Method,
+    path: &str,
+    token: Option<&str>,
+    body: Option<&Value>,
+) -> Response {
+    request(app, client, method, path, token, body)
+        .send()
+        .await
+        .unwrap()
+}
+
 /// `POST /api/sessions` with the seed's body for these credentials.
 pub async fn log_in(
     app: &TestApp,
@@ -50,7 +65,7 @@ pub async fn log_in(
     email: &str,
     password: &str,
 ) -> Response {
-    request(
+    send(
         app,
         client,
         reqwest::Method::POST,
@@ -58,9 +73,7 @@ pub async fn log_in(
         token,
         Some(&login_body(email, password)),
     )
-    .send()
     .await
-    .unwrap()
 }
 
 /// The status and the `errors` object of an error answer, checking its media type.
@@ -79,7 +92,7 @@ pub async fn errors_of(response: Response) -> (u16, Value) {
 
 /// `GET /api/sessions` with the client's cookies; the status and body.
 pub async fn whoami(app: &TestApp, client: &Client) -> (u16, Value) {
-    let response = request(
+    let response = send(
         app,
         client,
         reqwest::Method::GET,
@@ -87,9 +100,7 @@ pub async fn whoami(app: &TestApp, client: &Client) -> (u16, Value) {
         None,
         None,
     )
-    .send()
-    .await
-    .unwrap();
+    .await;
     let status = response.status().as_u16();
     (status, body_json(&response.text().await.unwrap()))
 }

@@ -13,7 +13,7 @@ use crate::platformos_support::*;
 
 async fn register(app: &crate::helpers::TestApp, form: Value) -> reqwest::Response {
     let body = json!({"form_name": "reference_rest_api_create_users", "form": form});
-    request(
+    send(
         app,
         &new_client(),
         Method::POST,
@@ -21,9 +21,7 @@ async fn register(app: &crate::helpers::TestApp, form: Value) -> reqwest::Respon
         None,
         Some(&body),
     )
-    .send()
     .await
-    .unwrap()
 }
 
 #[tokio::test]
@@ -124,7 +122,7 @@ async fn users_update_their_own_account_with_put() {
     let body = |form: Value| json!({"form_name": "reference_rest_api_update_users", "form": form});
     let path = format!("/api/users/{}", me.id);
 
-    let anonymous = request(
+    let anonymous = send(
         &app,
         &new_client(),
         Method::PUT,
@@ -132,13 +130,11 @@ async fn users_update_their_own_account_with_put() {
         None,
         Some(&body(json!({"name": "x"}))),
     )
-    .send()
-    .await
-    .unwrap();
+    .await;
     assert_eq!(errors_of(anonymous).await.0, 401);
 
     let client = reqwest::Client::new();
-    let login = request(
+    let login = send(
         &app,
         &client,
         Method::POST,
@@ -146,9 +142,7 @@ async fn users_update_their_own_account_with_put() {
         None,
         Some(&login_body("example1@example.com", "somepassword")),
     )
-    .send()
-    .await
-    .unwrap();
+    .await;
     let session = login.headers()["x-session-token"]
         .to_str()
         .unwrap()

@@ -13,7 +13,7 @@ use super::error::{BLANK, PosError};
 use crate::config::{FieldFormat, FieldRules, FormAction, FormConfig, PlatformosConfig};
 use crate::core::accounts::check_mail;
 use crate::http::form::essence;
-use crate::http::unreadable_body;
+use crate::http::{AppState, unreadable_body};
 
 /// Built-in forms: the seed's names, the singular names of the reference forms, and plain
 /// ones.
@@ -262,6 +262,23 @@ pub struct Envelope {
 }
 
 const EXAMPLE: &str = "{\"form_name\": \"reference_rest_api_create_sessions\", \"form\": {\"email\": \"…\", \"password\": \"…\"}}";
+
+/// Reads the envelope of a request that must name a form for `action`, and checks the
+/// form's values.
+pub fn read_form(
+    state: &AppState,
+    headers: &HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+    action: FormAction,
+) -> Result<(Envelope, Values), PosError> {
+    let envelope = read_envelope(headers, body, state.body_limit, false)?;
+    let form = state
+        .platformos
+        .forms
+        .get(envelope.form_name.as_deref().unwrap_or_default(), action)?;
+    let values = form.validate(&envelope.form)?;
+    Ok((envelope, values))
+}
 
 /// Reads the envelope. `optional`: an empty body stands for an empty envelope (a `DELETE`).
 pub fn read_envelope(

@@ -12,7 +12,7 @@ use serde_json::json;
 
 use super::caller::{Caller, SESSION_HEADER};
 use super::error::PosError;
-use super::forms::read_envelope;
+use super::forms::{read_envelope, read_form};
 use super::{AppState, MEDIA_TYPE, check_csrf, csrf_token, require_session};
 use crate::config::FormAction;
 use crate::core::{Error, LoggedIn, now};
@@ -27,12 +27,7 @@ pub async fn create(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, PosError> {
-    let envelope = read_envelope(&headers, body, state.body_limit, false)?;
-    let form = state.platformos.forms.get(
-        envelope.form_name.as_deref().unwrap_or_default(),
-        FormAction::CreateSession,
-    )?;
-    let values = form.validate(&envelope.form)?;
+    let (_, values) = read_form(&state, &headers, body, FormAction::CreateSession)?;
     let password = SecretString::from(values.get("password").unwrap_or_default().to_string());
     let previous = caller.session.as_ref();
     let ip = caller.client_ip;

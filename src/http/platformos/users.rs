@@ -13,11 +13,29 @@ use serde_json::json;
 
 use super::caller::Caller;
 use super::error::{PosError, violation_key, violation_text};
-use super::forms::{Values, read_envelope};
+use super::forms::{Values, read_form};
 use super::{AppState, check_csrf, require_session};
 use crate::config::FormAction;
 use crate::core::accounts::{Field, Violation};
 use crate::core::{AccountChanges, Error, Registrar, Registration};
+
+/// A form for `action`, once a cookie session has passed the CSRF check.
+fn checked_form(
+    state: &AppState,
+    caller: &Caller,
+    headers: &HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+    action: FormAction,
+) -> Result<Values, PosError> {
+    let (envelope, values) = read_form(state, headers, body, action)?;
+    check_csrf(
+        state,
+        caller,
+        headers,
+        envelope.authenticity_token.as_deref(),
+    )?;
+    Ok(values)
+}
 
 fn secret(values: &Values, field: &str) -> Option<SecretString> {
     values.get(field).map(|v| SecretString::from(v.to_string()))
@@ -31,18 +49,7 @@ pub async fn create(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, PosError> {
-    let envelope = read_envelope(&headers, body, state.body_limit, false)?;
-    let form = state.platformos.forms.get(
-        envelope.form_name.as_deref().unwrap_or_default(),
-        FormAction::CreateUser,
-    )?;
-    let values = form.validate(&envelope.form)?;
-    check_csrf(
-        &state,
-        &caller,
-        &headers,
-        envelope.authenticity_token.as_deref(),
-    )?;
+    let values = checked_form(&state, &caller, &headers, body, FormAction::CreateUser)?;
     let mail = values.get("email").map(str::to_string);
     let name_derived = values.get("name").is_none();
     let registration = Registration {
@@ -109,18 +116,7 @@ pub async fn update(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, PosError> {
     let session = require_session(&caller)?;
-    let envelope = read_envelope(&headers, body, state.body_limit, false)?;
-    let form = state.platformos.forms.get(
-        envelope.form_name.as_deref().unwrap_or_default(),
-        FormAction::UpdateUser,
-    )?;
-    let values = form.validate(&envelope.form)?;
-    check_csrf(
-        &state,
-        &caller,
-        &headers,
-        envelope.authenticity_token.as_deref(),
-    )?;
+    let values = checked_form(&state, &caller, &headers, body, FormAction::UpdateUser)?;
     let Ok(id) = id.parse::<i64>() else {
         return Err(PosError::from_core(
             &if session.account.is_administrator() {
