@@ -180,6 +180,7 @@ pub fn app(state: AppState, request_timeout: Duration) -> Router {
         SET_COOKIE,
         AUTHORIZATION,
         HeaderName::from_static("x-csrf-token"),
+        HeaderName::from_static("x-session-token"),
     ]
     .into();
     drupal::router(&state)
