@@ -95,7 +95,7 @@ async fn execute(store: &Store, command: MailCommand) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn timestamp(unix: i64) -> String {
+pub(super) fn timestamp(unix: i64) -> String {
     time::OffsetDateTime::from_unix_timestamp(unix)
         .ok()
         .and_then(|t| {

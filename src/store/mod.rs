@@ -2,6 +2,7 @@
 //! versioned per backend. The rest of the program never sees SQL.
 
 mod accounts;
+mod audit;
 mod copy;
 mod flood;
 mod import;
@@ -17,6 +18,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{PgPool, SqlitePool};
 
 pub use accounts::{EndSessions, NewAccount};
+pub use audit::{AuditFilter, AuditRow};
 pub use copy::{CopyCounts, Snapshot};
 pub use flood::FloodCount;
 pub use import::{ImportCounts, ImportFailure, ImportRow};
