@@ -338,4 +338,22 @@ mod fixtures {
     fn every_django_fixture_verifies_only_its_password() {
         check("django.json", 7);
     }
+
+    #[test]
+    fn hashes_asking_for_excessive_work_never_match_and_return_at_once() {
+        let started = std::time::Instant::now();
+        let salt22 = "abcdefghijklmnopqrstuv";
+        let body31 = "abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstu";
+        for stored in [
+            format!("$2y$31${salt22}{body31}"),
+            format!("bcrypt$$2b$20${salt22}{body31}"),
+            "pbkdf2_sha256$4000000000$salt$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=".into(),
+            "scrypt$1048576$salt$1000$1$AAAAAAAAAAAAAAAAAAAAAA==".into(),
+            "scrypt$16384$salt$8$100000$AAAAAAAAAAAAAAAAAAAAAA==".into(),
+            "$S$Sabcdefgh0123456789012345678901234567890123456789012".into(),
+        ] {
+            assert!(!super::verify(b"pw", &stored), "{stored}");
+        }
+        assert!(started.elapsed() < std::time::Duration::from_secs(2));
+    }
 }

@@ -320,6 +320,21 @@ mod tests {
         );
     }
 
+    #[test]
+    fn argon2_hashes_asking_for_excessive_work_never_match() {
+        let started = std::time::Instant::now();
+        let tail = "c29tZXNhbHQ$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
+        for params in [
+            "m=1024,t=100000,p=1",
+            "m=1024,t=1,p=255",
+            "m=4194304,t=1,p=1",
+        ] {
+            let stored = format!("$argon2id$v=19${params}${tail}");
+            assert!(!verify_with(b"pw", &stored), "{stored}");
+        }
+        assert!(started.elapsed() < std::time::Duration::from_secs(2));
+    }
+
     /// Stored hashes come from imports and other systems' databases: any string, and strings
     /// that start like every supported format, must verify or not, never panic.
     mod properties {
