@@ -84,6 +84,9 @@ pub enum SameSite {
     None,
 }
 
+/// A longer minimum could exceed the 512-byte maximum and make every password invalid.
+const MAX_PASSWORD_MIN_LENGTH: usize = 128;
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct PasswordConfig {
@@ -95,6 +98,10 @@ pub struct PasswordConfig {
     pub max_concurrent_hashes: usize,
     /// Requests that may wait for a hashing slot; past it they are refused at once with 503.
     pub max_queued_hashes: usize,
+    /// Fewest characters a new password may have.
+    pub min_length: usize,
+    /// Refuse new passwords found in the built-in list of the most common ones.
+    pub reject_common: bool,
 }
 
 /// Failed-login limits, as Drupal's `user.flood` settings.
@@ -138,6 +145,15 @@ pub struct HttpConfig {
     /// Origins (`https://app.example.com`) whose browsers may send unsafe requests besides the
     /// server's own origin.
     pub trusted_origins: Vec<String>,
+    /// Origins whose pages may call latch from the browser with credentials (CORS); each is
+    /// trusted for unsafe requests too.
+    pub cors_origins: Vec<String>,
+    /// Addresses or networks (`10.0.0.0/8`) of proxies whose `X-Forwarded-For` is believed.
+    pub trusted_proxies: Vec<String>,
+    /// Connections served at once; further ones wait to be accepted.
+    pub max_connections: usize,
+    /// `Strict-Transport-Security` max-age, sent when `public_url` is `https://`; 0: never.
+    pub hsts_max_age: u64,
 }
 
 /// The Drupal 7 Services module's REST server dialect.
@@ -410,6 +426,9 @@ impl Default for PasswordConfig {
             argon2_parallelism: 1,
             max_concurrent_hashes: std::thread::available_parallelism().map_or(2, |n| n.get()),
             max_queued_hashes: 64,
+            // NIST SP 800-63B's minimum for passwords a person chooses.
+            min_length: 8,
+            reject_common: true,
         }
     }
 }
@@ -421,6 +440,11 @@ impl Default for HttpConfig {
             header_limit: 32 * 1024,
             request_timeout: 30,
             trusted_origins: Vec::new(),
+            cors_origins: Vec::new(),
+            trusted_proxies: Vec::new(),
+            max_connections: 1024,
+            // A year, as the HSTS preload list asks.
+            hsts_max_age: 31_536_000,
         }
     }
 }
@@ -686,6 +710,15 @@ impl Config {
         }
         if self.http.body_limit < 1024 || self.http.header_limit < 1024 {
             return invalid("http.body_limit and http.header_limit must be at least 1024 bytes");
+        }
+        if self.http.request_timeout == 0 || self.http.max_connections == 0 {
+            return invalid("http.request_timeout and http.max_connections must be at least 1");
+        }
+        crate::http::check_hardening(&self.http).map_err(ConfigError::Invalid)?;
+        if self.password.min_length > MAX_PASSWORD_MIN_LENGTH {
+            return invalid(&format!(
+                "password.min_length must be at most {MAX_PASSWORD_MIN_LENGTH}"
+            ));
         }
         if !self.cookie.path.starts_with('/') {
             return invalid("cookie.path must start with /");

@@ -5,6 +5,7 @@ use clap::Subcommand;
 use super::timestamp;
 use crate::config::Config;
 use crate::core::Core;
+use crate::core::audit::ClientContext;
 
 #[derive(Subcommand)]
 pub enum AppCommand {
@@ -26,7 +27,7 @@ pub async fn run(command: AppCommand, config: Config) -> anyhow::Result<()> {
 async fn execute(core: &Core, command: AppCommand) -> anyhow::Result<()> {
     match command {
         AppCommand::Add { name } => {
-            let added = core.add_app(&name).await?;
+            let added = core.add_app(&name, &ClientContext::command_line()).await?;
             println!("Added application {}.", added.app.name);
             println!("API token (shown only now; store it as a secret):");
             println!("{}", added.token);
@@ -44,7 +45,8 @@ async fn execute(core: &Core, command: AppCommand) -> anyhow::Result<()> {
             }
         }
         AppCommand::Revoke { name } => {
-            core.revoke_app(&name).await?;
+            core.revoke_app(&name, &ClientContext::command_line())
+                .await?;
             println!("Revoked application {name}; its token no longer works.");
         }
     }

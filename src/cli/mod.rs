@@ -1,9 +1,10 @@
-//! The command line: `serve`, `migrate`, `copy`, `user …`, `app …`, `import …`, `mail …` and
-//! `config default`.
+//! The command line: `serve`, `migrate`, `copy`, `user …`, `app …`, `import …`, `mail …`,
+//! `audit` and `config default`.
 //! Every command takes the same `--config` and `--database` options, so it acts on the
 //! database a server uses.
 
 mod app;
+mod audit;
 mod copy;
 mod import;
 mod mail;
@@ -63,6 +64,8 @@ enum Command {
     /// Inspect and manage the mail outbox.
     #[command(subcommand)]
     Mail(mail::MailCommand),
+    /// Show the newest security events: logins, failures, flood blocks, password changes….
+    Audit(audit::AuditArgs),
     /// Show configuration.
     #[command(subcommand)]
     Config(ConfigCommand),
@@ -113,6 +116,7 @@ pub fn run() -> ExitCode {
             Command::App(command) => app::run(command, config).await,
             Command::Import(command) => import::run(command, config).await,
             Command::Mail(command) => mail::run(command, config).await,
+            Command::Audit(args) => audit::run(args, config).await,
             Command::Config(_) => Ok(()),
         }
     });

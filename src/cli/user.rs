@@ -208,6 +208,10 @@ pub(super) fn describe(violation: &Violation) -> String {
         Violation::MailTaken { mail } => format!("the mail address {mail} is already taken"),
         Violation::PasswordMissing => "the password cannot be empty".into(),
         Violation::PasswordTooLong => "the password is longer than 512 bytes".into(),
+        Violation::PasswordTooShort { min } => {
+            format!("the password must be at least {min} characters long")
+        }
+        Violation::PasswordTooCommon => "the password is one of the most common passwords".into(),
         Violation::CurrentPasswordRequired { .. } => "the current password is required".into(),
         Violation::RoleInvalid { role } => {
             format!("{role} is not a valid role name (lower-case letters, digits and _)")

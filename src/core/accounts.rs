@@ -115,6 +115,11 @@ pub enum Violation {
     },
     PasswordMissing,
     PasswordTooLong,
+    PasswordTooShort {
+        min: usize,
+    },
+    /// One of the most common passwords, which guessers try first.
+    PasswordTooCommon,
     /// Changing this field needs the account's current password.
     CurrentPasswordRequired {
         field: Field,
@@ -136,7 +141,9 @@ impl Violation {
             | NameTooLong { .. }
             | NameTaken { .. } => Field::Name,
             MailMissing | MailTooLong | MailInvalid | MailTaken { .. } => Field::Mail,
-            PasswordMissing | PasswordTooLong => Field::Password,
+            PasswordMissing | PasswordTooLong | PasswordTooShort { .. } | PasswordTooCommon => {
+                Field::Password
+            }
             CurrentPasswordRequired { field } => *field,
             RoleInvalid { .. } => Field::Roles,
         }

@@ -2,9 +2,8 @@
 
 use secrecy::SecretString;
 
-use super::accounts::{Account, AccountState, Violation};
+use super::accounts::{Account, AccountState};
 use super::mail::MailKind;
-use super::passwords::MAX_PASSWORD_BYTES;
 use super::{Core, Error, now};
 use crate::store::EndSessions;
 
@@ -57,19 +56,16 @@ impl Core {
 
     /// Sets a new password and ends every session of the account.
     pub async fn set_password(&self, name: &str, password: &SecretString) -> Result<(), Error> {
-        use secrecy::ExposeSecret;
-        let length = password.expose_secret().len();
-        if length > MAX_PASSWORD_BYTES {
-            return Err(Error::Invalid(vec![Violation::PasswordTooLong]));
-        }
-        if length == 0 {
-            return Err(Error::Invalid(vec![Violation::PasswordMissing]));
-        }
+        super::passwords::check_bounds(password).map_err(|v| Error::Invalid(vec![v]))?;
         let mut account = self.account_named(name).await?;
         account.password_hash = Some(self.passwords.hash(password).await?);
         self.store
             .save_account(&account, EndSessions::All, &[], now())
             .await?;
+        let client = super::ClientContext::command_line();
+        let subject = super::Subject::Account(&account);
+        self.record_audit(super::AuditEvent::PasswordChanged, subject, &client, None)
+            .await;
         Ok(())
     }
 

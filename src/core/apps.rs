@@ -6,6 +6,7 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use sha2::{Digest, Sha256};
 
+use super::audit::{AuditEvent, ClientContext, Subject};
 use super::{Core, Error, now};
 use crate::store::AppRow;
 
@@ -54,8 +55,8 @@ fn well_formed(token: &str) -> bool {
 }
 
 impl Core {
-    /// Adds an application and mints its token.
-    pub async fn add_app(&self, name: &str) -> Result<NewApp, AppError> {
+    /// Adds an application and mints its token, on behalf of `client`.
+    pub async fn add_app(&self, name: &str, client: &ClientContext) -> Result<NewApp, AppError> {
         let name = name.trim();
         if name.is_empty()
             || name.chars().count() > MAX_NAME_CHARS
@@ -74,6 +75,14 @@ impl Core {
                 crate::store::StoreError::AppNameTaken(name) => AppError::Taken(name),
                 other => AppError::Core(other.into()),
             })?;
+        let detail = format!("application {} ({}…)", app.name, app.token_hint);
+        self.record_audit(
+            AuditEvent::TokenCreated,
+            Subject::Nobody,
+            client,
+            Some(&detail),
+        )
+        .await;
         Ok(NewApp { app, token })
     }
 
@@ -91,13 +100,17 @@ impl Core {
     }
 
     /// Removes the application; its token stops working at once, on every node.
-    pub async fn revoke_app(&self, name: &str) -> Result<(), AppError> {
-        if self
-            .store
-            .delete_app(name.trim())
-            .await
-            .map_err(Error::from)?
-        {
+    pub async fn revoke_app(&self, name: &str, client: &ClientContext) -> Result<(), AppError> {
+        let name = name.trim();
+        if self.store.delete_app(name).await.map_err(Error::from)? {
+            let detail = format!("application {name}");
+            self.record_audit(
+                AuditEvent::TokenRevoked,
+                Subject::Nobody,
+                client,
+                Some(&detail),
+            )
+            .await;
             Ok(())
         } else {
             Err(AppError::Unknown(name.to_string()))

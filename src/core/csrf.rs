@@ -105,4 +105,18 @@ mod tests {
         let seed = new_seed();
         assert!(!other.verify(&seed, &["rest"], &tokens().token(&seed, "rest")));
     }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        proptest! {
+            #[test]
+            fn no_forged_token_verifies(candidate in any::<String>(), seed in any::<String>()) {
+                let tokens = tokens();
+                prop_assert!(!tokens.verify(&new_seed(), &["rest"], &candidate));
+                let _ = tokens.verify(&seed, &["rest", "services"], &candidate);
+            }
+        }
+    }
 }

@@ -2,11 +2,11 @@
 //! approval and password reset: checking one, and logging in with it, optionally setting a
 //! new password in the same step.
 
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::SecretString;
 
-use super::accounts::{Account, Violation};
+use super::accounts::Account;
+use super::audit::{AuditEvent, ClientContext, Subject};
 use super::mail::{LinkStatus, ONE_TIME_LINK_LIFETIME};
-use super::passwords::MAX_PASSWORD_BYTES;
 use super::sessions::hash_session_id;
 use super::{Core, CurrentSession, Error, LoggedIn, now};
 use crate::store::LinkUse;
@@ -55,17 +55,13 @@ impl Core {
         timestamp: i64,
         hash: &str,
         password: Option<&SecretString>,
-        client_ip: Option<std::net::IpAddr>,
+        client: &ClientContext,
         previous: Option<&CurrentSession>,
     ) -> Result<LoggedIn, Error> {
         if let Some(password) = password {
-            let length = password.expose_secret().len();
-            if length > MAX_PASSWORD_BYTES {
-                return Err(Error::Invalid(vec![Violation::PasswordTooLong]));
-            }
-            if length == 0 {
-                return Err(Error::Invalid(vec![Violation::PasswordMissing]));
-            }
+            self.passwords
+                .check_new(password)
+                .map_err(|v| Error::Invalid(vec![v]))?;
         }
         let link = self.check_login_link(uid, timestamp, hash).await?;
         let new_password_hash = match password {
@@ -81,8 +77,16 @@ impl Core {
             new_password_hash: new_password_hash.as_deref(),
         };
         let logged_in = self
-            .open_session(account, client_ip, previous, Some(used))
+            .open_session(account, client, previous, Some(used))
             .await?;
+        let detail = if password.is_some() {
+            "password set"
+        } else {
+            "logged in with a link"
+        };
+        let subject = Subject::Account(&logged_in.account);
+        self.record_audit(AuditEvent::PasswordReset, subject, client, Some(detail))
+            .await;
         tracing::info!(
             uid,
             password_set = password.is_some(),
@@ -99,9 +103,10 @@ impl Core {
         timestamp: i64,
         hash: &str,
         password: &SecretString,
+        client: &ClientContext,
     ) -> Result<(), Error> {
         let logged_in = self
-            .login_with_link(uid, timestamp, hash, Some(password), None, None)
+            .login_with_link(uid, timestamp, hash, Some(password), client, None)
             .await?;
         self.store
             .delete_session(&hash_session_id(&logged_in.session_id))

@@ -4,6 +4,7 @@
 pub mod accounts;
 mod admin;
 pub mod apps;
+pub mod audit;
 pub mod csrf;
 pub mod flood;
 mod import;
@@ -32,6 +33,7 @@ use passwords::{PasswordError, Passwords};
 use secret::{SecretError, ServerSecret};
 use templates::Templates;
 
+pub use audit::{AuditEvent, ClientContext, Subject};
 pub use import::{Existing, ImportError, RowProblem};
 pub use links::ValidLink;
 pub use profile::AccountChanges;

@@ -1,12 +1,13 @@
 //! Changing an existing account: who may change which field, and what a change implies.
 
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::SecretString;
 
 use super::accounts::{
     Account, AccountState, Field, Violation, check_mail, check_name, check_role,
 };
+use super::audit::{AuditEvent, ClientContext, Subject};
 use super::mail::MailKind;
-use super::passwords::{MAX_PASSWORD_BYTES, Verification};
+use super::passwords::Verification;
 use super::{Core, CurrentSession, Error, now, taken_as_invalid};
 use crate::store::EndSessions;
 
@@ -45,6 +46,7 @@ impl Core {
         actor: &CurrentSession,
         target: i64,
         changes: AccountChanges,
+        client: &ClientContext,
     ) -> Result<Account, Error> {
         let admin = actor.account.is_administrator();
         let original = self.account_for(&actor.account, target).await?;
@@ -81,12 +83,7 @@ impl Core {
             _ => {}
         }
         if let Some(password) = &changes.password {
-            let length = password.expose_secret().len();
-            if length > MAX_PASSWORD_BYTES {
-                violations.push(Violation::PasswordTooLong);
-            } else if length == 0 {
-                violations.push(Violation::PasswordMissing);
-            }
+            violations.extend(self.passwords.check_new(password).err());
         }
         for role in changes.roles.iter().flatten() {
             violations.extend(check_role(role).err());
@@ -191,6 +188,16 @@ impl Core {
             self.mail_queued();
         }
         account.changed_at = now;
+        if password_changed {
+            let detail = (target != actor.account.id).then_some("by an administrator");
+            self.record_audit(
+                AuditEvent::PasswordChanged,
+                Subject::Account(&account),
+                client,
+                detail,
+            )
+            .await;
+        }
         Ok(account)
     }
 }

@@ -1,5 +1,6 @@
 //! Password reset requests: a one-time login link mailed through the outbox.
 
+use super::audit::{AuditEvent, ClientContext, Subject};
 use super::mail::{LinkPath, MailKind};
 use super::{Core, Error, now};
 
@@ -15,8 +16,12 @@ pub enum AccountLookup {
 impl Core {
     /// Queues a password-reset message if an active account with a mail address matches.
     /// Unknown and inactive accounts get the same answer, so the endpoint reveals nothing.
-    pub async fn request_password_reset(&self, lookup: AccountLookup) -> Result<(), Error> {
-        self.request_password_reset_with(lookup, None).await
+    pub async fn request_password_reset(
+        &self,
+        lookup: AccountLookup,
+        client: &ClientContext,
+    ) -> Result<(), Error> {
+        self.request_password_reset_with(lookup, None, client).await
     }
 
     /// [`Self::request_password_reset`] with the mailed link shaped by `path`.
@@ -24,6 +29,7 @@ impl Core {
         &self,
         lookup: AccountLookup,
         path: Option<LinkPath<'_>>,
+        client: &ClientContext,
     ) -> Result<(), Error> {
         let account = match &lookup {
             AccountLookup::Name(name) => self.store.account_by_name(name).await?,
@@ -33,6 +39,16 @@ impl Core {
                 None => self.store.account_by_name(text).await?,
             },
         };
+        // Recorded either way, so both answers cost the same database write.
+        let subject = match (&account, &lookup) {
+            (Some(account), _) => Subject::Account(account),
+            (
+                None,
+                AccountLookup::Name(t) | AccountLookup::Mail(t) | AccountLookup::NameOrMail(t),
+            ) => Subject::Name(t),
+        };
+        self.record_audit(AuditEvent::PasswordResetRequested, subject, client, None)
+            .await;
         let Some(account) = account.filter(|a| a.is_active()) else {
             tracing::info!("password reset requested for no active account");
             return Ok(());

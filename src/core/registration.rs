@@ -5,8 +5,8 @@ use secrecy::{ExposeSecret, SecretString};
 use super::accounts::{
     Account, AccountState, Field, RegistrationMode, Violation, check_mail, check_name, check_role,
 };
+use super::audit::{AuditEvent, ClientContext, Subject};
 use super::mail::{MailKind, OutgoingMail};
-use super::passwords::MAX_PASSWORD_BYTES;
 use super::{Core, Error, now, taken_as_invalid};
 use crate::store::NewAccount;
 
@@ -32,10 +32,32 @@ pub enum Registrar {
 }
 
 impl Core {
+    /// Creates an account on the operator's behalf, or a visitor's through [`Self::register_from`].
     pub async fn register(
+        &self,
+        registration: Registration,
+        by: Registrar,
+    ) -> Result<Account, Error> {
+        self.create(registration, by, &ClientContext::command_line(), false)
+            .await
+    }
+
+    /// Creates an account for a request from `client`, under the password policy.
+    pub async fn register_from(
+        &self,
+        registration: Registration,
+        by: Registrar,
+        client: &ClientContext,
+    ) -> Result<Account, Error> {
+        self.create(registration, by, client, true).await
+    }
+
+    async fn create(
         &self,
         mut registration: Registration,
         by: Registrar,
+        client: &ClientContext,
+        password_policy: bool,
     ) -> Result<Account, Error> {
         let visitor = matches!(by, Registrar::Visitor);
         if visitor {
@@ -69,11 +91,12 @@ impl Core {
             None => {}
         }
         if let Some(password) = &registration.password {
-            if password.expose_secret().len() > MAX_PASSWORD_BYTES {
-                violations.push(Violation::PasswordTooLong);
-            } else if password.expose_secret().is_empty() {
-                violations.push(Violation::PasswordMissing);
-            }
+            let checked = if password_policy {
+                self.passwords.check_new(password)
+            } else {
+                super::passwords::check_bounds(password)
+            };
+            violations.extend(checked.err());
         }
         for role in &registration.roles {
             violations.extend(check_role(role).err());
@@ -128,6 +151,14 @@ impl Core {
         // Another request may have taken the name or mail between the check and the insert.
         let account = result.map_err(|e| taken_as_invalid(e, &new.name, new.mail.as_deref()))?;
         self.mail_queued();
+        let detail = matches!(by, Registrar::Administrator { .. }).then_some("by an administrator");
+        self.record_audit(
+            AuditEvent::Registered,
+            Subject::Account(&account),
+            client,
+            detail,
+        )
+        .await;
         Ok(account)
     }
 

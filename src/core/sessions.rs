@@ -1,14 +1,13 @@
 //! Sessions: 256-bit random ids handed to the client and stored only as SHA-256 hashes; a new
 //! id at every login; idle and absolute expiry; last-access writes throttled.
 
-use std::net::IpAddr;
-
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use secrecy::SecretString;
 use sha2::{Digest, Sha256};
 
 use super::accounts::Account;
+use super::audit::{AuditEvent, ClientContext, Subject};
 use super::passwords::{MAX_PASSWORD_BYTES, Verification};
 use super::{Core, Error, csrf, now};
 use crate::store::{LinkUse, NewSession};
@@ -66,10 +65,36 @@ impl Core {
         &self,
         name: &str,
         password: &SecretString,
-        client_ip: Option<IpAddr>,
+        client: &ClientContext,
+        previous: Option<&CurrentSession>,
+    ) -> Result<LoggedIn, Error> {
+        let result = self.check_login(name, password, client, previous).await;
+        let event = match &result {
+            Ok(logged_in) => Some((
+                AuditEvent::LoginSucceeded,
+                Subject::Account(&logged_in.account),
+            )),
+            Err(Error::BadCredentials | Error::AccountInactive) => {
+                Some((AuditEvent::LoginFailed, Subject::Name(name)))
+            }
+            Err(Error::Flooded { .. }) => Some((AuditEvent::FloodBlocked, Subject::Name(name))),
+            Err(_) => None,
+        };
+        if let Some((event, subject)) = event {
+            self.record_audit(event, subject, client, None).await;
+        }
+        result
+    }
+
+    async fn check_login(
+        &self,
+        name: &str,
+        password: &SecretString,
+        client: &ClientContext,
         previous: Option<&CurrentSession>,
     ) -> Result<LoggedIn, Error> {
         use secrecy::ExposeSecret;
+        let client_ip = client.ip;
         self.check_ip_flood(client_ip).await?;
         let account = self.store.account_by_name(name).await?;
         if let Some(account) = &account {
@@ -100,7 +125,7 @@ impl Core {
             account.password_hash = Some(new);
         }
         self.clear_account_flood(&account, client_ip).await?;
-        self.open_session(account, client_ip, previous, None).await
+        self.open_session(account, client, previous, None).await
     }
 
     /// [`Self::login`] with the account's mail address instead of its name. An unknown
@@ -109,7 +134,7 @@ impl Core {
         &self,
         mail: &str,
         password: &SecretString,
-        client_ip: Option<IpAddr>,
+        client: &ClientContext,
         previous: Option<&CurrentSession>,
     ) -> Result<LoggedIn, Error> {
         let name = match self.store.account_by_mail(mail).await? {
@@ -117,7 +142,7 @@ impl Core {
             // No account has the empty name, so this hashes once and fails.
             None => String::new(),
         };
-        self.login(&name, password, client_ip, previous).await
+        self.login(&name, password, client, previous).await
     }
 
     /// Opens a session for an active account whose holder has just proven themselves: by
@@ -127,7 +152,7 @@ impl Core {
     pub async fn open_session(
         &self,
         mut account: Account,
-        client_ip: Option<IpAddr>,
+        client: &ClientContext,
         previous: Option<&CurrentSession>,
         link: Option<LinkUse<'_>>,
     ) -> Result<LoggedIn, Error> {
@@ -150,7 +175,7 @@ impl Core {
             csrf_seed: &csrf_seed,
             now,
             expires_at,
-            client_ip: client_ip.map(|ip| ip.to_string()),
+            client_ip: client.ip.map(|ip| ip.to_string()),
         };
         let opened = self
             .store
@@ -209,8 +234,15 @@ impl Core {
     }
 
     /// Ends the session.
-    pub async fn logout(&self, session: &CurrentSession) -> Result<(), Error> {
+    pub async fn logout(
+        &self,
+        session: &CurrentSession,
+        client: &ClientContext,
+    ) -> Result<(), Error> {
         self.store.delete_session(&session.id_hash).await?;
+        let subject = Subject::Account(&session.account);
+        self.record_audit(AuditEvent::Logout, subject, client, None)
+            .await;
         Ok(())
     }
 

@@ -195,4 +195,31 @@ mod tests {
                 .contains("Max-Age=0")
         );
     }
+
+    mod properties {
+        use super::*;
+        use axum::http::HeaderValue;
+        use axum::http::header::COOKIE;
+        use proptest::prelude::*;
+
+        proptest! {
+            #[test]
+            fn any_cookie_header_reads_without_panicking(
+                raw in prop::collection::vec(any::<u8>(), 0..300),
+                seeded in any::<String>(),
+            ) {
+                let cookies = SessionCookies::new(CookieConfig::default())
+                    .with_alias(Some("sessionid".into()));
+                for value in [raw, format!("sessionid={seeded}; SESSx=%{seeded}").into_bytes()] {
+                    let Ok(value) = HeaderValue::from_bytes(&value) else { continue };
+                    let mut h = headers("example.com");
+                    h.insert(COOKIE, value);
+                    if let Some(id) = cookies.read(&h) {
+                        prop_assert!(!id.contains(';'));
+                    }
+                    let _ = read_cookie(&h, "csrftoken");
+                }
+            }
+        }
+    }
 }

@@ -1,27 +1,29 @@
 //! The HTTP server: shared state, middleware and the session extractor. Each dialect lives in
 //! its own module and only translates between its wire format and the core.
 
+mod connections;
 mod cookies;
 mod django;
 mod drupal;
 mod form;
+mod hardening;
 mod limits;
 mod origin;
 mod platformos;
 mod services;
 
 use std::future::Future;
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
 use axum::extract::{ConnectInfo, DefaultBodyLimit, FromRequestParts};
 use axum::http::header::{
-    AUTHORIZATION, CACHE_CONTROL, COOKIE, SET_COOKIE, X_CONTENT_TYPE_OPTIONS,
+    AUTHORIZATION, CACHE_CONTROL, COOKIE, SET_COOKIE, USER_AGENT, X_CONTENT_TYPE_OPTIONS,
 };
 use axum::http::request::Parts;
-use axum::http::{HeaderName, HeaderValue, StatusCode};
+use axum::http::{Extensions, HeaderMap, HeaderName, HeaderValue, StatusCode};
 use tokio::net::TcpListener;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::sensitive_headers::SetSensitiveHeadersLayer;
@@ -30,9 +32,11 @@ use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::config::{Config, DjangoConfig, ServicesConfig};
-use crate::core::{Core, CurrentSession};
+use crate::core::{AuditEvent, ClientContext, Core, CurrentSession, Subject};
 use crate::delivery::Delivery;
 pub use cookies::SessionCookies;
+use hardening::TrustedProxies;
+pub use hardening::check_hardening;
 
 /// What every handler can reach.
 #[derive(Clone)]
@@ -40,6 +44,7 @@ pub struct AppState {
     pub core: Arc<Core>,
     pub cookies: Arc<SessionCookies>,
     pub trusted_origins: Arc<Vec<String>>,
+    pub trusted_proxies: Arc<TrustedProxies>,
     pub body_limit: usize,
     pub header_limit: usize,
     pub services: Arc<ServicesConfig>,
@@ -61,7 +66,17 @@ impl AppState {
                         .then(|| config.django.session_cookie.clone()),
                 ),
             ),
-            trusted_origins: Arc::new(config.http.trusted_origins.clone()),
+            // Letting an origin call with credentials already trusts it with unsafe requests.
+            trusted_origins: Arc::new(
+                config
+                    .http
+                    .trusted_origins
+                    .iter()
+                    .chain(&config.http.cors_origins)
+                    .cloned()
+                    .collect(),
+            ),
+            trusted_proxies: Arc::new(TrustedProxies::new(&config.http)),
             body_limit: config.http.body_limit,
             header_limit: config.http.header_limit,
             services: Arc::new(config.services.clone()),
@@ -72,11 +87,45 @@ impl AppState {
     }
 }
 
+impl AppState {
+    /// Who sent a request: the peer's address (or what a trusted proxy reports) and the
+    /// `User-Agent`.
+    pub fn client_of(&self, extensions: &Extensions, headers: &HeaderMap) -> ClientContext {
+        let peer = extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| c.0.ip());
+        ClientContext {
+            ip: self.trusted_proxies.client_ip(peer, headers),
+            user_agent: headers
+                .get(USER_AGENT)
+                .map(|ua| String::from_utf8_lossy(ua.as_bytes()).into_owned()),
+        }
+    }
+
+    /// Records a refused CSRF or origin check in the audit trail, off the refusal's path.
+    pub fn audit_csrf_rejection(
+        &self,
+        session: Option<&CurrentSession>,
+        client: &ClientContext,
+        reason: &str,
+    ) {
+        let core = self.core.clone();
+        let account = session.map(|s| s.account.clone());
+        let (client, reason) = (client.clone(), reason.to_string());
+        tokio::spawn(async move {
+            let subject = account.as_ref().map_or(Subject::Nobody, Subject::Account);
+            core.record_audit(AuditEvent::CsrfRejected, subject, &client, Some(&reason))
+                .await;
+        });
+    }
+}
+
 /// The caller as their session cookie identifies them.
 #[derive(Clone)]
 pub struct Visitor {
     pub session: Option<CurrentSession>,
-    pub client_ip: Option<IpAddr>,
+    /// Address and user agent, for flood control and the audit trail.
+    pub client: ClientContext,
 }
 
 /// Looking the session up failed inside the server.
@@ -101,11 +150,8 @@ impl FromRequestParts<AppState> for Visitor {
                 .map_err(SessionLookupFailed)?,
             None => None,
         };
-        let client_ip = parts
-            .extensions
-            .get::<ConnectInfo<SocketAddr>>()
-            .map(|c| c.0.ip());
-        let visitor = Visitor { session, client_ip };
+        let client = state.client_of(&parts.extensions, &parts.headers);
+        let visitor = Visitor { session, client };
         parts.extensions.insert(visitor.clone());
         Ok(visitor)
     }
@@ -174,7 +220,8 @@ pub fn unreadable_body(
 }
 
 /// The whole application with its middleware.
-pub fn app(state: AppState, request_timeout: Duration) -> Router {
+pub fn app(state: AppState, config: &Config) -> Router {
+    let request_timeout = Duration::from_secs(config.http.request_timeout);
     let sensitive: Arc<[HeaderName]> = vec![
         COOKIE,
         SET_COOKIE,
@@ -183,11 +230,12 @@ pub fn app(state: AppState, request_timeout: Duration) -> Router {
         HeaderName::from_static("x-session-token"),
     ]
     .into();
-    drupal::router(&state)
+    let dialects = drupal::router(&state)
         .merge(services::router(&state))
         .merge(django::router(&state))
         .merge(platformos::router(&state))
-        .with_state(state.clone())
+        .with_state(state.clone());
+    hardening::harden(dialects, &config.http, &config.public_url)
         .layer(DefaultBodyLimit::max(state.body_limit))
         // Every response carries session state or tokens: never let a cache keep it.
         .layer(SetResponseHeaderLayer::if_not_present(
@@ -218,12 +266,14 @@ pub async fn serve(
     let delivery = Delivery::start(core.clone(), &config.mail).map_err(std::io::Error::other)?;
     let purger = tokio::spawn(purge_sessions(core.clone()));
     let state = AppState::new(core, config);
-    let app = app(state, Duration::from_secs(config.http.request_timeout));
-    let result = axum::serve(
+    let app = app(state, config);
+    let result = connections::serve_connections(
         listener,
-        app.into_make_service_with_connect_info::<SocketAddr>(),
+        app,
+        config.http.max_connections,
+        Duration::from_secs(config.http.request_timeout),
+        shutdown,
     )
-    .with_graceful_shutdown(shutdown)
     .await;
     purger.abort();
     delivery.stop().await;

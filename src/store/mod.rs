@@ -3,6 +3,7 @@
 
 mod accounts;
 mod apps;
+mod audit;
 mod copy;
 mod flood;
 mod import;
@@ -19,6 +20,7 @@ use sqlx::{PgPool, SqlitePool};
 
 pub use accounts::{EndSessions, NewAccount};
 pub use apps::AppRow;
+pub use audit::{AuditFilter, AuditRow};
 pub use copy::{CopyCounts, Snapshot};
 pub use flood::FloodCount;
 pub use import::{ImportCounts, ImportFailure, ImportRow};

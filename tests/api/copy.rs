@@ -50,7 +50,12 @@ async fn a_copied_deployment_keeps_its_accounts_roles_sessions_mail_and_apps() {
         .await
         .unwrap();
     assert_eq!(reset.status(), 200);
-    let app_token = source.core.add_app("mobile").await.unwrap().token;
+    let app_token = source
+        .core
+        .add_app("mobile", &latch::core::audit::ClientContext::command_line())
+        .await
+        .unwrap()
+        .token;
 
     let target_dir = tempfile::tempdir().unwrap();
     let target = TestDatabase::create(target_dir.path());
@@ -106,7 +111,16 @@ async fn a_copied_deployment_keeps_its_accounts_roles_sessions_mail_and_apps() {
         text.contains("not logged in"),
         "the token was refused: {text}"
     );
-    assert_eq!(moved.core.add_app("web").await.unwrap().app.id, 2);
+    assert_eq!(
+        moved
+            .core
+            .add_app("web", &latch::core::audit::ClientContext::command_line())
+            .await
+            .unwrap()
+            .app
+            .id,
+        2
+    );
 
     // New rows continue after the copied ids.
     let response = moved

@@ -230,7 +230,10 @@ async fn a_browser_sees_a_confirmation_page_that_does_not_use_the_link_up() {
     .await;
     app.create_account("bea", "bea-pass", &[]).await;
     app.core
-        .request_password_reset(latch::core::AccountLookup::Name("bea".into()))
+        .request_password_reset(
+            latch::core::AccountLookup::Name("bea".into()),
+            &latch::core::ClientContext::command_line(),
+        )
         .await
         .unwrap();
     let text = wait_for_file(&log).await;

@@ -4,7 +4,11 @@
 mod helpers;
 
 mod abuse_admission;
+mod abuse_audit;
+mod abuse_enumeration;
 mod abuse_flood;
+mod abuse_http;
+mod abuse_passwords;
 mod bad_input;
 mod cli;
 mod cluster;
@@ -20,6 +24,7 @@ mod drupal_login;
 mod drupal_register;
 mod drupal_session;
 mod drupal_user;
+mod fuzz_http;
 mod import;
 mod import_databases;
 mod mail_delivery;

@@ -88,7 +88,10 @@ async fn revoking_a_token_takes_effect_at_once() {
     )
     .await;
     assert_eq!(ok.status(), 201);
-    app.core.revoke_app("mobile").await.unwrap();
+    app.core
+        .revoke_app("mobile", &latch::core::audit::ClientContext::command_line())
+        .await
+        .unwrap();
     let refused = log_in(
         &app,
         &new_client(),
@@ -193,6 +196,17 @@ async fn the_app_commands_add_list_and_revoke_tokens() {
     let (ok, _, stderr) = latch(&["app", "revoke", "web shop"]);
     assert!(!ok);
     assert!(stderr.contains("no application"), "{stderr}");
+
+    // Both are in the audit trail, which names the token only by its first characters.
+    let (ok, trail, _) = latch(&["audit"]);
+    assert!(ok);
+    assert!(trail.contains("token_create"), "{trail}");
+    assert!(trail.contains("token_revoke"), "{trail}");
+    assert!(trail.contains("application web shop"), "{trail}");
+    assert!(
+        !trail.contains(&token[10..]),
+        "the trail holds the token: {trail}"
+    );
 }
 
 #[tokio::test]

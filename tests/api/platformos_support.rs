@@ -11,7 +11,11 @@ pub const MEDIA_TYPE: &str = "application/vnd.api+json";
 
 /// A new application's API token.
 pub async fn app_token(app: &TestApp, name: &str) -> String {
-    app.core.add_app(name).await.expect("add app").token
+    app.core
+        .add_app(name, &latch::core::audit::ClientContext::command_line())
+        .await
+        .expect("add app")
+        .token
 }
 
 /// The seed's login body.

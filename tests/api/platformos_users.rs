@@ -87,6 +87,34 @@ async fn registration_errors_are_422_per_field_and_store_nothing() {
 }
 
 #[tokio::test]
+async fn the_password_policy_is_worded_per_field() {
+    let app = spawn_app_with(|c| {
+        c.password.min_length = 8;
+        c.password.reject_common = true;
+    })
+    .await;
+    let response = register(&app, json!({"email": "a@example.com", "password": "short"})).await;
+    let (status, errors) = errors_of(response).await;
+    assert_eq!(status, 422);
+    assert_eq!(
+        errors,
+        json!({"password": ["is too short (minimum is 8 characters)"]})
+    );
+    let response = register(
+        &app,
+        json!({"email": "a@example.com", "password": "password123"}),
+    )
+    .await;
+    let (status, errors) = errors_of(response).await;
+    assert_eq!(status, 422);
+    assert!(
+        errors["password"][0].as_str().unwrap().contains("common"),
+        "{errors}"
+    );
+    assert_eq!(app.account_count().await, 0);
+}
+
+#[tokio::test]
 async fn registration_follows_the_servers_policy() {
     let closed = spawn_app_with(|c| c.registration.mode = RegistrationMode::AdminOnly).await;
     let response = register(&closed, json!({"email": "a@example.com", "password": "pw"})).await;

@@ -13,6 +13,9 @@ pub fn latch_command(dir: &Path) -> Command {
         .current_dir(dir)
         .env("LATCH_PASSWORD__ARGON2_MEMORY_KIB", "1024")
         .env("LATCH_PASSWORD__ARGON2_ITERATIONS", "1")
+        // As in `test_config`: most tests use short passwords.
+        .env("LATCH_PASSWORD__MIN_LENGTH", "1")
+        .env("LATCH_PASSWORD__REJECT_COMMON", "false")
         .env("LATCH_LOG", "warn")
         .env_remove("LATCH_LISTEN")
         .env_remove("LATCH_DATABASE_URL")

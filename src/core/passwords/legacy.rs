@@ -12,6 +12,25 @@ use subtle::ConstantTimeEq;
 
 const ITOA64: &[u8; 64] = b"./0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 
+// Work caps: a stored hash comes from an import or another system's database, and one row
+// asking for days of hashing or gigabytes of memory must not stall a login. Each is far
+// above what the writing software uses by default; a hash past a cap never matches.
+/// phpass rounds as log2 (Drupal 7 writes 15; its maximum is 30, minutes of SHA-512).
+const MAX_PHPASS_LOG2: usize = 24;
+/// bcrypt cost (PHP writes 10–12; 31 would take days).
+const MAX_BCRYPT_COST: u32 = 16;
+/// PBKDF2 iterations (Django 5.2 writes 1,000,000).
+const MAX_PBKDF2_ITERATIONS: u32 = 10_000_000;
+/// scrypt block size and parallelism (Django writes r=8, p=1).
+const MAX_SCRYPT_R: u32 = 32;
+const MAX_SCRYPT_P: u32 = 16;
+
+/// bcrypt through the crate, unless the hash asks for more than [`MAX_BCRYPT_COST`].
+fn bcrypt_verify(password: &[u8], stored: &str) -> bool {
+    let cost = stored.get(4..6).and_then(|c| c.parse::<u32>().ok());
+    cost.is_some_and(|c| c <= MAX_BCRYPT_COST) && bcrypt::verify(password, stored).unwrap_or(false)
+}
+
 /// Whether `password` matches a stored hash in one of the legacy formats.
 pub fn verify(password: &[u8], stored: &str) -> bool {
     if let Some(rest) = stored.strip_prefix('U').filter(|r| r.starts_with('$')) {
@@ -23,16 +42,16 @@ pub fn verify(password: &[u8], stored: &str) -> bool {
         return phpass(password, stored);
     }
     if stored.starts_with("$2") {
-        return bcrypt::verify(password, stored).unwrap_or(false);
+        return bcrypt_verify(password, stored);
     }
     match stored.split_once('$') {
         Some(("pbkdf2_sha256", rest)) => django_pbkdf2::<Sha256>(password, rest),
         Some(("pbkdf2_sha1", rest)) => django_pbkdf2::<Sha1>(password, rest),
         Some(("bcrypt_sha256", rest)) => {
             let digest = hex(&Sha256::digest(password));
-            bcrypt::verify(digest.as_bytes(), rest).unwrap_or(false)
+            bcrypt_verify(digest.as_bytes(), rest)
         }
-        Some(("bcrypt", rest)) => bcrypt::verify(password, rest).unwrap_or(false),
+        Some(("bcrypt", rest)) => bcrypt_verify(password, rest),
         Some(("scrypt", rest)) => django_scrypt(password, rest),
         _ => false,
     }
@@ -99,7 +118,7 @@ fn phpass(password: &[u8], stored: &str) -> bool {
     let Some(log2) = ITOA64.iter().position(|c| *c == bytes[3]) else {
         return false;
     };
-    if !(7..=30).contains(&log2) {
+    if !(7..=MAX_PHPASS_LOG2).contains(&log2) {
         return false;
     }
     let salt = &bytes[4..12];
@@ -157,7 +176,11 @@ where
     else {
         return false;
     };
-    if iterations == 0 || expected.is_empty() || expected.len() > 64 {
+    if iterations == 0
+        || iterations > MAX_PBKDF2_ITERATIONS
+        || expected.is_empty()
+        || expected.len() > 64
+    {
         return false;
     }
     let mut computed = vec![0u8; expected.len()];
@@ -179,7 +202,16 @@ fn django_scrypt(password: &[u8], rest: &str) -> bool {
         return false;
     };
     // A power of two, and no more than 1 GiB of memory at r=8.
-    if !n.is_power_of_two() || n > (1 << 20) || expected.is_empty() || expected.len() > 128 {
+    if !n.is_power_of_two()
+        || n > (1 << 20)
+        || r == 0
+        || r > MAX_SCRYPT_R
+        || p == 0
+        || p > MAX_SCRYPT_P
+        || u64::from(r) * n > 8 << 20
+        || expected.is_empty()
+        || expected.len() > 128
+    {
         return false;
     }
     let Ok(params) = scrypt::Params::new(n.trailing_zeros() as u8, r, p) else {
@@ -305,5 +337,23 @@ mod fixtures {
     #[test]
     fn every_django_fixture_verifies_only_its_password() {
         check("django.json", 7);
+    }
+
+    #[test]
+    fn hashes_asking_for_excessive_work_never_match_and_return_at_once() {
+        let started = std::time::Instant::now();
+        let salt22 = "abcdefghijklmnopqrstuv";
+        let body31 = "abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstu";
+        for stored in [
+            format!("$2y$31${salt22}{body31}"),
+            format!("bcrypt$$2b$20${salt22}{body31}"),
+            "pbkdf2_sha256$4000000000$salt$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=".into(),
+            "scrypt$1048576$salt$1000$1$AAAAAAAAAAAAAAAAAAAAAA==".into(),
+            "scrypt$16384$salt$8$100000$AAAAAAAAAAAAAAAAAAAAAA==".into(),
+            "$S$Sabcdefgh0123456789012345678901234567890123456789012".into(),
+        ] {
+            assert!(!super::verify(b"pw", &stored), "{stored}");
+        }
+        assert!(started.elapsed() < std::time::Duration::from_secs(2));
     }
 }

@@ -4,6 +4,9 @@
 //! and Django verify too, and are upgraded at the next login.
 
 mod legacy;
+mod policy;
+#[cfg(test)]
+mod properties;
 
 use std::sync::Arc;
 
@@ -12,6 +15,8 @@ use secrecy::{ExposeSecret, SecretString};
 use tokio::sync::Semaphore;
 
 use crate::config::PasswordConfig;
+use crate::core::accounts::Violation;
+pub use policy::{PasswordPolicy, check_bounds};
 
 /// Longer passwords are refused before any hashing (Drupal's `PASSWORD_MAX_LENGTH`), so a
 /// megabyte "password" cannot buy a megabyte of hashing work.
@@ -48,6 +53,7 @@ pub struct Passwords {
     /// A hash of a random password at the current cost: verifying against it when an account
     /// does not exist costs the same as a real check, so timing does not reveal accounts.
     dummy_hash: Arc<str>,
+    policy: PasswordPolicy,
 }
 
 impl Passwords {
@@ -69,6 +75,7 @@ impl Passwords {
                 config.max_concurrent_hashes + config.max_queued_hashes,
             )),
             dummy_hash: dummy_hash.into(),
+            policy: PasswordPolicy::new(config),
         })
     }
 
@@ -78,6 +85,11 @@ impl Passwords {
             None => ("no password".into(), true),
             Some(stored) => (legacy::describe(stored), !is_weaker(stored, &self.params)),
         }
+    }
+
+    /// Whether `password` may become an account's new password.
+    pub fn check_new(&self, password: &SecretString) -> Result<(), Violation> {
+        self.policy.check(password)
     }
 
     /// Hashes a new password with the current policy.
@@ -146,6 +158,10 @@ fn hash_with(params: &Params, password: &[u8]) -> Result<String, PasswordError> 
 /// Largest Argon2 memory cost an imported hash may ask for (1 GiB), so one row cannot
 /// exhaust the server's memory.
 const MAX_ARGON2_MEMORY_KIB: u32 = 1 << 20;
+/// Largest Argon2 time cost and lanes an imported hash may ask for (PHP and Django write 2–4
+/// and 1–4), so one row cannot ask for hours of hashing.
+const MAX_ARGON2_ITERATIONS: u32 = 64;
+const MAX_ARGON2_LANES: u32 = 16;
 
 /// A malformed or unsupported stored hash never matches.
 fn verify_with(password: &[u8], stored: &str) -> bool {
@@ -160,7 +176,12 @@ fn verify_with(password: &[u8], stored: &str) -> bool {
     let Ok(parsed) = PasswordHash::new(phc) else {
         return false;
     };
-    if Params::try_from(&parsed).map_or(true, |p| p.m_cost() > MAX_ARGON2_MEMORY_KIB) {
+    let too_costly = |p: Params| {
+        p.m_cost() > MAX_ARGON2_MEMORY_KIB
+            || p.t_cost() > MAX_ARGON2_ITERATIONS
+            || p.p_cost() > MAX_ARGON2_LANES
+    };
+    if Params::try_from(&parsed).map_or(true, too_costly) {
         return false;
     }
     // The hash's own parameters drive verification; the policy only decides rehashing.
@@ -202,6 +223,7 @@ mod tests {
             argon2_parallelism: 1,
             max_concurrent_hashes: 2,
             max_queued_hashes: 1,
+            ..PasswordConfig::default()
         }
     }
 
@@ -278,6 +300,7 @@ mod tests {
             argon2_parallelism: 1,
             max_concurrent_hashes: 1,
             max_queued_hashes: 1,
+            ..PasswordConfig::default()
         })
         .unwrap();
         let hashes: Vec<_> = (0..6)
@@ -297,5 +320,20 @@ mod tests {
             passwords.hash(&secret("pw")).await.is_ok(),
             "slots were not freed"
         );
+    }
+
+    #[test]
+    fn argon2_hashes_asking_for_excessive_work_never_match() {
+        let started = std::time::Instant::now();
+        let tail = "c29tZXNhbHQ$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
+        for params in [
+            "m=1024,t=100000,p=1",
+            "m=1024,t=1,p=255",
+            "m=4194304,t=1,p=1",
+        ] {
+            let stored = format!("$argon2id$v=19${params}${tail}");
+            assert!(!verify_with(b"pw", &stored), "{stored}");
+        }
+        assert!(started.elapsed() < std::time::Duration::from_secs(2));
     }
 }

@@ -68,7 +68,14 @@ pub async fn login(
 ) -> Answer {
     let html = wants_html(&headers);
     let fields = body::read(&headers, body, state.body_limit).await?;
-    enforce_csrf(&state, &headers, uri.path(), fields.csrf_field(), !html)?;
+    enforce_csrf(
+        &state,
+        &visitor,
+        &headers,
+        uri.path(),
+        fields.csrf_field(),
+        !html,
+    )?;
     let name = fields.text("username");
     let password = fields.secret("password");
     let next = fields.text("next");
@@ -96,7 +103,7 @@ pub async fn login(
         .login(
             &name,
             &SecretString::from(password),
-            visitor.client_ip,
+            &visitor.client,
             visitor.session.as_ref(),
         )
         .await;
@@ -151,11 +158,18 @@ pub async fn logout(
 ) -> Answer {
     let html = wants_html(&headers);
     let fields = body::read(&headers, body, state.body_limit).await?;
-    enforce_csrf(&state, &headers, uri.path(), fields.csrf_field(), !html)?;
+    enforce_csrf(
+        &state,
+        &visitor,
+        &headers,
+        uri.path(),
+        fields.csrf_field(),
+        !html,
+    )?;
     if let Some(session) = &visitor.session {
         state
             .core
-            .logout(session)
+            .logout(session, &visitor.client)
             .await
             .map_err(|e| server_failure(&e))?;
     }

@@ -22,7 +22,7 @@ use axum::routing::{get, post};
 use serde_json::{Value, json};
 
 use super::cookies::read_cookie;
-use super::{AppState, ServerFailure};
+use super::{AppState, ServerFailure, Visitor};
 use crate::core::{Error, LoggedIn, now};
 use csrf::CsrfRequest;
 
@@ -214,6 +214,7 @@ fn login_cookies(state: &AppState, logged_in: &LoggedIn) -> Vec<String> {
 /// views and API clients, else a page naming the reason).
 fn enforce_csrf(
     state: &AppState,
+    visitor: &Visitor,
     headers: &HeaderMap,
     path: &str,
     field: Option<&str>,
@@ -232,6 +233,7 @@ fn enforce_csrf(
         Err(failure) => failure,
     };
     let reason = failure.reason();
+    state.audit_csrf_rejection(visitor.session.as_ref(), &visitor.client, &reason);
     tracing::warn!(target: "latch::django::csrf", "Forbidden ({reason}): {path}");
     let response = if json {
         detail(StatusCode::FORBIDDEN, &format!("CSRF Failed: {reason}"))

@@ -32,7 +32,14 @@ pub async fn checked_fields(
 ) -> Result<Fields, Response> {
     let fields = body::read(headers, body, state.body_limit).await?;
     if visitor.session.is_some() {
-        enforce_csrf(state, headers, uri.path(), fields.csrf_field(), true)?;
+        enforce_csrf(
+            state,
+            visitor,
+            headers,
+            uri.path(),
+            fields.csrf_field(),
+            true,
+        )?;
     }
     Ok(fields)
 }
@@ -57,7 +64,7 @@ pub async fn login(
     let fields = checked_fields(&state, &headers, &uri, &visitor, body).await?;
     let password = fields.secret("password").map(SecretString::from);
     let previous = visitor.session.as_ref();
-    let ip = visitor.client_ip;
+    let ip = &visitor.client;
     let result = match (fields.text("username"), fields.text("email"), password) {
         (Some(name), _, Some(password)) => state.core.login(&name, &password, ip, previous).await,
         (None, Some(mail), Some(password)) => {
@@ -91,7 +98,7 @@ pub async fn logout(
     if let Some(session) = &visitor.session {
         state
             .core
-            .logout(session)
+            .logout(session, &visitor.client)
             .await
             .map_err(|e| server_failure(&e))?;
     }
@@ -163,7 +170,7 @@ async fn change_user(
     };
     match state
         .core
-        .update_account(session, session.account.id, changes)
+        .update_account(session, session.account.id, changes, &visitor.client)
         .await
     {
         Ok(account) => Ok(Json(user_body(&account)).into_response()),
@@ -216,7 +223,11 @@ pub async fn register(
             .flatten(),
         ..Registration::default()
     };
-    let account = match state.core.register(registration, Registrar::Visitor).await {
+    let account = match state
+        .core
+        .register_from(registration, Registrar::Visitor, &visitor.client)
+        .await
+    {
         Ok(account) => account,
         Err(Error::RegistrationClosed) => {
             return Err(detail(
@@ -236,7 +247,7 @@ pub async fn register(
     }
     match state
         .core
-        .open_session(account, visitor.client_ip, visitor.session.as_ref(), None)
+        .open_session(account, &visitor.client, visitor.session.as_ref(), None)
         .await
     {
         Ok(logged_in) => Ok(with_cookies(
@@ -312,6 +323,15 @@ fn violation(violation: &Violation, password_field: &'static str) -> (&'static s
             password_field,
             text("Ensure this field has no more than 512 bytes."),
         ),
+        // Django's MinimumLengthValidator and CommonPasswordValidator.
+        PasswordTooShort { min } => (
+            password_field,
+            format!(
+                "This password is too short. It must contain at least {min} character{}.",
+                if *min == 1 { "" } else { "s" }
+            ),
+        ),
+        PasswordTooCommon => (password_field, text("This password is too common.")),
         CurrentPasswordRequired { .. } => (
             "old_password",
             text("Your old password was entered incorrectly. Please enter it again."),

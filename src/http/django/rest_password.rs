@@ -43,7 +43,7 @@ pub async fn change(
     };
     state
         .core
-        .update_account(session, session.account.id, changes)
+        .update_account(session, session.account.id, changes, &visitor.client)
         .await
         .map_err(|e| account_error(&e, "new_password1"))?;
     Ok(Json(json!({"detail": "New password has been saved."})).into_response())
@@ -76,7 +76,7 @@ pub async fn reset(
     };
     state
         .core
-        .request_password_reset_with(AccountLookup::Mail(mail), Some(&path))
+        .request_password_reset_with(AccountLookup::Mail(mail), Some(&path), &visitor.client)
         .await
         .map_err(|e| server_failure(&e))?;
     Ok(Json(json!({"detail": "Password reset e-mail has been sent."})).into_response())
@@ -104,7 +104,7 @@ pub async fn confirm(
     let timestamp = timestamp.parse::<i64>().map_err(|_| invalid_token())?;
     match state
         .core
-        .reset_password_with_link(uid, timestamp, hash, &new_password)
+        .reset_password_with_link(uid, timestamp, hash, &new_password, &visitor.client)
         .await
     {
         Ok(()) => Ok(

@@ -123,4 +123,36 @@ mod tests {
         assert_eq!(check_format(&"-".repeat(32)), Err(Malformed::Characters));
         assert_eq!(check_format(&"é".repeat(16)), Err(Malformed::Characters));
     }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        /// Tokens of the right lengths and alphabet, and arbitrary strings.
+        fn token() -> impl Strategy<Value = String> {
+            let alphabet: Vec<char> = ALPHABET.iter().map(|&c| c as char).collect();
+            let shaped = prop::collection::vec(prop::sample::select(alphabet), 0..80)
+                .prop_map(|chars| chars.into_iter().collect::<String>());
+            prop_oneof![shaped, any::<String>()]
+        }
+
+        proptest! {
+            #[test]
+            fn checking_any_token_never_panics_and_only_well_formed_ones_pass(
+                submitted in token(),
+                cookie in token(),
+            ) {
+                if check_format(&submitted).is_ok() {
+                    prop_assert!(submitted.len() == 32 || submitted.len() == 64);
+                    let _ = matches(&submitted, &secret_of(&cookie));
+                }
+            }
+
+            #[test]
+            fn a_masked_token_always_matches_its_secret(_round in 0..4u8) {
+                let secret = new_secret();
+                prop_assert!(matches(&mask(&secret), &secret));
+            }
+        }
+    }
 }

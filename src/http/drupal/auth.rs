@@ -71,7 +71,7 @@ pub async fn login(
     };
     let logged_in = state
         .core
-        .login(&name, &SecretString::from(pass), visitor.client_ip, None)
+        .login(&name, &SecretString::from(pass), &visitor.client, None)
         .await?;
     Ok(login_response(&state, &headers, &logged_in))
 }
@@ -156,7 +156,7 @@ pub async fn logout(
             ),
         );
     }
-    state.core.logout(&session).await?;
+    state.core.logout(&session, &visitor.client).await?;
     Ok((
         StatusCode::NO_CONTENT,
         [(SET_COOKIE, state.cookies.expire(&headers))],
@@ -169,6 +169,7 @@ pub async fn logout(
 pub async fn password(
     State(state): State<AppState>,
     uri: Uri,
+    visitor: Visitor,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, DrupalError> {
     DrupalQuery::from_uri(&uri).require_json()?;
@@ -193,6 +194,9 @@ pub async fn password(
             );
         }
     };
-    state.core.request_password_reset(lookup).await?;
+    state
+        .core
+        .request_password_reset(lookup, &visitor.client)
+        .await?;
     Ok(StatusCode::OK.into_response())
 }

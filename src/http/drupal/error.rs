@@ -203,6 +203,12 @@ fn violation_text(violation: &Violation) -> String {
         Violation::MailTaken { mail } => format!("The email address {mail} is already taken."),
         Violation::PasswordMissing => "The password cannot be empty.".into(),
         Violation::PasswordTooLong => "The password cannot be longer than 512 bytes.".into(),
+        Violation::PasswordTooShort { min } => {
+            format!("The password must be at least {min} characters long.")
+        }
+        Violation::PasswordTooCommon => {
+            "The password is one of the most common passwords. Choose another.".into()
+        }
         Violation::CurrentPasswordRequired { field } => format!(
             "Your current password is missing or incorrect; it's required to change the {}.",
             match field {

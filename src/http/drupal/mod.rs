@@ -64,7 +64,11 @@ async fn screen_request(State(state): State<AppState>, request: Request, next: N
             .into_response();
     }
     match cross_site_refusal(request.method(), request.headers(), &state.trusted_origins) {
-        Some(reason) => DrupalError::new(StatusCode::FORBIDDEN, reason).into_response(),
+        Some(reason) => {
+            let client = state.client_of(request.extensions(), request.headers());
+            state.audit_csrf_rejection(None, &client, &reason);
+            DrupalError::new(StatusCode::FORBIDDEN, reason).into_response()
+        }
         None => next.run(request).await,
     }
 }
@@ -172,7 +176,11 @@ fn check_csrf_header(
     let Some(session) = &visitor.session else {
         return Ok(());
     };
+    let refused = |reason: &str| {
+        state.audit_csrf_rejection(Some(session), &visitor.client, reason);
+    };
     let Some(token) = headers.get("x-csrf-token") else {
+        refused("X-CSRF-Token request header is missing");
         return Err(DrupalError::new(
             StatusCode::FORBIDDEN,
             "X-CSRF-Token request header is missing",
@@ -188,6 +196,7 @@ fn check_csrf_header(
         .core
         .csrf_token_valid(session, HEADER_TOKEN_PURPOSES, token)
     {
+        refused("X-CSRF-Token request header is invalid");
         return Err(DrupalError::new(
             StatusCode::FORBIDDEN,
             "X-CSRF-Token request header is invalid",

@@ -158,7 +158,7 @@ pub async fn login(State(state): State<AppState>, link: LinkRequest) -> Response
             link.timestamp,
             &link.hash,
             None,
-            link.visitor.client_ip,
+            &link.visitor.client,
             link.visitor.session.as_ref(),
         )
         .await;
@@ -212,7 +212,7 @@ pub async fn set_password(
             link.timestamp,
             &link.hash,
             Some(&SecretString::from(pass)),
-            link.visitor.client_ip,
+            &link.visitor.client,
             link.visitor.session.as_ref(),
         )
         .await?;

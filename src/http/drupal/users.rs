@@ -63,7 +63,7 @@ pub async fn register(
     };
     let account = state
         .core
-        .register(registration, Registrar::Visitor)
+        .register_from(registration, Registrar::Visitor, &visitor.client)
         .await
         .map_err(|e| match e {
             CoreError::FieldNotAllowed(field) => creating_denied(field_name(field)),
@@ -161,7 +161,7 @@ pub async fn update(
     };
     let updated = state
         .core
-        .update_account(&session, uid, changes)
+        .update_account(&session, uid, changes, &visitor.client)
         .await
         .map_err(|e| match e {
             CoreError::FieldNotAllowed(Field::Name) => {

@@ -1,9 +1,7 @@
 //! Who is calling: an application, by its API token in `Authorization`, and a user, by a
 //! session in the `X-Session-Token` header or the session cookie.
 
-use std::net::{IpAddr, SocketAddr};
-
-use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::extract::FromRequestParts;
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode};
@@ -11,6 +9,7 @@ use axum::http::{HeaderMap, StatusCode};
 use super::error::PosError;
 use crate::core::CurrentSession;
 use crate::core::apps::App;
+use crate::core::audit::ClientContext;
 use crate::http::AppState;
 use crate::http::origin::cross_site_refusal;
 
@@ -28,7 +27,8 @@ pub struct Caller {
     pub app: Option<App>,
     pub session: Option<CurrentSession>,
     pub source: Option<SessionSource>,
-    pub client_ip: Option<IpAddr>,
+    /// Address and user agent, for flood control and the audit trail.
+    pub client: ClientContext,
 }
 
 impl Caller {
@@ -66,7 +66,7 @@ pub fn bearer_token(value: &str) -> Option<&str> {
                 .and_then(|v| v.strip_suffix('"'))
                 .unwrap_or(v)
         })
-        .filter(|v| !v.is_empty())
+        .filter(|v| !v.is_empty() && !v.contains(char::is_whitespace))
 }
 
 impl FromRequestParts<AppState> for Caller {
@@ -76,6 +76,7 @@ impl FromRequestParts<AppState> for Caller {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
+        let client = state.client_of(&parts.extensions, &parts.headers);
         let app = application(&parts.headers, state).await?;
         if app.is_none() {
             if state.platformos.require_app_token {
@@ -87,6 +88,7 @@ impl FromRequestParts<AppState> for Caller {
             if let Some(reason) =
                 cross_site_refusal(&parts.method, &parts.headers, &state.trusted_origins)
             {
+                state.audit_csrf_rejection(None, &client, &reason);
                 return Err(PosError::base(StatusCode::FORBIDDEN, reason));
             }
         }
@@ -109,10 +111,7 @@ impl FromRequestParts<AppState> for Caller {
             app,
             source: session.as_ref().map(|_| source),
             session,
-            client_ip: parts
-                .extensions
-                .get::<ConnectInfo<SocketAddr>>()
-                .map(|c| c.0.ip()),
+            client,
         })
     }
 }
@@ -159,6 +158,34 @@ mod tests {
         }
     }
 
+    mod properties {
+        use super::bearer_token;
+        use proptest::prelude::*;
+
+        proptest! {
+            #[test]
+            fn any_header_parses_to_nothing_or_a_plain_token(value in any::<String>()) {
+                if let Some(token) = bearer_token(&value) {
+                    prop_assert!(!token.is_empty());
+                    prop_assert!(!token.contains(char::is_whitespace));
+                    prop_assert!(value.contains(token));
+                }
+            }
+
+            #[test]
+            fn a_token_survives_every_header_form(token in "[A-Za-z0-9_-]{1,60}") {
+                for header in [
+                    format!("Token token={token}"),
+                    format!("Token token=\"{token}\", from=\"a@example.com\""),
+                    format!("Token {token}"),
+                    format!("Bearer {token}"),
+                ] {
+                    prop_assert_eq!(bearer_token(&header), Some(token.as_str()));
+                }
+            }
+        }
+    }
+
     #[test]
     fn other_schemes_and_empty_tokens_yield_nothing() {
         for header in [
@@ -167,6 +194,7 @@ mod tests {
             "Token ",
             "Token token=",
             "Token token=\"\"",
+            "Token token=a b",
             "Bearer",
             "Bearer a b",
             "abc",

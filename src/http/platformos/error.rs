@@ -175,6 +175,8 @@ pub fn violation_text(violation: &Violation) -> String {
         MailTooLong => "is too long (maximum is 254 characters)".into(),
         MailInvalid => "is not a valid email".into(),
         PasswordTooLong => "is too long (maximum is 512 bytes)".into(),
+        PasswordTooShort { min } => format!("is too short (minimum is {min} characters)"),
+        PasswordTooCommon => "is one of the most common passwords; choose another".into(),
         CurrentPasswordRequired { field } => format!(
             "must be given, and be the account's current password, to change the {}",
             field_key(*field)

@@ -144,9 +144,12 @@ fn check_csrf(
         .get("x-csrf-token")
         .and_then(|v| v.to_str().ok())
         .or(authenticity_token);
+    let refuse = |reason: &str| {
+        state.audit_csrf_rejection(Some(session), &caller.client, reason);
+        PosError::base(StatusCode::FORBIDDEN, reason)
+    };
     let Some(token) = token else {
-        return Err(PosError::base(
-            StatusCode::FORBIDDEN,
+        return Err(refuse(
             "X-CSRF-Token request header is missing. This request carries a session cookie, so \
              it needs the session's CSRF token: GET /api/sessions with the same cookie and send \
              its csrf_token in the X-CSRF-Token header (or authenticate as an application with \
@@ -156,8 +159,7 @@ fn check_csrf(
     if state.core.csrf_token_valid(session, CSRF_PURPOSES, token) {
         Ok(())
     } else {
-        Err(PosError::base(
-            StatusCode::FORBIDDEN,
+        Err(refuse(
             "X-CSRF-Token request header is invalid: it does not belong to this session (tokens \
              change at every login). GET /api/sessions with the same cookie for the current \
              one.",

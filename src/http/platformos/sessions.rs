@@ -30,15 +30,15 @@ pub async fn create(
     let (_, values) = read_form(&state, &headers, body, FormAction::CreateSession)?;
     let password = SecretString::from(values.get("password").unwrap_or_default().to_string());
     let previous = caller.session.as_ref();
-    let ip = caller.client_ip;
+    let client = &caller.client;
     let result = match (values.get("email"), values.get("name")) {
         (Some(mail), _) => {
             state
                 .core
-                .login_by_mail(mail, &password, ip, previous)
+                .login_by_mail(mail, &password, client, previous)
                 .await
         }
-        (None, Some(name)) => state.core.login(name, &password, ip, previous).await,
+        (None, Some(name)) => state.core.login(name, &password, client, previous).await,
         (None, None) => {
             return Err(PosError::invalid(vec![(
                 "email".to_string(),
@@ -141,7 +141,7 @@ pub async fn destroy(
     if let Some(session) = &caller.session {
         state
             .core
-            .logout(session)
+            .logout(session, &caller.client)
             .await
             .map_err(|e| PosError::from_core(&e))?;
     }

@@ -67,7 +67,11 @@ pub async fn create(
         Some(s) if s.account.is_administrator() => Registrar::Administrator { notify: false },
         _ => Registrar::Visitor,
     };
-    let account = match state.core.register(registration, by).await {
+    let account = match state
+        .core
+        .register_from(registration, by, &caller.client)
+        .await
+    {
         Ok(account) => account,
         Err(Error::Invalid(violations)) if name_derived => {
             return Err(PosError::invalid(derived_name_errors(&violations)));
@@ -135,7 +139,7 @@ pub async fn update(
     };
     state
         .core
-        .update_account(session, id, changes)
+        .update_account(session, id, changes, &caller.client)
         .await
         .map_err(|e| PosError::from_core(&e))?;
     Ok(StatusCode::NO_CONTENT.into_response())

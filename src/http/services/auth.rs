@@ -66,12 +66,7 @@ pub async fn login(call: Call) -> Result<Reply, ServicesError> {
     let state = &call.state;
     let logged_in = state
         .core
-        .login(
-            &name,
-            &SecretString::from(pass),
-            call.visitor.client_ip,
-            None,
-        )
+        .login(&name, &SecretString::from(pass), &call.visitor.client, None)
         .await
         .map_err(|e| match e {
             // The core reports this only after a correct password, so it reveals nothing.
@@ -104,10 +99,13 @@ pub async fn logout(call: Call) -> Result<Reply, ServicesError> {
     let Some(session) = &call.visitor.session else {
         return Err(ServicesError::not_acceptable("User is not logged in."));
     };
-    call.state.core.logout(session).await?;
+    call.state
+        .core
+        .logout(session, &call.visitor.client)
+        .await?;
     let body = match call.api_version("logout") {
         ServicesApiVersion::V1_0 => Value::Bool(true),
-        ServicesApiVersion::V1_1 => anonymous_object(call.visitor.client_ip),
+        ServicesApiVersion::V1_1 => anonymous_object(call.visitor.client.ip),
     };
     Ok(Reply::new(body).with_cookie(call.state.cookies.expire(&call.headers)))
 }
@@ -129,7 +127,7 @@ pub fn connect(call: Call) -> Reply {
             json!({
                 "sessid": URL_SAFE_NO_PAD.encode(bytes),
                 "session_name": session_name,
-                "user": anonymous_object(call.visitor.client_ip),
+                "user": anonymous_object(call.visitor.client.ip),
             })
         }
     };

@@ -229,4 +229,62 @@ mod tests {
         assert_eq!(json(b"  ").unwrap(), Map::new());
         assert_eq!(json(b"[1]").unwrap(), Map::new());
     }
+
+    /// Every body encoding the dialect reads, with arbitrary and half-valid bodies: each
+    /// parses or is refused, and none panics.
+    mod properties {
+        use super::*;
+        use axum::http::HeaderValue;
+        use proptest::prelude::*;
+
+        const TYPES: [&str; 7] = [
+            "application/json",
+            "application/xml",
+            "text/xml; charset=utf-8",
+            "multipart/form-data; boundary=XyZ",
+            "multipart/form-data",
+            URLENCODED,
+            "text/plain",
+        ];
+        const SEEDS: [&str; 8] = [
+            "{\"name\":",
+            "[1,2,{",
+            "<?xml version=\"1.0\"?><data><name>",
+            "<a><b><c></b>",
+            "--XyZ\r\nContent-Disposition: form-data; name=\"account[name]\"\r\n\r\n",
+            "account[pass][pass1]=a&roles[]=",
+            "a[b][c][d][e][f][g][h][i][j][k]=1&a[]=",
+            "",
+        ];
+
+        fn body() -> impl Strategy<Value = Vec<u8>> {
+            let seeded = (prop::sample::select(&SEEDS[..]), any::<String>())
+                .prop_map(|(seed, tail)| format!("{seed}{tail}").into_bytes());
+            prop_oneof![seeded, prop::collection::vec(any::<u8>(), 0..512)]
+        }
+
+        proptest! {
+            #[test]
+            fn no_body_makes_the_parser_panic(
+                content_type in prop::sample::select(&TYPES[..]),
+                body in body(),
+                urlencoded in any::<bool>(),
+            ) {
+                let mut headers = HeaderMap::new();
+                headers.insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
+                let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+                let _ = runtime.block_on(parse(&headers, Bytes::from(body), urlencoded));
+            }
+
+            #[test]
+            fn php_field_names_of_any_shape_nest_without_panicking(
+                names in prop::collection::vec(any::<String>(), 0..8),
+            ) {
+                let mut map = Map::new();
+                for name in &names {
+                    insert_php_field(&mut map, name, "v".into());
+                }
+            }
+        }
+    }
 }

@@ -155,7 +155,7 @@ async fn dispatch(
     visitor: Result<Visitor, SessionLookupFailed>,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    if let Err(refusal) = screen(&state, &method, &headers) {
+    if let Err(refusal) = screen(&state, &method, &headers, visitor.as_ref().ok()) {
         return refusal.render(Format::Json);
     }
     let prefix = state.services.endpoint.len() + 1;
@@ -203,7 +203,12 @@ async fn dispatch(
 }
 
 /// Refuses oversized headers and cross-site browser requests before anything else.
-fn screen(state: &AppState, method: &Method, headers: &HeaderMap) -> Result<(), ServicesError> {
+fn screen(
+    state: &AppState,
+    method: &Method,
+    headers: &HeaderMap,
+    visitor: Option<&Visitor>,
+) -> Result<(), ServicesError> {
     if let Some(reason) = oversized_headers(headers, state.header_limit) {
         return Err(ServicesError::new(
             StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
@@ -211,7 +216,12 @@ fn screen(state: &AppState, method: &Method, headers: &HeaderMap) -> Result<(), 
         ));
     }
     match cross_site_refusal(method, headers, &state.trusted_origins) {
-        Some(reason) => Err(ServicesError::new(StatusCode::FORBIDDEN, reason)),
+        Some(reason) => {
+            if let Some(visitor) = visitor {
+                state.audit_csrf_rejection(visitor.session.as_ref(), &visitor.client, &reason);
+            }
+            Err(ServicesError::new(StatusCode::FORBIDDEN, reason))
+        }
         None => Ok(()),
     }
 }
@@ -257,6 +267,7 @@ fn check_csrf(
     if valid {
         Ok(())
     } else {
+        state.audit_csrf_rejection(Some(session), &visitor.client, "CSRF validation failed");
         Err(ServicesError::unauthorized("CSRF validation failed"))
     }
 }

@@ -61,7 +61,7 @@ pub async fn register(call: Call) -> Result<Reply, ServicesError> {
         Registrar::Visitor
     };
     let account = core
-        .register(registration, registrar)
+        .register_from(registration, registrar, &call.visitor.client)
         .await
         .map_err(|e| match e {
             CoreError::Invalid(violations) => form_errors(&violations, mail.as_deref()),
@@ -82,7 +82,7 @@ pub async fn register(call: Call) -> Result<Reply, ServicesError> {
     // Without verification or approval Drupal 7 logs the new visitor in.
     if !administrator && !core.registration_verifies_mail() && account.is_active() {
         let logged_in = core
-            .open_session(account, call.visitor.client_ip, None, None)
+            .open_session(account, &call.visitor.client, None, None)
             .await?;
         let cookie = state.cookies.issue(
             &call.headers,
@@ -179,6 +179,12 @@ fn violation_text(violation: &Violation, mail: Option<&str>) -> String {
         ),
         Violation::PasswordMissing => "Password field is required.".into(),
         Violation::PasswordTooLong => "The password cannot be longer than 512 bytes.".into(),
+        Violation::PasswordTooShort { min } => {
+            format!("The password must be at least {min} characters long.")
+        }
+        Violation::PasswordTooCommon => {
+            "The password is one of the most common passwords. Choose another.".into()
+        }
         Violation::CurrentPasswordRequired { .. } => {
             "Your current password is missing or incorrect.".into()
         }
@@ -196,7 +202,10 @@ pub async fn request_new_password(call: Call) -> Result<Reply, ServicesError> {
         .ok_or_else(|| ServicesError::missing_argument("name"))?;
     call.state
         .core
-        .request_password_reset(AccountLookup::NameOrMail(name.trim().to_string()))
+        .request_password_reset(
+            AccountLookup::NameOrMail(name.trim().to_string()),
+            &call.visitor.client,
+        )
         .await?;
     Ok(Reply::new(Value::Bool(true)))
 }

@@ -1,0 +1,306 @@
+//! Protections every response and request share, whatever the dialect: security headers,
+//! CORS for browser apps on listed origins, and which proxies' `X-Forwarded-For` is believed.
+
+use std::net::IpAddr;
+use std::time::Duration;
+
+use axum::Router;
+use axum::http::header::{
+    HeaderName, REFERRER_POLICY, RETRY_AFTER, STRICT_TRANSPORT_SECURITY, X_FRAME_OPTIONS,
+};
+use axum::http::{HeaderMap, HeaderValue};
+use tower_http::cors::{AllowHeaders, AllowMethods, AllowOrigin, CorsLayer};
+use tower_http::set_header::SetResponseHeaderLayer;
+
+use crate::config::HttpConfig;
+
+/// Checks the settings this module reads, so a mistake stops the start, not a request.
+pub fn check_hardening(config: &HttpConfig) -> Result<(), String> {
+    for origin in &config.cors_origins {
+        if !is_origin(origin) {
+            return Err(format!(
+                "http.cors_origins: {origin:?} is not an origin like https://app.example.com \
+                 (scheme and host, optional port, no path or trailing slash)"
+            ));
+        }
+    }
+    for proxy in &config.trusted_proxies {
+        if Network::parse(proxy).is_none() {
+            return Err(format!(
+                "http.trusted_proxies: {proxy:?} is not an address or network like 10.0.0.0/8"
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn is_origin(text: &str) -> bool {
+    let Some((scheme, rest)) = text.split_once("://") else {
+        return false;
+    };
+    matches!(scheme, "http" | "https")
+        && !rest.is_empty()
+        && !rest.contains(['/', '?', '#', '@', ' ', '*'])
+        && HeaderValue::from_str(text).is_ok()
+}
+
+/// Adds the security headers and, when origins are listed, CORS to `router`.
+pub fn harden(router: Router, config: &HttpConfig, public_url: &str) -> Router {
+    // Reset links carry their secret in the path: never pass it on in a Referer.
+    let router = router
+        .layer(SetResponseHeaderLayer::overriding(
+            REFERRER_POLICY,
+            HeaderValue::from_static("no-referrer"),
+        ))
+        // latch's pages are login forms: nobody may frame them to steal clicks.
+        .layer(SetResponseHeaderLayer::if_not_present(
+            X_FRAME_OPTIONS,
+            HeaderValue::from_static("DENY"),
+        ));
+    // latch speaks plain HTTP itself; an https public URL means a TLS proxy in front.
+    let router = if public_url.starts_with("https://") && config.hsts_max_age > 0 {
+        let value = format!("max-age={}", config.hsts_max_age);
+        router.layer(SetResponseHeaderLayer::if_not_present(
+            STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_str(&value).expect("digits are a valid header value"),
+        ))
+    } else {
+        router
+    };
+    if config.cors_origins.is_empty() {
+        return router;
+    }
+    let origins = config
+        .cors_origins
+        .iter()
+        // check_hardening has refused origins that are not valid header values.
+        .filter_map(|o| HeaderValue::from_str(o).ok());
+    // Only listed origins get any Access-Control-Allow-* answer, so only they may send
+    // credentials; headers and methods are mirrored because `*` is void with credentials.
+    router.layer(
+        CorsLayer::new()
+            .allow_origin(AllowOrigin::list(origins))
+            .allow_credentials(true)
+            .allow_methods(AllowMethods::mirror_request())
+            .allow_headers(AllowHeaders::mirror_request())
+            .expose_headers([
+                RETRY_AFTER,
+                HeaderName::from_static("x-csrf-token"),
+                HeaderName::from_static("x-session-token"),
+            ])
+            .max_age(Duration::from_secs(600)),
+    )
+}
+
+/// An address or a CIDR network.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Network {
+    base: IpAddr,
+    prefix: u8,
+}
+
+impl Network {
+    pub fn parse(text: &str) -> Option<Self> {
+        let (address, prefix) = match text.split_once('/') {
+            Some((a, p)) => (a, Some(p.parse::<u8>().ok()?)),
+            None => (text, None),
+        };
+        let base: IpAddr = address.trim().parse().ok()?;
+        let bits = if base.is_ipv4() { 32 } else { 128 };
+        let prefix = prefix.unwrap_or(bits);
+        (prefix <= bits).then_some(Self { base, prefix })
+    }
+
+    pub fn contains(&self, ip: IpAddr) -> bool {
+        let (ip, base, bits) = match (canonical(ip), self.base) {
+            (IpAddr::V4(ip), IpAddr::V4(base)) => {
+                (u128::from(ip.to_bits()), u128::from(base.to_bits()), 32)
+            }
+            (IpAddr::V6(ip), IpAddr::V6(base)) => (ip.to_bits(), base.to_bits(), 128),
+            _ => return false,
+        };
+        let host_bits = bits - u32::from(self.prefix);
+        host_bits >= bits || (ip >> host_bits) == (base >> host_bits)
+    }
+}
+
+/// IPv4 peers on a dual-stack socket show as `::ffff:a.b.c.d`.
+fn canonical(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
+        v4 => v4,
+    }
+}
+
+/// The proxies whose `X-Forwarded-For` is believed; none by default, so a client cannot
+/// choose the address flood control counts it under.
+#[derive(Debug, Clone, Default)]
+pub struct TrustedProxies(Vec<Network>);
+
+impl TrustedProxies {
+    pub fn new(config: &HttpConfig) -> Self {
+        Self(
+            config
+                .trusted_proxies
+                .iter()
+                .filter_map(|p| Network::parse(p))
+                .collect(),
+        )
+    }
+
+    fn trusts(&self, ip: IpAddr) -> bool {
+        self.0.iter().any(|n| n.contains(ip))
+    }
+
+    /// The client's address: the peer's, or, when the peer is a trusted proxy, the nearest
+    /// address in `X-Forwarded-For` that is not itself a trusted proxy. Entries further left
+    /// were written by the client and prove nothing.
+    pub fn client_ip(&self, peer: Option<IpAddr>, headers: &HeaderMap) -> Option<IpAddr> {
+        let peer = peer.map(canonical)?;
+        if !self.trusts(peer) {
+            return Some(peer);
+        }
+        let hops = headers
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .collect::<Vec<_>>();
+        let mut client = peer;
+        for hop in hops.iter().rev() {
+            match parse_hop(hop) {
+                Some(ip) => {
+                    client = ip;
+                    if !self.trusts(ip) {
+                        break;
+                    }
+                }
+                // A garbled entry ends the chain: the proxies before it cannot be vouched for.
+                None => break,
+            }
+        }
+        Some(client)
+    }
+}
+
+/// One `X-Forwarded-For` entry: an address, possibly with a port or in brackets.
+fn parse_hop(hop: &str) -> Option<IpAddr> {
+    let hop = hop.trim();
+    if let Ok(ip) = hop.parse::<IpAddr>() {
+        return Some(canonical(ip));
+    }
+    if let Ok(socket) = hop.parse::<std::net::SocketAddr>() {
+        return Some(canonical(socket.ip()));
+    }
+    hop.strip_prefix('[')
+        .and_then(|h| h.strip_suffix(']'))
+        .and_then(|h| h.parse().ok())
+        .map(canonical)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn proxies(list: &[&str]) -> TrustedProxies {
+        TrustedProxies::new(&HttpConfig {
+            trusted_proxies: list.iter().map(|s| s.to_string()).collect(),
+            ..HttpConfig::default()
+        })
+    }
+
+    fn forwarded(value: &str) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        headers.insert("x-forwarded-for", value.parse().unwrap());
+        headers
+    }
+
+    fn ip(text: &str) -> Option<IpAddr> {
+        Some(text.parse().unwrap())
+    }
+
+    #[test]
+    fn forwarded_for_is_ignored_unless_the_peer_is_a_trusted_proxy() {
+        let headers = forwarded("203.0.113.9");
+        assert_eq!(
+            proxies(&[]).client_ip(ip("10.0.0.1"), &headers),
+            ip("10.0.0.1")
+        );
+        let trusted = proxies(&["10.0.0.0/8"]);
+        assert_eq!(
+            trusted.client_ip(ip("192.0.2.1"), &headers),
+            ip("192.0.2.1")
+        );
+        assert_eq!(
+            trusted.client_ip(ip("10.0.0.1"), &headers),
+            ip("203.0.113.9")
+        );
+    }
+
+    #[test]
+    fn the_nearest_untrusted_hop_is_the_client_and_spoofed_ones_further_left_are_not() {
+        let trusted = proxies(&["10.0.0.0/8", "2001:db8::/32"]);
+        let headers = forwarded("1.2.3.4, 203.0.113.9, 10.1.1.1");
+        assert_eq!(
+            trusted.client_ip(ip("10.0.0.1"), &headers),
+            ip("203.0.113.9")
+        );
+        let headers = forwarded("203.0.113.9:5555, [2001:db8::1]");
+        assert_eq!(
+            trusted.client_ip(ip("10.0.0.1"), &headers),
+            ip("203.0.113.9")
+        );
+        let headers = forwarded("nonsense");
+        assert_eq!(trusted.client_ip(ip("10.0.0.1"), &headers), ip("10.0.0.1"));
+        assert_eq!(
+            trusted.client_ip(ip("::ffff:10.0.0.1"), &forwarded("198.51.100.7")),
+            ip("198.51.100.7")
+        );
+    }
+
+    #[test]
+    fn networks_match_by_prefix() {
+        let net = Network::parse("192.168.0.0/16").unwrap();
+        assert!(net.contains("192.168.44.1".parse().unwrap()));
+        assert!(!net.contains("192.169.0.1".parse().unwrap()));
+        assert!(
+            Network::parse("0.0.0.0/0")
+                .unwrap()
+                .contains("8.8.8.8".parse().unwrap())
+        );
+        assert_eq!(Network::parse("10.0.0.0/33"), None);
+        assert_eq!(Network::parse("example.com"), None);
+    }
+
+    #[test]
+    fn cors_origins_must_be_bare_origins() {
+        assert!(is_origin("https://app.example.com"));
+        assert!(is_origin("http://localhost:3000"));
+        assert!(!is_origin("https://app.example.com/"));
+        assert!(!is_origin("app.example.com"));
+        assert!(!is_origin("https://*.example.com"));
+    }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        proptest! {
+            #[test]
+            fn any_forwarded_for_yields_the_peer_or_an_address_it_names(
+                header in any::<String>(),
+                network in any::<String>(),
+            ) {
+                let _ = Network::parse(&network);
+                let trusted = proxies(&["127.0.0.0/8"]);
+                let Ok(value) = header.parse() else { return Ok(()) };
+                let mut headers = HeaderMap::new();
+                headers.insert("x-forwarded-for", value);
+                let peer = ip("127.0.0.1");
+                let client = trusted.client_ip(peer, &headers);
+                prop_assert!(client.is_some());
+                prop_assert_eq!(proxies(&[]).client_ip(peer, &headers), peer);
+            }
+        }
+    }
+}
