@@ -46,11 +46,13 @@ fn is_origin(text: &str) -> bool {
 
 /// Adds the security headers and, when origins are listed, CORS to `router`.
 pub fn harden(router: Router, config: &HttpConfig, public_url: &str) -> Router {
-    // Reset links carry their secret in the path: never pass it on in a Referer.
+    // Reset links carry their secret in the path: never pass it on to another site. Not
+    // `no-referrer`: with it browsers send `Origin: null` on the pages' own form posts, which
+    // the Django dialect's origin check must then refuse.
     let router = router
         .layer(SetResponseHeaderLayer::overriding(
             REFERRER_POLICY,
-            HeaderValue::from_static("no-referrer"),
+            HeaderValue::from_static("same-origin"),
         ))
         // latch's pages are login forms: nobody may frame them to steal clicks.
         .layer(SetResponseHeaderLayer::if_not_present(

@@ -19,7 +19,7 @@ async fn every_response_carries_the_security_headers_and_no_hsts_over_plain_http
         let response = new_client().get(app.url(path)).send().await.unwrap();
         let h = response.headers();
         assert_eq!(h["x-content-type-options"], "nosniff", "{path}");
-        assert_eq!(h["referrer-policy"], "no-referrer", "{path}");
+        assert_eq!(h["referrer-policy"], "same-origin", "{path}");
         assert_eq!(h["cache-control"], "no-store", "{path}");
         assert_eq!(h["x-frame-options"], "DENY", "{path}");
         assert!(h.get("strict-transport-security").is_none(), "{path}");
