@@ -137,6 +137,9 @@ pub struct HttpConfig {
     /// Origins (`https://app.example.com`) whose browsers may send unsafe requests besides the
     /// server's own origin.
     pub trusted_origins: Vec<String>,
+    /// Serves `GET /bench/hello` through the same middleware, as the benchmark's measure of
+    /// what HTTP handling alone costs. For benchmarking only; leave off in production.
+    pub bench_hello: bool,
 }
 
 /// The Drupal 7 Services module's REST server dialect.
@@ -419,6 +422,7 @@ impl Default for HttpConfig {
             header_limit: 32 * 1024,
             request_timeout: 30,
             trusted_origins: Vec::new(),
+            bench_hello: false,
         }
     }
 }

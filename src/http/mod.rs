@@ -45,6 +45,8 @@ pub struct AppState {
     pub django: Arc<DjangoConfig>,
     /// Base of absolute links in answers, such as a new account's `uri`.
     pub public_url: Arc<str>,
+    /// Whether `GET /bench/hello` is served (`http.bench_hello`).
+    pub bench_hello: bool,
 }
 
 impl AppState {
@@ -65,6 +67,7 @@ impl AppState {
             services: Arc::new(config.services.clone()),
             django: Arc::new(config.django.clone()),
             public_url: config.public_url.as_str().into(),
+            bench_hello: config.http.bench_hello,
         }
     }
 }
@@ -179,9 +182,14 @@ pub fn app(state: AppState, request_timeout: Duration) -> Router {
         HeaderName::from_static("x-csrf-token"),
     ]
     .into();
-    drupal::router(&state)
+    let mut routes = drupal::router(&state)
         .merge(services::router(&state))
-        .merge(django::router(&state))
+        .merge(django::router(&state));
+    if state.bench_hello {
+        // The benchmark's ceiling: no database, no session, the same middleware.
+        routes = routes.route("/bench/hello", axum::routing::get(|| async { "hello" }));
+    }
+    routes
         .with_state(state.clone())
         .layer(DefaultBodyLimit::max(state.body_limit))
         // Every response carries session state or tokens: never let a cache keep it.

@@ -1,0 +1,297 @@
+//! The scenarios, run in turn against one server per backend.
+
+use std::path::Path;
+
+use anyhow::{Context, bail};
+use base64::Engine;
+use latch::config::Config;
+use latch::store::Store;
+
+use crate::Args;
+use crate::load::{self, Figures, Req};
+use crate::report::{self, BackendRun, Row};
+use crate::seed::{self, SessionIds};
+use crate::server::{self, RssPeak, Server};
+
+/// How many distinct sessions and accounts the load cycles through.
+const SAMPLE: usize = 1000;
+
+pub async fn run_all(args: Args) -> anyhow::Result<()> {
+    let latch = match &args.latch {
+        Some(path) => path.clone(),
+        None => std::env::current_exe()?.with_file_name("latch"),
+    };
+    if !latch.exists() {
+        bail!("no latch binary at {} (build it first)", latch.display());
+    }
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let load_at_start = report::load_average();
+    let config = Config::default();
+    eprintln!("Hashing the accounts' password and measuring the Argon2 ceiling…");
+    let hash = seed::password_hash(&config.password).await?;
+    let ceiling = seed::argon2_ceiling(&config.password, &hash, cores, 3.0).await?;
+    let dir = std::env::temp_dir().join(format!("latch-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    let mut runs = Vec::new();
+    for backend in &args.backends {
+        let run = run_backend(&args, backend, &latch, &dir, &hash, &config).await;
+        let run = run.with_context(|| format!("on {backend}"))?;
+        report::print_table(std::slice::from_ref(&run), ceiling);
+        runs.push(run);
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    let summary = report::Summary {
+        cores,
+        load_at_start,
+        ceiling,
+        runs: &runs,
+        args: &args,
+    };
+    if !args.out.is_empty() {
+        report::write_markdown(Path::new(&args.out), &summary)?;
+        eprintln!("Recorded in {}", args.out);
+    }
+    let errors: u64 = runs
+        .iter()
+        .flat_map(|r| &r.rows)
+        .map(|r| r.figures.socket_errors + r.figures.bad_status)
+        .sum();
+    if errors > 0 {
+        bail!("{errors} requests failed during the load; see the errors column");
+    }
+    Ok(())
+}
+
+async fn run_backend(
+    args: &Args,
+    backend: &str,
+    latch: &Path,
+    dir: &Path,
+    hash: &str,
+    config: &Config,
+) -> anyhow::Result<BackendRun> {
+    let dir = dir.join(backend);
+    std::fs::create_dir_all(&dir)?;
+    let pg_name = format!("latch_bench_{}", std::process::id());
+    let database_url = match backend {
+        "sqlite" => format!("sqlite://{}", dir.join("latch.db").display()),
+        "postgres" => seed::fresh_postgres(&args.postgres_url, &pg_name).await?,
+        other => bail!("unknown backend {other:?}: use sqlite or postgres"),
+    };
+    let result = measure(args, backend, latch, &dir, &database_url, hash, config).await;
+    if backend == "postgres" {
+        seed::drop_postgres(&args.postgres_url, &pg_name).await?;
+    }
+    result
+}
+
+async fn measure(
+    args: &Args,
+    backend: &str,
+    latch: &Path,
+    dir: &Path,
+    database_url: &str,
+    hash: &str,
+    config: &Config,
+) -> anyhow::Result<BackendRun> {
+    let port = server::free_port()?;
+    let mut secret = [0u8; 32];
+    rand::fill(&mut secret);
+    let secret = base64::engine::general_purpose::STANDARD.encode(secret);
+    let config_file = server::write_config(dir, database_url, port, &secret);
+    eprintln!("[{backend}] importing {} accounts…", args.accounts);
+    server::latch_command(latch, &config_file, &["migrate"])?;
+    let csv = seed::accounts_csv(dir, args.accounts, hash)?;
+    let csv = csv.to_string_lossy();
+    server::latch_command(latch, &config_file, &["import", "csv", &csv])?;
+    let store = Store::connect(database_url).await?;
+    let accounts = seed::account_ids(&store).await?;
+    let ids = SessionIds::new();
+    let lifetime = config.session.lifetime as i64;
+    eprintln!("[{backend}] adding {} sessions…", args.sessions);
+    seed::add_sessions(&store, &ids, &accounts, 0, args.sessions, lifetime).await?;
+    store.close().await;
+
+    let log = dir.join("server.log");
+    let mut server = Server::start(latch, &config_file, port, &log)?;
+    std::thread::sleep(std::time::Duration::from_secs(1));
+    let idle_rss = server.rss();
+    let cookie_name = cookie_name(&server)?;
+    let sample = Sample::take(&server, &ids, &accounts, &cookie_name, args.sessions)?;
+
+    let mut rows = Vec::new();
+    // The same cookies as the session check, so both cost the load generator the same.
+    let hello: Vec<Req> = sample
+        .cookies
+        .iter()
+        .map(|cookie| Req::get("/bench/hello").header("Cookie", cookie.clone()))
+        .collect();
+    let c = args.connections;
+    let lc = args.login_connections;
+    let few = args.sessions;
+    let scenarios: [(&str, &[Req], usize); 5] = [
+        ("g hello (ceiling)", &hello, c),
+        ("a session check", &sample.status, c),
+        ("b anonymous CSRF token", &[Req::get("/session/token")], c),
+        ("c PATCH with CSRF token", &sample.patch, c),
+        ("d login", &sample.login, lc),
+    ];
+    for (name, requests, connections) in scenarios {
+        eprintln!("[{backend}] {name}…");
+        rows.push(run_one(args, dir, &server, name, requests, connections, few)?);
+    }
+    eprintln!("[{backend}] e session check during logins…");
+    let peak = RssPeak::start(server.pid());
+    let logins = load::start(dir, "e-login", port, &sample.login, lc, 1, args.duration)?;
+    let checks = load::start(
+        dir,
+        "e-check",
+        port,
+        &sample.status,
+        c,
+        args.threads,
+        args.duration,
+    )?;
+    let (checks, logins) = (checks.wait()?, logins.wait()?);
+    let rss = peak.finish();
+    rows.push(Row::new("e session check during logins", checks, rss, c, few));
+    rows.push(Row::new("e   (the logins alongside)", logins, rss, lc, few));
+    sample.check_still_live(&server)?;
+    let few_row = rows[1].clone();
+    rows.push(Row {
+        scenario: "f session check, fewer sessions".into(),
+        ..few_row
+    });
+
+    server.stop();
+    eprintln!("[{backend}] adding sessions up to {}…", args.many_sessions);
+    let store = Store::connect(database_url).await?;
+    let many = args.many_sessions.max(args.sessions);
+    seed::add_sessions(&store, &ids, &accounts, args.sessions, many, lifetime).await?;
+    store.close().await;
+    let server = Server::start(latch, &config_file, port, &log)?;
+    let sample = Sample::take(&server, &ids, &accounts, &cookie_name, many)?;
+    eprintln!("[{backend}] f session check with {many} sessions…");
+    let name = "f session check, more sessions";
+    rows.push(run_one(args, dir, &server, name, &sample.status, c, many)?);
+    Ok(BackendRun {
+        backend: backend.to_string(),
+        idle_rss,
+        rows,
+    })
+}
+
+fn run_one(
+    args: &Args,
+    dir: &Path,
+    server: &Server,
+    name: &str,
+    requests: &[Req],
+    connections: usize,
+    sessions: usize,
+) -> anyhow::Result<Row> {
+    let label: String = name.chars().take(1).collect();
+    let peak = RssPeak::start(server.pid());
+    let running = load::start(
+        dir,
+        &label,
+        server.port,
+        requests,
+        connections,
+        args.threads,
+        args.duration,
+    )?;
+    let figures: Figures = running.wait()?;
+    Ok(Row::new(name, figures, peak.finish(), connections, sessions))
+}
+
+/// The session cookie's name, from a real login.
+fn cookie_name(server: &Server) -> anyhow::Result<String> {
+    let body = format!(
+        "{{\"name\": \"{}\", \"pass\": \"{}\"}}",
+        seed::account_name(0),
+        seed::PASSWORD
+    );
+    let headers = [("Content-Type", "application/json")];
+    let answer = server.request("POST", "/user/login?_format=json", &headers, &body)?;
+    let cookie = answer
+        .header("set-cookie")
+        .filter(|_| answer.status == 200)
+        .with_context(|| format!("the bench login failed: {} {}", answer.status, answer.body))?;
+    Ok(cookie.split('=').next().unwrap_or_default().to_string())
+}
+
+/// The requests the load cycles through, for sessions spread over the whole table.
+struct Sample {
+    status: Vec<Req>,
+    patch: Vec<Req>,
+    login: Vec<Req>,
+    cookies: Vec<String>,
+}
+
+impl Sample {
+    fn take(
+        server: &Server,
+        ids: &SessionIds,
+        accounts: &[i64],
+        cookie_name: &str,
+        sessions: usize,
+    ) -> anyhow::Result<Self> {
+        let n = SAMPLE.min(sessions).max(1);
+        let mut sample = Sample {
+            status: Vec::new(),
+            patch: Vec::new(),
+            login: Vec::new(),
+            cookies: Vec::new(),
+        };
+        for k in 0..n {
+            let index = k * sessions / n;
+            let cookie = format!("{cookie_name}={}", ids.id(index));
+            let answer = server.get("/session/token", &[("Cookie", &cookie)])?;
+            if answer.status != 200 {
+                bail!("GET /session/token answered {}", answer.status);
+            }
+            let uid = accounts[index % accounts.len()];
+            sample.status.push(
+                Req::get("/user/login_status?_format=json").header("Cookie", cookie.clone()),
+            );
+            sample.patch.push(Req {
+                method: "PATCH",
+                path: format!("/user/{uid}?_format=json"),
+                headers: vec![
+                    ("Cookie", cookie.clone()),
+                    ("X-CSRF-Token", answer.body.trim().to_string()),
+                    ("Content-Type", "application/json".into()),
+                ],
+                body: Some(r#"{"timezone": [{"value": "Europe/Berlin"}]}"#.into()),
+            });
+            sample.cookies.push(cookie);
+        }
+        for i in 0..SAMPLE.min(accounts.len()) {
+            sample.login.push(Req {
+                method: "POST",
+                path: "/user/login?_format=json".into(),
+                headers: vec![("Content-Type", "application/json".into())],
+                body: Some(format!(
+                    "{{\"name\": \"{}\", \"pass\": \"{}\"}}",
+                    seed::account_name(i),
+                    seed::PASSWORD
+                )),
+            });
+        }
+        sample.check_still_live(server)?;
+        Ok(sample)
+    }
+
+    /// Every sampled session still counts as logged in: the load changed nothing it should
+    /// not have.
+    fn check_still_live(&self, server: &Server) -> anyhow::Result<()> {
+        for cookie in self.cookies.iter().step_by(10) {
+            let answer = server.get("/user/login_status?_format=json", &[("Cookie", cookie)])?;
+            if answer.body.trim() != "1" {
+                bail!("a seeded session is not logged in: {}", answer.body);
+            }
+        }
+        Ok(())
+    }
+}
