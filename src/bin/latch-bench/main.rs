@@ -56,9 +56,19 @@ pub struct Args {
     /// Where to write the table; empty to write none.
     #[arg(long, default_value = "BENCHMARKS.md")]
     out: String,
+    /// Run only the scenarios with these letters (e.g. a,g); all by default.
+    #[arg(long, value_delimiter = ',')]
+    only: Vec<String>,
     /// A note on the conditions, recorded with the table.
     #[arg(long, default_value = "")]
     note: String,
+}
+
+impl Args {
+    /// Whether scenario `letter` is to run.
+    fn runs(&self, letter: &str) -> bool {
+        self.only.is_empty() || self.only.iter().any(|o| o == letter)
+    }
 }
 
 fn main() -> ExitCode {

@@ -229,7 +229,11 @@ pub fn write_markdown(path: &Path, summary: &Summary) -> std::io::Result<()> {
     let old = std::fs::read_to_string(path).unwrap_or_default();
     let text = match (old.find(START), old.find(END)) {
         (Some(start), Some(end)) if start < end => {
-            format!("{}{generated}{}", &old[..start], &old[end + END.len()..].trim_start_matches('\n'))
+            format!(
+                "{}{generated}{}",
+                &old[..start],
+                &old[end + END.len()..].trim_start_matches('\n')
+            )
         }
         _ if old.is_empty() => format!("# latch benchmarks\n\n{generated}"),
         _ => format!("{old}\n{generated}"),

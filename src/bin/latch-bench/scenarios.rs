@@ -137,10 +137,71 @@ async fn measure(
         ("d login", &sample.login, lc),
     ];
     for (name, requests, connections) in scenarios {
+        if !args.runs(&name[..1]) {
+            continue;
+        }
         eprintln!("[{backend}] {name}…");
-        rows.push(run_one(args, dir, &server, name, requests, connections, few)?);
+        rows.push(run_one(
+            args,
+            dir,
+            &server,
+            name,
+            requests,
+            connections,
+            few,
+        )?);
     }
-    eprintln!("[{backend}] e session check during logins…");
+    if args.runs("e") {
+        eprintln!("[{backend}] e session check during logins…");
+        run_both(args, dir, &server, &sample, &mut rows)?;
+    }
+    sample.check_still_live(&server)?;
+    if let Some(few_row) = rows.iter().find(|r| r.scenario.starts_with("a ")).cloned() {
+        rows.push(Row {
+            scenario: "f session check, fewer sessions".into(),
+            ..few_row
+        });
+    }
+    server.stop();
+    if args.runs("f") {
+        rows.push(
+            many_sessions(
+                args,
+                backend,
+                dir,
+                latch,
+                &config_file,
+                database_url,
+                &ids,
+                &accounts,
+                &cookie_name,
+                lifetime,
+                port,
+            )
+            .await?,
+        );
+    }
+    Ok(BackendRun {
+        backend: backend.to_string(),
+        idle_rss,
+        rows,
+    })
+}
+
+/// (e): session checks and logins at once.
+fn run_both(
+    args: &Args,
+    dir: &Path,
+    server: &Server,
+    sample: &Sample,
+    rows: &mut Vec<Row>,
+) -> anyhow::Result<()> {
+    let (port, c, lc, few) = (
+        server.port,
+        args.connections,
+        args.login_connections,
+        args.sessions,
+    );
     let peak = RssPeak::start(server.pid());
     let logins = load::start(dir, "e-login", port, &sample.login, lc, 1, args.duration)?;
     let checks = load::start(
@@ -154,31 +215,51 @@ async fn measure(
     )?;
     let (checks, logins) = (checks.wait()?, logins.wait()?);
     let rss = peak.finish();
-    rows.push(Row::new("e session check during logins", checks, rss, c, few));
+    rows.push(Row::new(
+        "e session check during logins",
+        checks,
+        rss,
+        c,
+        few,
+    ));
     rows.push(Row::new("e   (the logins alongside)", logins, rss, lc, few));
-    sample.check_still_live(&server)?;
-    let few_row = rows[1].clone();
-    rows.push(Row {
-        scenario: "f session check, fewer sessions".into(),
-        ..few_row
-    });
+    Ok(())
+}
 
-    server.stop();
+/// (f): the session check again with many more sessions in the database.
+#[allow(clippy::too_many_arguments)]
+async fn many_sessions(
+    args: &Args,
+    backend: &str,
+    dir: &Path,
+    latch: &Path,
+    config_file: &Path,
+    database_url: &str,
+    ids: &SessionIds,
+    accounts: &[i64],
+    cookie_name: &str,
+    lifetime: i64,
+    port: u16,
+) -> anyhow::Result<Row> {
+    let log = dir.join("server.log");
     eprintln!("[{backend}] adding sessions up to {}…", args.many_sessions);
     let store = Store::connect(database_url).await?;
     let many = args.many_sessions.max(args.sessions);
-    seed::add_sessions(&store, &ids, &accounts, args.sessions, many, lifetime).await?;
+    seed::add_sessions(&store, ids, accounts, args.sessions, many, lifetime).await?;
     store.close().await;
-    let server = Server::start(latch, &config_file, port, &log)?;
-    let sample = Sample::take(&server, &ids, &accounts, &cookie_name, many)?;
+    let server = Server::start(latch, config_file, port, &log)?;
+    let sample = Sample::take(&server, ids, accounts, cookie_name, many)?;
     eprintln!("[{backend}] f session check with {many} sessions…");
     let name = "f session check, more sessions";
-    rows.push(run_one(args, dir, &server, name, &sample.status, c, many)?);
-    Ok(BackendRun {
-        backend: backend.to_string(),
-        idle_rss,
-        rows,
-    })
+    run_one(
+        args,
+        dir,
+        &server,
+        name,
+        &sample.status,
+        args.connections,
+        many,
+    )
 }
 
 fn run_one(
@@ -202,7 +283,13 @@ fn run_one(
         args.duration,
     )?;
     let figures: Figures = running.wait()?;
-    Ok(Row::new(name, figures, peak.finish(), connections, sessions))
+    Ok(Row::new(
+        name,
+        figures,
+        peak.finish(),
+        connections,
+        sessions,
+    ))
 }
 
 /// The session cookie's name, from a real login.
@@ -252,9 +339,9 @@ impl Sample {
                 bail!("GET /session/token answered {}", answer.status);
             }
             let uid = accounts[index % accounts.len()];
-            sample.status.push(
-                Req::get("/user/login_status?_format=json").header("Cookie", cookie.clone()),
-            );
+            sample
+                .status
+                .push(Req::get("/user/login_status?_format=json").header("Cookie", cookie.clone()));
             sample.patch.push(Req {
                 method: "PATCH",
                 path: format!("/user/{uid}?_format=json"),

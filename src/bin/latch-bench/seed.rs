@@ -149,9 +149,7 @@ pub async fn add_sessions(
 /// its URL.
 pub async fn fresh_postgres(admin_url: &str, name: &str) -> anyhow::Result<String> {
     let admin = sqlx::PgPool::connect(admin_url).await?;
-    sqlx::query(drop_database(name))
-        .execute(&admin)
-        .await?;
+    sqlx::query(drop_database(name)).execute(&admin).await?;
     sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
         .execute(&admin)
         .await?;
@@ -164,9 +162,7 @@ pub async fn fresh_postgres(admin_url: &str, name: &str) -> anyhow::Result<Strin
 
 pub async fn drop_postgres(admin_url: &str, name: &str) -> anyhow::Result<()> {
     let admin = sqlx::PgPool::connect(admin_url).await?;
-    sqlx::query(drop_database(name))
-        .execute(&admin)
-        .await?;
+    sqlx::query(drop_database(name)).execute(&admin).await?;
     admin.close().await;
     Ok(())
 }
