@@ -6,6 +6,7 @@
 
 mod load;
 mod report;
+mod sample;
 mod scenarios;
 mod seed;
 mod server;

@@ -10,11 +10,9 @@ use latch::store::Store;
 use crate::Args;
 use crate::load::{self, Figures, Req};
 use crate::report::{self, BackendRun, Row};
+use crate::sample::Sample;
 use crate::seed::{self, SessionIds};
 use crate::server::{self, RssPeak, Server};
-
-/// How many distinct sessions and accounts the load cycles through.
-const SAMPLE: usize = 1000;
 
 pub async fn run_all(args: Args) -> anyhow::Result<()> {
     let latch = match &args.latch {
@@ -27,23 +25,21 @@ pub async fn run_all(args: Args) -> anyhow::Result<()> {
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let load_at_start = report::load_average();
     let config = Config::default();
-    eprintln!("Hashing the accounts' password and measuring the Argon2 ceiling…");
+    eprintln!("Hashing the accounts' password…");
     let hash = seed::password_hash(&config.password).await?;
-    let ceiling = seed::argon2_ceiling(&config.password, &hash, cores, 3.0).await?;
     let dir = std::env::temp_dir().join(format!("latch-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
     let mut runs = Vec::new();
     for backend in &args.backends {
         let run = run_backend(&args, backend, &latch, &dir, &hash, &config).await;
         let run = run.with_context(|| format!("on {backend}"))?;
-        report::print_table(std::slice::from_ref(&run), ceiling);
+        report::print_table(std::slice::from_ref(&run));
         runs.push(run);
     }
     let _ = std::fs::remove_dir_all(&dir);
     let summary = report::Summary {
         cores,
         load_at_start,
-        ceiling,
         runs: &runs,
         args: &args,
     };
@@ -119,6 +115,8 @@ async fn measure(
     let cookie_name = cookie_name(&server)?;
     let sample = Sample::take(&server, &ids, &accounts, &cookie_name, args.sessions)?;
 
+    // Measured here, with the server idle, so that it sees the same machine load as (d).
+    let ceiling = seed::argon2_ceiling(hash, std::thread::available_parallelism()?.get(), 3.0)?;
     let mut rows = Vec::new();
     // The same cookies as the session check, so both cost the load generator the same.
     let hello: Vec<Req> = sample
@@ -184,6 +182,7 @@ async fn measure(
     Ok(BackendRun {
         backend: backend.to_string(),
         idle_rss,
+        ceiling,
         rows,
     })
 }
@@ -203,6 +202,7 @@ fn run_both(
         args.sessions,
     );
     let peak = RssPeak::start(server.pid());
+    let cpu = server.cpu_seconds();
     let logins = load::start(dir, "e-login", port, &sample.login, lc, 1, args.duration)?;
     let checks = load::start(
         dir,
@@ -215,13 +215,13 @@ fn run_both(
     )?;
     let (checks, logins) = (checks.wait()?, logins.wait()?);
     let rss = peak.finish();
-    rows.push(Row::new(
-        "e session check during logins",
-        checks,
-        rss,
-        c,
-        few,
-    ));
+    let cpu = cpu_per_request(
+        server.cpu_seconds() - cpu,
+        checks.requests + logins.requests,
+    );
+    let mut row = Row::new("e session check during logins", checks, rss, c, few);
+    row.cpu_us = cpu;
+    rows.push(row);
     rows.push(Row::new("e   (the logins alongside)", logins, rss, lc, few));
     Ok(())
 }
@@ -272,7 +272,21 @@ fn run_one(
     sessions: usize,
 ) -> anyhow::Result<Row> {
     let label: String = name.chars().take(1).collect();
+    // Unmeasured first: the pool opens its connections and the caches fill.
+    let warm_up = args.duration.clamp(1, 2);
+    let port = server.port;
+    load::start(
+        dir,
+        &label,
+        port,
+        requests,
+        connections,
+        args.threads,
+        warm_up,
+    )?
+    .wait()?;
     let peak = RssPeak::start(server.pid());
+    let cpu = server.cpu_seconds();
     let running = load::start(
         dir,
         &label,
@@ -283,13 +297,14 @@ fn run_one(
         args.duration,
     )?;
     let figures: Figures = running.wait()?;
-    Ok(Row::new(
-        name,
-        figures,
-        peak.finish(),
-        connections,
-        sessions,
-    ))
+    let mut row = Row::new(name, figures, peak.finish(), connections, sessions);
+    row.cpu_us = cpu_per_request(server.cpu_seconds() - cpu, figures.requests);
+    Ok(row)
+}
+
+/// The server's CPU time per request, in microseconds.
+fn cpu_per_request(seconds: f64, requests: u64) -> f64 {
+    seconds * 1e6 / requests.max(1) as f64
 }
 
 /// The session cookie's name, from a real login.
@@ -306,79 +321,4 @@ fn cookie_name(server: &Server) -> anyhow::Result<String> {
         .filter(|_| answer.status == 200)
         .with_context(|| format!("the bench login failed: {} {}", answer.status, answer.body))?;
     Ok(cookie.split('=').next().unwrap_or_default().to_string())
-}
-
-/// The requests the load cycles through, for sessions spread over the whole table.
-struct Sample {
-    status: Vec<Req>,
-    patch: Vec<Req>,
-    login: Vec<Req>,
-    cookies: Vec<String>,
-}
-
-impl Sample {
-    fn take(
-        server: &Server,
-        ids: &SessionIds,
-        accounts: &[i64],
-        cookie_name: &str,
-        sessions: usize,
-    ) -> anyhow::Result<Self> {
-        let n = SAMPLE.min(sessions).max(1);
-        let mut sample = Sample {
-            status: Vec::new(),
-            patch: Vec::new(),
-            login: Vec::new(),
-            cookies: Vec::new(),
-        };
-        for k in 0..n {
-            let index = k * sessions / n;
-            let cookie = format!("{cookie_name}={}", ids.id(index));
-            let answer = server.get("/session/token", &[("Cookie", &cookie)])?;
-            if answer.status != 200 {
-                bail!("GET /session/token answered {}", answer.status);
-            }
-            let uid = accounts[index % accounts.len()];
-            sample
-                .status
-                .push(Req::get("/user/login_status?_format=json").header("Cookie", cookie.clone()));
-            sample.patch.push(Req {
-                method: "PATCH",
-                path: format!("/user/{uid}?_format=json"),
-                headers: vec![
-                    ("Cookie", cookie.clone()),
-                    ("X-CSRF-Token", answer.body.trim().to_string()),
-                    ("Content-Type", "application/json".into()),
-                ],
-                body: Some(r#"{"timezone": [{"value": "Europe/Berlin"}]}"#.into()),
-            });
-            sample.cookies.push(cookie);
-        }
-        for i in 0..SAMPLE.min(accounts.len()) {
-            sample.login.push(Req {
-                method: "POST",
-                path: "/user/login?_format=json".into(),
-                headers: vec![("Content-Type", "application/json".into())],
-                body: Some(format!(
-                    "{{\"name\": \"{}\", \"pass\": \"{}\"}}",
-                    seed::account_name(i),
-                    seed::PASSWORD
-                )),
-            });
-        }
-        sample.check_still_live(server)?;
-        Ok(sample)
-    }
-
-    /// Every sampled session still counts as logged in: the load changed nothing it should
-    /// not have.
-    fn check_still_live(&self, server: &Server) -> anyhow::Result<()> {
-        for cookie in self.cookies.iter().step_by(10) {
-            let answer = server.get("/user/login_status?_format=json", &[("Cookie", cookie)])?;
-            if answer.body.trim() != "1" {
-                bail!("a seeded session is not logged in: {}", answer.body);
-            }
-        }
-        Ok(())
-    }
 }

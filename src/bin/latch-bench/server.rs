@@ -89,6 +89,26 @@ impl Server {
         self.child.id()
     }
 
+    /// User and system CPU time the server has used so far, in seconds (10 ms resolution).
+    pub fn cpu_seconds(&self) -> f64 {
+        let stat =
+            std::fs::read_to_string(format!("/proc/{}/stat", self.pid())).unwrap_or_default();
+        // The fields after the command name, which is in parentheses: utime and stime are
+        // the 14th and 15th of the whole line, in clock ticks of 1/100 s on Linux.
+        let fields: Vec<&str> = stat
+            .rsplit_once(')')
+            .map_or("", |(_, rest)| rest)
+            .split_whitespace()
+            .collect();
+        let ticks = |i: usize| {
+            fields
+                .get(i)
+                .and_then(|v| v.parse::<f64>().ok())
+                .unwrap_or(0.0)
+        };
+        (ticks(11) + ticks(12)) / 100.0
+    }
+
     /// Resident memory now, in bytes.
     pub fn rss(&self) -> u64 {
         rss_of(self.pid())

@@ -4,6 +4,7 @@
 //! and Django verify too, and are upgraded at the next login.
 
 mod legacy;
+mod threads;
 
 use std::sync::Arc;
 
@@ -12,6 +13,7 @@ use secrecy::{ExposeSecret, SecretString};
 use tokio::sync::Semaphore;
 
 use crate::config::PasswordConfig;
+use threads::HashThreads;
 
 /// Longer passwords are refused before any hashing (Drupal's `PASSWORD_MAX_LENGTH`), so a
 /// megabyte "password" cannot buy a megabyte of hashing work.
@@ -23,8 +25,6 @@ pub enum PasswordError {
     Params(String),
     #[error("password hashing failed: {0}")]
     Hashing(String),
-    #[error("password hashing task failed: {0}")]
-    Join(#[from] tokio::task::JoinError),
     #[error("too many password hashes are running or waiting")]
     Busy,
 }
@@ -48,6 +48,7 @@ pub struct Passwords {
     /// A hash of a random password at the current cost: verifying against it when an account
     /// does not exist costs the same as a real check, so timing does not reveal accounts.
     dummy_hash: Arc<str>,
+    threads: HashThreads,
 }
 
 impl Passwords {
@@ -69,6 +70,7 @@ impl Passwords {
                 config.max_concurrent_hashes + config.max_queued_hashes,
             )),
             dummy_hash: dummy_hash.into(),
+            threads: HashThreads::start(config.max_concurrent_hashes),
         })
     }
 
@@ -128,7 +130,7 @@ impl Passwords {
             .acquire()
             .await
             .expect("hash semaphore is never closed");
-        tokio::task::spawn_blocking(work).await?
+        self.threads.run(work).await
     }
 }
 
