@@ -73,3 +73,26 @@ fn run(queue: &Mutex<Receiver<Job>>) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_panicking_hash_is_an_error_and_the_threads_go_on() {
+        let threads = HashThreads::start(1);
+        let failed: Result<(), _> = threads.run(|| panic!("hashing went wrong")).await;
+        assert!(matches!(failed, Err(PasswordError::Hashing(_))));
+        assert_eq!(threads.run(|| Ok(7)).await.unwrap(), 7);
+    }
+
+    #[tokio::test]
+    async fn work_runs_on_the_hashing_threads() {
+        let threads = HashThreads::start(2);
+        let name = threads
+            .run(|| Ok(std::thread::current().name().map(str::to_string)))
+            .await
+            .unwrap();
+        assert_eq!(name.as_deref(), Some("latch-hash"));
+    }
+}
