@@ -154,6 +154,9 @@ pub struct HttpConfig {
     pub max_connections: usize,
     /// `Strict-Transport-Security` max-age, sent when `public_url` is `https://`; 0: never.
     pub hsts_max_age: u64,
+    /// Serves `GET /bench/hello` through the same middleware, as the benchmark's measure of
+    /// what HTTP handling alone costs. For benchmarking only; leave off in production.
+    pub bench_hello: bool,
 }
 
 /// The Drupal 7 Services module's REST server dialect.
@@ -445,6 +448,7 @@ impl Default for HttpConfig {
             max_connections: 1024,
             // A year, as the HSTS preload list asks.
             hsts_max_age: 31_536_000,
+            bench_hello: false,
         }
     }
 }

@@ -52,6 +52,8 @@ pub struct AppState {
     pub platformos: Arc<platformos::Platformos>,
     /// Base of absolute links in answers, such as a new account's `uri`.
     pub public_url: Arc<str>,
+    /// Whether `GET /bench/hello` is served (`http.bench_hello`).
+    pub bench_hello: bool,
 }
 
 impl AppState {
@@ -83,6 +85,7 @@ impl AppState {
             django: Arc::new(config.django.clone()),
             platformos: Arc::new(platformos::Platformos::new(&config.platformos)),
             public_url: config.public_url.as_str().into(),
+            bench_hello: config.http.bench_hello,
         }
     }
 }
@@ -230,11 +233,15 @@ pub fn app(state: AppState, config: &Config) -> Router {
         HeaderName::from_static("x-session-token"),
     ]
     .into();
-    let dialects = drupal::router(&state)
+    let mut routes = drupal::router(&state)
         .merge(services::router(&state))
         .merge(django::router(&state))
-        .merge(platformos::router(&state))
-        .with_state(state.clone());
+        .merge(platformos::router(&state));
+    if state.bench_hello {
+        // The benchmark's ceiling: no database, no session, the same middleware.
+        routes = routes.route("/bench/hello", axum::routing::get(|| async { "hello" }));
+    }
+    let dialects = routes.with_state(state.clone());
     hardening::harden(dialects, &config.http, &config.public_url)
         .layer(DefaultBodyLimit::max(state.body_limit))
         // Every response carries session state or tokens: never let a cache keep it.

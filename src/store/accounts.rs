@@ -59,7 +59,6 @@ macro_rules! roles_in {
         .await?
     };
 }
-pub(super) use roles_in;
 
 /// Queues `$mail` in the outbox through `$conn`.
 macro_rules! outbox_insert {

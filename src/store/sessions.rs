@@ -2,7 +2,6 @@
 
 use sqlx::Row;
 
-use super::accounts::roles_in;
 use super::rows::account_from_row;
 use super::{Store, StoreError, with_pool};
 use crate::core::accounts::Account;
@@ -24,6 +23,22 @@ pub struct NewSession<'a> {
     pub now: i64,
     pub expires_at: i64,
     pub client_ip: Option<String>,
+}
+
+/// The session lookup with the account's roles aggregated by `$concat`, SQLite's and
+/// PostgreSQL's names for the same function. Role names are machine names (letters, digits,
+/// `_`), so a space separates them.
+macro_rules! session_sql {
+    ($concat:literal) => {
+        concat!(
+            "SELECT s.id_hash, s.csrf_seed, s.created_at AS s_created_at, s.last_seen_at, ",
+            "s.expires_at, a.id, a.uuid, a.name, a.mail, a.password_hash, a.state, a.timezone, ",
+            "a.langcode, a.created_at, a.changed_at, a.access_at, a.login_at, (SELECT ",
+            $concat,
+            "(role, ' ') FROM account_roles r WHERE r.account_id = a.id) AS roles ",
+            "FROM sessions s JOIN accounts a ON a.id = s.account_id WHERE s.id_hash = $1"
+        )
+    };
 }
 
 impl Store {
@@ -93,22 +108,19 @@ impl Store {
         })
     }
 
-    /// The session with this id hash and its account.
+    /// The session with this id hash and its account, roles included, in one query: this
+    /// runs on nearly every request, and each query is a round trip to the database (or, on
+    /// SQLite, to its connection's thread).
     pub async fn session(
         &self,
         id_hash: &str,
     ) -> Result<Option<(StoredSession, Account)>, StoreError> {
-        let sql = "SELECT s.id_hash, s.csrf_seed, s.created_at AS s_created_at, s.last_seen_at, \
-             s.expires_at, a.id, a.uuid, a.name, a.mail, a.password_hash, a.state, a.timezone, \
-             a.langcode, a.created_at, a.changed_at, a.access_at, a.login_at \
-             FROM sessions s JOIN accounts a ON a.id = s.account_id WHERE s.id_hash = $1";
+        let sql = match self {
+            Store::Sqlite(_) => session_sql!("group_concat"),
+            Store::Postgres(_) => session_sql!("string_agg"),
+        };
         with_pool!(self, |pool| {
-            let mut conn = pool.acquire().await?;
-            let Some(row) = sqlx::query(sql)
-                .bind(id_hash)
-                .fetch_optional(&mut *conn)
-                .await?
-            else {
+            let Some(row) = sqlx::query(sql).bind(id_hash).fetch_optional(pool).await? else {
                 return Ok(None);
             };
             let session = StoredSession {
@@ -119,7 +131,15 @@ impl Store {
                 expires_at: row.try_get("expires_at")?,
             };
             let mut account = account_from_row(&row)?;
-            account.roles = roles_in!(conn, account.id);
+            let roles: Option<String> = row.try_get("roles")?;
+            account.roles = roles
+                .as_deref()
+                .unwrap_or_default()
+                .split(' ')
+                .filter(|r| !r.is_empty())
+                .map(str::to_string)
+                .collect();
+            account.roles.sort_unstable();
             Ok(Some((session, account)))
         })
     }

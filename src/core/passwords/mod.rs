@@ -7,6 +7,7 @@ mod legacy;
 mod policy;
 #[cfg(test)]
 mod properties;
+mod threads;
 
 use std::sync::Arc;
 
@@ -17,6 +18,7 @@ use tokio::sync::Semaphore;
 use crate::config::PasswordConfig;
 use crate::core::accounts::Violation;
 pub use policy::{PasswordPolicy, check_bounds};
+use threads::HashThreads;
 
 /// Longer passwords are refused before any hashing (Drupal's `PASSWORD_MAX_LENGTH`), so a
 /// megabyte "password" cannot buy a megabyte of hashing work.
@@ -28,8 +30,6 @@ pub enum PasswordError {
     Params(String),
     #[error("password hashing failed: {0}")]
     Hashing(String),
-    #[error("password hashing task failed: {0}")]
-    Join(#[from] tokio::task::JoinError),
     #[error("too many password hashes are running or waiting")]
     Busy,
 }
@@ -54,6 +54,7 @@ pub struct Passwords {
     /// does not exist costs the same as a real check, so timing does not reveal accounts.
     dummy_hash: Arc<str>,
     policy: PasswordPolicy,
+    threads: HashThreads,
 }
 
 impl Passwords {
@@ -76,6 +77,7 @@ impl Passwords {
             )),
             dummy_hash: dummy_hash.into(),
             policy: PasswordPolicy::new(config),
+            threads: HashThreads::start(config.max_concurrent_hashes),
         })
     }
 
@@ -140,7 +142,7 @@ impl Passwords {
             .acquire()
             .await
             .expect("hash semaphore is never closed");
-        tokio::task::spawn_blocking(work).await?
+        self.threads.run(work).await
     }
 }
 

@@ -1,0 +1,85 @@
+//! The requests the load cycles through, prepared over the real HTTP interface.
+
+use anyhow::bail;
+
+use crate::load::Req;
+use crate::seed::{self, SessionIds};
+use crate::server::Server;
+
+/// How many distinct sessions and accounts the load cycles through.
+const SAMPLE: usize = 1000;
+
+/// The requests the load cycles through, for sessions spread over the whole table.
+pub struct Sample {
+    pub status: Vec<Req>,
+    pub patch: Vec<Req>,
+    pub login: Vec<Req>,
+    pub cookies: Vec<String>,
+}
+
+impl Sample {
+    pub fn take(
+        server: &Server,
+        ids: &SessionIds,
+        accounts: &[i64],
+        cookie_name: &str,
+        sessions: usize,
+    ) -> anyhow::Result<Self> {
+        let n = SAMPLE.min(sessions).max(1);
+        let mut sample = Sample {
+            status: Vec::new(),
+            patch: Vec::new(),
+            login: Vec::new(),
+            cookies: Vec::new(),
+        };
+        for k in 0..n {
+            let index = k * sessions / n;
+            let cookie = format!("{cookie_name}={}", ids.id(index));
+            let answer = server.get("/session/token", &[("Cookie", &cookie)])?;
+            if answer.status != 200 {
+                bail!("GET /session/token answered {}", answer.status);
+            }
+            let uid = accounts[index % accounts.len()];
+            sample
+                .status
+                .push(Req::get("/user/login_status?_format=json").header("Cookie", cookie.clone()));
+            sample.patch.push(Req {
+                method: "PATCH",
+                path: format!("/user/{uid}?_format=json"),
+                headers: vec![
+                    ("Cookie", cookie.clone()),
+                    ("X-CSRF-Token", answer.body.trim().to_string()),
+                    ("Content-Type", "application/json".into()),
+                ],
+                body: Some(r#"{"timezone": [{"value": "Europe/Berlin"}]}"#.into()),
+            });
+            sample.cookies.push(cookie);
+        }
+        for i in 0..SAMPLE.min(accounts.len()) {
+            sample.login.push(Req {
+                method: "POST",
+                path: "/user/login?_format=json".into(),
+                headers: vec![("Content-Type", "application/json".into())],
+                body: Some(format!(
+                    "{{\"name\": \"{}\", \"pass\": \"{}\"}}",
+                    seed::account_name(i),
+                    seed::PASSWORD
+                )),
+            });
+        }
+        sample.check_still_live(server)?;
+        Ok(sample)
+    }
+
+    /// Every sampled session still counts as logged in: the load changed nothing it should
+    /// not have.
+    pub fn check_still_live(&self, server: &Server) -> anyhow::Result<()> {
+        for cookie in self.cookies.iter().step_by(10) {
+            let answer = server.get("/user/login_status?_format=json", &[("Cookie", cookie)])?;
+            if answer.body.trim() != "1" {
+                bail!("a seeded session is not logged in: {}", answer.body);
+            }
+        }
+        Ok(())
+    }
+}
