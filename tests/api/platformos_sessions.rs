@@ -127,16 +127,7 @@ async fn missing_and_malformed_fields_get_422_per_field() {
     let app = spawn_app().await;
     let client = new_client();
     let empty = json!({"form_name": CREATE_FORM, "form": {}});
-    let response = send(
-        &app,
-        &client,
-        Method::POST,
-        "/api/sessions",
-        None,
-        Some(&empty),
-    )
-    .await;
-    let (status, errors) = errors_of(response).await;
+    let (status, errors) = post_errors(&app, &client, "/api/sessions", &empty).await;
     assert_eq!(status, 422);
     assert_eq!(
         errors,
@@ -149,16 +140,7 @@ async fn missing_and_malformed_fields_get_422_per_field() {
     assert_eq!(errors, json!({"email": ["is not a valid email"]}));
 
     let extra = json!({"form_name": CREATE_FORM, "form": {"email": "a@example.com", "password": "x", "admin": "1"}});
-    let response = send(
-        &app,
-        &client,
-        Method::POST,
-        "/api/sessions",
-        None,
-        Some(&extra),
-    )
-    .await;
-    let (status, errors) = errors_of(response).await;
+    let (status, errors) = post_errors(&app, &client, "/api/sessions", &extra).await;
     assert_eq!(status, 422);
     assert!(
         errors["admin"][0]
@@ -206,16 +188,7 @@ async fn a_wrong_envelope_gets_406_and_broken_json_400() {
             "user",
         ),
     ] {
-        let response = send(
-            &app,
-            &client,
-            Method::POST,
-            "/api/sessions",
-            None,
-            Some(&body),
-        )
-        .await;
-        let (status, errors) = errors_of(response).await;
+        let (status, errors) = post_errors(&app, &client, "/api/sessions", &body).await;
         assert_eq!(status, 406, "{body}");
         assert!(errors[field].is_array(), "{body}: {errors}");
     }
@@ -271,16 +244,7 @@ async fn an_unknown_form_name_gets_404_naming_the_known_forms() {
     let app = spawn_app().await;
     let body =
         json!({"form_name": "login_form", "form": {"email": "a@example.com", "password": "x"}});
-    let response = send(
-        &app,
-        &new_client(),
-        Method::POST,
-        "/api/sessions",
-        None,
-        Some(&body),
-    )
-    .await;
-    let (status, errors) = errors_of(response).await;
+    let (status, errors) = post_errors(&app, &new_client(), "/api/sessions", &body).await;
     assert_eq!(status, 404);
     let message = errors["form_name"][0].as_str().unwrap();
     assert!(message.contains("\"login_form\""), "{message}");
@@ -288,16 +252,7 @@ async fn an_unknown_form_name_gets_404_naming_the_known_forms() {
 
     // A form that does something else is named with where it belongs.
     let body = json!({"form_name": DELETE_FORM, "form": {}});
-    let response = send(
-        &app,
-        &new_client(),
-        Method::POST,
-        "/api/sessions",
-        None,
-        Some(&body),
-    )
-    .await;
-    let (status, errors) = errors_of(response).await;
+    let (status, errors) = post_errors(&app, &new_client(), "/api/sessions", &body).await;
     assert_eq!(status, 406);
     assert!(
         errors["form_name"][0]

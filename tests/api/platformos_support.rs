@@ -94,6 +94,11 @@ pub async fn errors_of(response: Response) -> (u16, Value) {
     (status, body["errors"].clone())
 }
 
+/// An anonymous `POST` of `body` to `path` that must fail; its status and `errors`.
+pub async fn post_errors(app: &TestApp, client: &Client, path: &str, body: &Value) -> (u16, Value) {
+    errors_of(send(app, client, reqwest::Method::POST, path, None, Some(body)).await).await
+}
+
 /// `GET /api/sessions` with the client's cookies; the status and body.
 pub async fn whoami(app: &TestApp, client: &Client) -> (u16, Value) {
     let response = send(
