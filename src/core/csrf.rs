@@ -11,6 +11,13 @@ use super::secret::ServerSecret;
 
 type HmacSha256 = hmac::Hmac<sha2::Sha256>;
 
+/// The purpose of the token browser apps send in `X-CSRF-Token` (Drupal's `/session/token`),
+/// shared by every dialect that reads that header so one token serves them all.
+pub const HEADER_PURPOSE: &str = "X-CSRF-Token request header";
+/// Purposes accepted in `X-CSRF-Token`: [`HEADER_PURPOSE`] and `rest`, which older Drupal
+/// versions returned from login.
+pub const HEADER_PURPOSES: &[&str] = &[HEADER_PURPOSE, "rest"];
+
 #[derive(Clone)]
 pub struct CsrfTokens {
     key: [u8; 32],

@@ -11,7 +11,7 @@ use secrecy::SecretString;
 use serde_json::{Map, Value, json};
 
 use super::{
-    DrupalError, DrupalQuery, HEADER_TOKEN_PURPOSE, LOGOUT_TOKEN_PURPOSE, body_bytes, json_object,
+    DrupalError, DrupalQuery, HEADER_PURPOSE, LOGOUT_TOKEN_PURPOSE, body_bytes, json_object,
 };
 use crate::core::{AccountLookup, LoggedIn, now};
 use crate::http::{AppState, Visitor};
@@ -23,10 +23,8 @@ const LOGIN_EXAMPLE: &str = r#"{"name": "…", "pass": "…"}"#;
 /// to nothing; it is useless but harmless, and costs no storage.
 pub async fn session_token(State(state): State<AppState>, visitor: Visitor) -> Response {
     let token = match &visitor.session {
-        Some(session) => state
-            .core
-            .csrf_token(&session.csrf_seed, HEADER_TOKEN_PURPOSE),
-        None => state.core.unbound_csrf_token(HEADER_TOKEN_PURPOSE),
+        Some(session) => state.core.csrf_token(&session.csrf_seed, HEADER_PURPOSE),
+        None => state.core.unbound_csrf_token(HEADER_PURPOSE),
     };
     ([(CONTENT_TYPE, TEXT_PLAIN)], token).into_response()
 }
@@ -88,7 +86,7 @@ pub fn login_response(state: &AppState, headers: &HeaderMap, logged_in: &LoggedI
     current_user.insert("name".into(), json!(account.name));
     let body = json!({
         "current_user": current_user,
-        "csrf_token": state.core.csrf_token(&logged_in.csrf_seed, HEADER_TOKEN_PURPOSE),
+        "csrf_token": state.core.csrf_token(&logged_in.csrf_seed, HEADER_PURPOSE),
         "logout_token": state.core.csrf_token(&logged_in.csrf_seed, LOGOUT_TOKEN_PURPOSE),
     });
     let cookie = state

@@ -24,10 +24,7 @@ use super::origin::cross_site_refusal;
 use super::{AppState, Visitor, unreadable_body};
 pub use error::{DrupalError, field_name};
 
-/// Token purposes accepted in the `X-CSRF-Token` header: the one `/session/token` issues and
-/// the one older Drupal versions returned from login.
-const HEADER_TOKEN_PURPOSES: &[&str] = &["X-CSRF-Token request header", "rest"];
-const HEADER_TOKEN_PURPOSE: &str = "X-CSRF-Token request header";
+use crate::core::csrf::{HEADER_PURPOSE, HEADER_PURPOSES};
 const LOGOUT_TOKEN_PURPOSE: &str = "user/logout";
 
 pub fn router(state: &AppState) -> Router<AppState> {
@@ -192,10 +189,7 @@ fn check_csrf_header(
         ));
     };
     let token = token.to_str().unwrap_or_default();
-    if !state
-        .core
-        .csrf_token_valid(session, HEADER_TOKEN_PURPOSES, token)
-    {
+    if !state.core.csrf_token_valid(session, HEADER_PURPOSES, token) {
         refused("X-CSRF-Token request header is invalid");
         return Err(DrupalError::new(
             StatusCode::FORBIDDEN,

@@ -10,8 +10,8 @@ use super::error::PosError;
 use crate::core::CurrentSession;
 use crate::core::apps::App;
 use crate::core::audit::ClientContext;
-use crate::http::AppState;
 use crate::http::origin::cross_site_refusal;
+use crate::http::{AppState, Visitor};
 
 /// The header native apps that keep no cookies carry their session in.
 pub const SESSION_HEADER: &str = "x-session-token";
@@ -76,7 +76,11 @@ impl FromRequestParts<AppState> for Caller {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let client = state.client_of(&parts.extensions, &parts.headers);
+        // The cookie session and the client context, as every dialect reads them.
+        let visitor = Visitor::from_request_parts(parts, state)
+            .await
+            .map_err(|failure| PosError::from_core(&failure.0))?;
+        let client = visitor.client;
         let app = application(&parts.headers, state).await?;
         if app.is_none() {
             if state.platformos.require_app_token {
@@ -92,20 +96,18 @@ impl FromRequestParts<AppState> for Caller {
                 return Err(PosError::base(StatusCode::FORBIDDEN, reason));
             }
         }
-        let (source, id) = match parts.headers.get(SESSION_HEADER) {
-            Some(value) => (
-                SessionSource::Header,
-                Some(value.to_str().unwrap_or_default().trim().to_string()),
-            ),
-            None => (SessionSource::Cookie, state.cookies.read(&parts.headers)),
-        };
-        let session = match id {
-            Some(id) => state
-                .core
-                .authenticate(&id)
-                .await
-                .map_err(|e| PosError::from_core(&e))?,
-            None => None,
+        // A session in the header replaces the cookie's.
+        let (session, source) = match parts.headers.get(SESSION_HEADER) {
+            Some(value) => {
+                let id = value.to_str().unwrap_or_default().trim();
+                let session = state
+                    .core
+                    .authenticate(id)
+                    .await
+                    .map_err(|e| PosError::from_core(&e))?;
+                (session, SessionSource::Header)
+            }
+            None => (visitor.session, SessionSource::Cookie),
         };
         Ok(Caller {
             app,

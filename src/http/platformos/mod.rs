@@ -20,16 +20,13 @@ use super::AppState;
 use super::limits::oversized_headers;
 use crate::config::PlatformosConfig;
 use crate::core::CurrentSession;
+use crate::core::csrf::{HEADER_PURPOSE, HEADER_PURPOSES};
 use caller::Caller;
 use error::PosError;
 pub use forms::Forms;
 
 /// What every answer of this dialect is labelled, as the API it follows does.
 pub const MEDIA_TYPE: &str = "application/vnd.api+json";
-/// The purpose of the tokens `X-CSRF-Token` carries: the same as the Drupal 8+ dialect's, so
-/// one token serves a browser app across dialects.
-const CSRF_PURPOSES: &[&str] = &["X-CSRF-Token request header", "rest"];
-const CSRF_PURPOSE: &str = "X-CSRF-Token request header";
 
 /// The dialect's settings and forms.
 pub struct Platformos {
@@ -156,7 +153,7 @@ fn check_csrf(
              Authorization: Token token=…).",
         ));
     };
-    if state.core.csrf_token_valid(session, CSRF_PURPOSES, token) {
+    if state.core.csrf_token_valid(session, HEADER_PURPOSES, token) {
         Ok(())
     } else {
         Err(refuse(
@@ -169,7 +166,7 @@ fn check_csrf(
 
 /// The CSRF token of a session, as `GET /api/sessions` and a login hand it out.
 fn csrf_token(state: &AppState, session_seed: &str) -> String {
-    state.core.csrf_token(session_seed, CSRF_PURPOSE)
+    state.core.csrf_token(session_seed, HEADER_PURPOSE)
 }
 
 /// The caller's session, or 401 naming how to get one.
