@@ -70,7 +70,9 @@ pub struct CookieConfig {
     pub name: String,
     pub domain: String,
     pub path: String,
-    pub secure: bool,
+    /// The `Secure` attribute. Unset: on when `public_url` is `https://` (see
+    /// [`Config::cookie_secure`]), as behind a TLS proxy the server itself sees plain HTTP.
+    pub secure: Option<bool>,
     pub http_only: bool,
     /// `lax`, `strict` or `none` (`none` requires `secure`).
     pub same_site: SameSite,
@@ -413,7 +415,7 @@ impl Default for CookieConfig {
             name: String::new(),
             domain: String::new(),
             path: "/".into(),
-            secure: false,
+            secure: None,
             http_only: true,
             same_site: SameSite::Lax,
         }
@@ -659,6 +661,14 @@ impl Config {
         Ok(config)
     }
 
+    /// Whether session cookies are `Secure`: `cookie.secure` if set, else whether clients
+    /// reach the server over HTTPS by `public_url`.
+    pub fn cookie_secure(&self) -> bool {
+        self.cookie
+            .secure
+            .unwrap_or_else(|| self.public_url.starts_with("https://"))
+    }
+
     /// `LATCH_LISTEN`, `LATCH_SESSION__IDLE_TIMEOUT`, …; variables that name no setting (such
     /// as `LATCH_CONFIG`, read by the command line) are left alone.
     fn environment() -> Env {
@@ -695,7 +705,7 @@ impl Config {
                 self.listen
             ));
         }
-        if self.cookie.same_site == SameSite::None && !self.cookie.secure {
+        if self.cookie.same_site == SameSite::None && !self.cookie_secure() {
             return invalid("cookie.same_site = \"none\" needs cookie.secure = true");
         }
         if self.session.idle_timeout == 0 || self.session.lifetime == 0 {
@@ -800,7 +810,10 @@ fn toml_table(out: &mut String, name: &str, table: &serde_json::Map<String, serd
         out.push_str(&format!("\n[{name}]\n"));
     }
     for (key, value) in table {
-        if !value.is_object() {
+        if value.is_null() {
+            // TOML has no null: an unset setting is shown but left out.
+            out.push_str(&format!("# {key} = (unset)\n"));
+        } else if !value.is_object() {
             out.push_str(&format!("{key} = {}\n", toml_scalar(value)));
         }
     }

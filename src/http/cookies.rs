@@ -2,8 +2,13 @@
 //! may also arrive under the Django dialect's name (`sessionid`), so that every dialect sees
 //! the same login.
 
-use axum::http::HeaderMap;
-use axum::http::header::{COOKIE, HOST};
+use std::sync::{Arc, Mutex};
+
+use axum::extract::Request;
+use axum::http::header::{COOKIE, HOST, SET_COOKIE};
+use axum::http::{HeaderMap, HeaderValue};
+use axum::middleware::Next;
+use axum::response::Response;
 use cookie::Cookie;
 use sha2::{Digest, Sha256};
 
@@ -11,14 +16,17 @@ use crate::config::{CookieConfig, SameSite};
 
 pub struct SessionCookies {
     config: CookieConfig,
+    /// `cookie.secure` as resolved against `public_url`.
+    secure: bool,
     /// Another name the session cookie is read under.
     alias: Option<String>,
 }
 
 impl SessionCookies {
-    pub fn new(config: CookieConfig) -> Self {
+    pub fn new(config: CookieConfig, secure: bool) -> Self {
         Self {
             config,
+            secure,
             alias: None,
         }
     }
@@ -47,17 +55,32 @@ impl SessionCookies {
         };
         let digest = Sha256::digest(basis.as_bytes());
         let hex: String = digest.iter().take(16).map(|b| format!("{b:02x}")).collect();
-        let prefix = if self.config.secure { "SSESS" } else { "SESS" };
+        let prefix = if self.secure { "SSESS" } else { "SESS" };
         format!("{prefix}{hex}")
     }
 
     /// The session id the request carries, if any: under the Drupal name, or else the alias.
     pub fn read(&self, headers: &HeaderMap) -> Option<String> {
-        read_cookie(headers, &self.name(headers)).or_else(|| {
-            self.alias
-                .as_deref()
-                .and_then(|alias| read_cookie(headers, alias))
-        })
+        self.candidates(headers)
+            .into_iter()
+            .next()
+            .map(|(_, id)| id)
+    }
+
+    /// Every session id the request carries, with the name of its cookie: the Drupal name
+    /// first, then the alias. A browser can hold both, one of them from an ended session.
+    pub fn candidates(&self, headers: &HeaderMap) -> Vec<(String, String)> {
+        let name = self.name(headers);
+        let mut found = Vec::with_capacity(2);
+        if let Some(id) = read_cookie(headers, &name) {
+            found.push((name, id));
+        }
+        if let Some(alias) = &self.alias
+            && let Some(id) = read_cookie(headers, alias)
+        {
+            found.push((alias.clone(), id));
+        }
+        found
     }
 
     /// `Set-Cookie` value that stores `session_id` until `expires_at`.
@@ -91,7 +114,7 @@ impl SessionCookies {
         let mut cookie = Cookie::new(name.to_string(), value);
         cookie.set_path(self.config.path.clone());
         cookie.set_http_only(self.config.http_only);
-        cookie.set_secure(self.config.secure);
+        cookie.set_secure(self.secure);
         cookie.set_same_site(match self.config.same_site {
             SameSite::Lax => cookie::SameSite::Lax,
             SameSite::Strict => cookie::SameSite::Strict,
@@ -102,6 +125,44 @@ impl SessionCookies {
         }
         cookie
     }
+}
+
+/// Removals of session cookies that named no live session, collected while the request is
+/// served and sent with its response (see [`expire_stale_cookies`]).
+#[derive(Clone, Default)]
+pub struct StaleCookies(Arc<Mutex<Vec<(String, String)>>>);
+
+impl StaleCookies {
+    /// Asks the response to remove cookie `name` with the `Set-Cookie` value `removal`.
+    pub fn push(&self, name: String, removal: String) {
+        if let Ok(mut stale) = self.0.lock() {
+            stale.push((name, removal));
+        }
+    }
+}
+
+/// Middleware: a cookie of an ended session would otherwise keep shadowing a live one under
+/// the other name (or be sent forever), so the response removes it, unless the handler set
+/// that cookie itself.
+pub async fn expire_stale_cookies(mut request: Request, next: Next) -> Response {
+    let stale = StaleCookies::default();
+    request.extensions_mut().insert(stale.clone());
+    let mut response = next.run(request).await;
+    let Ok(mut stale) = stale.0.lock() else {
+        return response;
+    };
+    for (name, removal) in stale.drain(..) {
+        let prefix = format!("{name}=");
+        let already_set = response
+            .headers()
+            .get_all(SET_COOKIE)
+            .iter()
+            .any(|v| v.as_bytes().starts_with(prefix.as_bytes()));
+        if !already_set && let Ok(value) = HeaderValue::from_str(&removal) {
+            response.headers_mut().append(SET_COOKIE, value);
+        }
+    }
+    response
 }
 
 /// The value of the first cookie called `name` in the request.
@@ -138,7 +199,7 @@ mod tests {
 
     #[test]
     fn the_name_follows_drupal_and_ignores_the_port() {
-        let cookies = SessionCookies::new(CookieConfig::default());
+        let cookies = SessionCookies::new(CookieConfig::default(), false);
         let name = cookies.name(&headers("example.com:8080"));
         assert_eq!(name, cookies.name(&headers("example.com")));
         assert!(name.starts_with("SESS") && name.len() == 36, "{name}");
@@ -152,12 +213,15 @@ mod tests {
             name: "sid".into(),
             ..CookieConfig::default()
         };
-        assert_eq!(SessionCookies::new(config).name(&headers("x")), "sid");
+        assert_eq!(
+            SessionCookies::new(config, false).name(&headers("x")),
+            "sid"
+        );
     }
 
     #[test]
     fn the_session_id_is_read_among_other_cookies() {
-        let cookies = SessionCookies::new(CookieConfig::default());
+        let cookies = SessionCookies::new(CookieConfig::default(), false);
         let mut h = headers("example.com");
         let name = cookies.name(&h);
         h.insert(COOKIE, format!("a=1; {name}=abc; b=2").parse().unwrap());
@@ -166,8 +230,8 @@ mod tests {
 
     #[test]
     fn the_alias_is_read_when_the_drupal_cookie_is_absent() {
-        let cookies =
-            SessionCookies::new(CookieConfig::default()).with_alias(Some("sessionid".into()));
+        let cookies = SessionCookies::new(CookieConfig::default(), false)
+            .with_alias(Some("sessionid".into()));
         let mut h = headers("example.com");
         h.insert(COOKIE, "sessionid=xyz".parse().unwrap());
         assert_eq!(cookies.read(&h).as_deref(), Some("xyz"));
@@ -181,7 +245,7 @@ mod tests {
 
     #[test]
     fn issued_cookies_carry_the_configured_attributes() {
-        let cookies = SessionCookies::new(CookieConfig::default());
+        let cookies = SessionCookies::new(CookieConfig::default(), false);
         let set = cookies.issue(&headers("example.com"), "abc", 100);
         assert!(
             set.contains("HttpOnly") && set.contains("SameSite=Lax") && set.contains("Path=/"),
@@ -208,7 +272,7 @@ mod tests {
                 raw in prop::collection::vec(any::<u8>(), 0..300),
                 seeded in any::<String>(),
             ) {
-                let cookies = SessionCookies::new(CookieConfig::default())
+                let cookies = SessionCookies::new(CookieConfig::default(), false)
                     .with_alias(Some("sessionid".into()));
                 for value in [raw, format!("sessionid={seeded}; SESSx=%{seeded}").into_bytes()] {
                     let Ok(value) = HeaderValue::from_bytes(&value) else { continue };

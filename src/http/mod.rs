@@ -10,6 +10,7 @@ mod hardening;
 mod limits;
 mod origin;
 mod platformos;
+mod redact;
 mod services;
 
 use std::future::Future;
@@ -61,7 +62,7 @@ impl AppState {
         Self {
             core,
             cookies: Arc::new(
-                SessionCookies::new(config.cookie.clone()).with_alias(
+                SessionCookies::new(config.cookie.clone(), config.cookie_secure()).with_alias(
                     config
                         .django
                         .enabled
@@ -127,6 +128,8 @@ impl AppState {
 #[derive(Clone)]
 pub struct Visitor {
     pub session: Option<CurrentSession>,
+    /// The live session's id, as its cookie carries it.
+    pub session_id: Option<String>,
     /// Address and user agent, for flood control and the audit trail.
     pub client: ClientContext,
 }
@@ -145,16 +148,32 @@ impl FromRequestParts<AppState> for Visitor {
         if let Some(visitor) = parts.extensions.get::<Visitor>() {
             return Ok(visitor.clone());
         }
-        let session = match state.cookies.read(&parts.headers) {
-            Some(id) => state
+        // The first live session wins; cookies of ended ones are removed on the way out.
+        let (mut session, mut session_id) = (None, None);
+        for (name, id) in state.cookies.candidates(&parts.headers) {
+            match state
                 .core
                 .authenticate(&id)
                 .await
-                .map_err(SessionLookupFailed)?,
-            None => None,
-        };
+                .map_err(SessionLookupFailed)?
+            {
+                Some(live) => {
+                    (session, session_id) = (Some(live), Some(id));
+                    break;
+                }
+                None => {
+                    if let Some(stale) = parts.extensions.get::<cookies::StaleCookies>() {
+                        stale.push(name.clone(), state.cookies.expire_as(&name));
+                    }
+                }
+            }
+        }
         let client = state.client_of(&parts.extensions, &parts.headers);
-        let visitor = Visitor { session, client };
+        let visitor = Visitor {
+            session,
+            session_id,
+            client,
+        };
         parts.extensions.insert(visitor.clone());
         Ok(visitor)
     }
@@ -241,7 +260,9 @@ pub fn app(state: AppState, config: &Config) -> Router {
         // The benchmark's ceiling: no database, no session, the same middleware.
         routes = routes.route("/bench/hello", axum::routing::get(|| async { "hello" }));
     }
-    let dialects = routes.with_state(state.clone());
+    let dialects = routes
+        .with_state(state.clone())
+        .layer(axum::middleware::from_fn(cookies::expire_stale_cookies));
     hardening::harden(dialects, &config.http, &config.public_url)
         .layer(DefaultBodyLimit::max(state.body_limit))
         // Every response carries session state or tokens: never let a cache keep it.
@@ -258,7 +279,7 @@ pub fn app(state: AppState, config: &Config) -> Router {
             StatusCode::REQUEST_TIMEOUT,
             request_timeout,
         ))
-        .layer(TraceLayer::new_for_http())
+        .layer(TraceLayer::new_for_http().make_span_with(redact::RedactedSpan))
         .layer(SetSensitiveHeadersLayer::from_shared(sensitive))
 }
 

@@ -558,3 +558,64 @@ async fn the_prefix_is_configurable() {
         .unwrap();
     assert_eq!(response.status(), 204);
 }
+
+#[tokio::test]
+async fn anonymous_logins_and_registrations_from_another_site_are_refused_by_origin() {
+    let app =
+        spawn_app_with(|c| c.django.trusted_origins = vec!["https://spa.example".into()]).await;
+    app.create_account("bench", "correct horse", &[]).await;
+    let registration = json!({"username": "newbie", "email": "newbie@example.com",
+        "password1": "a long pass phrase", "password2": "a long pass phrase"});
+    for (path, body) in [
+        (
+            "login/",
+            json!({"username": "bench", "password": "correct horse"}),
+        ),
+        ("registration/", registration.clone()),
+    ] {
+        let client = new_client();
+        let response = client
+            .post(app.url(&format!("/dj-rest-auth/{path}")))
+            .header("Origin", "https://evil.example")
+            .header("Sec-Fetch-Site", "cross-site")
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert!(set_cookie(response.headers(), "sessionid").is_none());
+        let (status, body) = status_json(response).await;
+        assert_eq!(status, 403, "{path}");
+        assert_eq!(
+            body["detail"],
+            "CSRF Failed: Origin checking failed - https://evil.example does not match any \
+             trusted origins."
+        );
+    }
+    assert!(
+        app.core
+            .store()
+            .account_by_name("newbie")
+            .await
+            .unwrap()
+            .is_none()
+    );
+
+    // The same calls from the server's own pages, a trusted origin or a non-browser pass.
+    for origin in [
+        Some(app.address.clone()),
+        Some("https://spa.example".into()),
+        None,
+    ] {
+        let client = new_client();
+        let mut request = client.post(app.url("/dj-rest-auth/login/"));
+        if let Some(origin) = &origin {
+            request = request.header("Origin", origin);
+        }
+        let response = request
+            .json(&json!({"username": "bench", "password": "correct horse"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 204, "{origin:?}");
+    }
+}

@@ -27,6 +27,12 @@ async fn get(client: &Client, url: String) -> (u16, String) {
     (response.status().as_u16(), response.text().await.unwrap())
 }
 
+/// Logs in with a one-time link, as its confirmation form does.
+async fn use_link(client: &Client, url: String) -> (u16, String) {
+    let response = client.post(url).send().await.unwrap();
+    (response.status().as_u16(), response.text().await.unwrap())
+}
+
 #[tokio::test]
 async fn a_visitor_verifies_their_mail_by_the_link_and_sets_a_password_over_rest() {
     let sink = SmtpSink::start(Reply::Accept);
@@ -136,7 +142,7 @@ async fn an_approved_account_is_told_and_logs_in_by_the_mailed_link() {
     latch_cli(&app, &["user", "approve", "paula"]);
     let activated = sink.wait_for("paula@example.com", "(approved)").await;
     let client = new_client();
-    let (status, text) = get(
+    let (status, text) = use_link(
         &client,
         app.url(&format!("{}/login", activated.link_path())),
     )
@@ -144,7 +150,7 @@ async fn an_approved_account_is_told_and_logs_in_by_the_mailed_link() {
     assert_eq!(status, 200, "{text}");
     assert_eq!(body_json(&text)["current_user"]["name"], "paula");
     assert_eq!(app.login_status(&client).await, "1");
-    let (status, _) = get(
+    let (status, _) = use_link(
         &new_client(),
         app.url(&format!("{}/login", activated.link_path())),
     )
@@ -217,8 +223,9 @@ async fn expired_links_and_links_older_than_a_password_change_are_refused() {
     app.logged_in(&new_client(), "eve", "second-pass").await;
 }
 
-#[tokio::test]
-async fn a_browser_sees_a_confirmation_page_that_does_not_use_the_link_up() {
+/// A site without SMTP, an account `bea` and the path of a reset link mailed to her, read
+/// from the mail log where a developer finds it.
+async fn site_with_reset_link() -> (TestApp, String, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
     let log = dir.path().join("mail.log");
     let log_setting = log.display().to_string();
@@ -242,7 +249,12 @@ async fn a_browser_sees_a_confirmation_page_that_does_not_use_the_link_up() {
         .chars()
         .take_while(|c| !c.is_whitespace())
         .collect();
+    (app, link, dir)
+}
 
+#[tokio::test]
+async fn a_browser_sees_a_confirmation_page_that_does_not_use_the_link_up() {
+    let (app, link, _dir) = site_with_reset_link().await;
     let browser = new_client();
     for _ in 0..2 {
         let page = browser
@@ -256,9 +268,21 @@ async fn a_browser_sees_a_confirmation_page_that_does_not_use_the_link_up() {
         assert!(html.contains("one-time login for <em>bea</em>"), "{html}");
         assert!(html.contains(&format!("action=\"{link}/login\"")), "{html}");
     }
+    // Following `…/login` itself (a link on another site, a prefetch) only shows the form.
     let page = browser
         .get(app.url(&format!("{link}/login")))
         .header("Accept", "text/html")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 200);
+    assert!(page.text().await.unwrap().contains("method=\"post\""));
+    assert_eq!(app.login_status(&browser).await, "0");
+    let page = browser
+        .post(app.url(&format!("{link}/login")))
+        .header("Accept", "text/html")
+        .header("Origin", &app.address)
+        .header("Content-Type", "application/x-www-form-urlencoded")
         .send()
         .await
         .unwrap();
@@ -272,6 +296,42 @@ async fn a_browser_sees_a_confirmation_page_that_does_not_use_the_link_up() {
     assert_eq!(app.login_status(&browser).await, "1");
     let states = app.strings("SELECT state FROM mail_outbox").await;
     assert_eq!(states, ["logged"]);
+}
+
+#[tokio::test]
+async fn a_one_time_link_logs_in_only_by_a_post_from_this_site_or_an_app() {
+    let (app, link, _dir) = site_with_reset_link().await;
+    let client = new_client();
+    for method in [reqwest::Method::GET, reqwest::Method::HEAD] {
+        let response = client
+            .request(
+                method.clone(),
+                app.url(&format!("{link}/login?_format=json")),
+            )
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 405, "{method}");
+        assert_eq!(response.headers()["allow"], "POST");
+    }
+    let (status, text) = get(&client, app.url(&format!("{link}/login"))).await;
+    assert!(body_json(&text)["hint"].as_str().unwrap().contains("POST"));
+    assert_eq!(status, 405);
+    // A form on another site posting the link is refused by the cross-site screen.
+    let response = client
+        .post(app.url(&format!("{link}/login")))
+        .header("Origin", "https://evil.example")
+        .header("Sec-Fetch-Site", "cross-site")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 403);
+    assert_eq!(app.login_status(&client).await, "0");
+    // None of that used the link up.
+    let (status, text) = use_link(&client, app.url(&format!("{link}/login"))).await;
+    assert_eq!(status, 200, "{text}");
+    assert_eq!(body_json(&text)["current_user"]["name"], "bea");
+    assert_eq!(app.login_status(&client).await, "1");
 }
 
 async fn wait_for_file(path: &std::path::Path) -> String {
@@ -301,7 +361,8 @@ async fn a_verified_account_logged_in_by_link_sets_its_first_password_without_a_
         .unwrap();
     let message = sink.wait_for("val@example.com", "Account details").await;
     let client = new_client();
-    let (status, text) = get(&client, app.url(&format!("{}/login", message.link_path()))).await;
+    let (status, text) =
+        use_link(&client, app.url(&format!("{}/login", message.link_path()))).await;
     assert_eq!(status, 200, "{text}");
     let csrf = body_json(&text)["csrf_token"].as_str().unwrap().to_string();
     let response = client

@@ -27,6 +27,7 @@ mod drupal_user;
 mod fuzz_http;
 mod import;
 mod import_databases;
+mod logs;
 mod mail_delivery;
 mod mail_flows;
 mod mail_sink;
@@ -43,3 +44,4 @@ mod services_interop;
 mod services_seeds;
 #[allow(dead_code)]
 mod services_support;
+mod session_cookies;

@@ -141,10 +141,8 @@ pub fn check(request: &CsrfRequest<'_>) -> Result<String, CsrfFailure> {
     let host = header(HOST.as_str())
         .unwrap_or_default()
         .to_ascii_lowercase();
-    if let Some(origin) = header(ORIGIN.as_str()) {
-        if !origin_verified(&origin, &host, request) {
-            return Err(CsrfFailure::BadOrigin(origin));
-        }
+    if header(ORIGIN.as_str()).is_some() {
+        check_origin(request)?;
     } else if request.secure {
         check_referer(header(REFERER.as_str()), &host, request.trusted_origins)?;
     }
@@ -167,6 +165,25 @@ pub fn check(request: &CsrfRequest<'_>) -> Result<String, CsrfFailure> {
         return Err(CsrfFailure::TokenIncorrect(source));
     }
     Ok(secret)
+}
+
+/// Only the Origin step of [`check`]: a browser request must come from this server's origin or
+/// a trusted one. A request without `Origin` (curl, apps) passes.
+pub fn check_origin(request: &CsrfRequest<'_>) -> Result<(), CsrfFailure> {
+    let Some(origin) = request.headers.get(ORIGIN) else {
+        return Ok(());
+    };
+    let origin = String::from_utf8_lossy(origin.as_bytes()).into_owned();
+    let host = request
+        .headers
+        .get(HOST)
+        .map(|h| String::from_utf8_lossy(h.as_bytes()).to_ascii_lowercase())
+        .unwrap_or_default();
+    if origin_verified(&origin, &host, request) {
+        Ok(())
+    } else {
+        Err(CsrfFailure::BadOrigin(origin))
+    }
 }
 
 fn origin_verified(origin: &str, host: &str, request: &CsrfRequest<'_>) -> bool {

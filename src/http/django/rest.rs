@@ -1,6 +1,6 @@
 //! dj-rest-auth: `login/`, `logout/`, `user/` and `registration/`. These are DRF views, so
 //! only callers whose session cookie is authenticated pass the CSRF checks; anonymous calls
-//! need no token.
+//! need no token, but a browser must send them from a trusted origin.
 
 use axum::Json;
 use axum::body::Bytes;
@@ -13,7 +13,8 @@ use serde_json::json;
 
 use super::body::{self, Fields};
 use super::{
-    Answer, detail, enforce_csrf, field_errors, login_cookies, server_failure, with_cookies,
+    Answer, detail, enforce_csrf, enforce_origin, field_errors, login_cookies, server_failure,
+    with_cookies,
 };
 use crate::core::accounts::{Account, Field, Violation};
 use crate::core::{AccountChanges, CurrentSession, Error, Registrar, Registration};
@@ -22,7 +23,8 @@ use crate::http::{AppState, Visitor};
 pub const REQUIRED: &str = "This field is required.";
 const NOT_AUTHENTICATED: &str = "Authentication credentials were not provided.";
 
-/// The request's fields after DRF's `SessionAuthentication` CSRF check.
+/// The request's fields after DRF's `SessionAuthentication` CSRF check, or for anonymous
+/// callers Django's Origin check (see `enforce_origin`).
 pub async fn checked_fields(
     state: &AppState,
     headers: &HeaderMap,
@@ -40,6 +42,8 @@ pub async fn checked_fields(
             fields.csrf_field(),
             true,
         )?;
+    } else {
+        enforce_origin(state, visitor, headers, uri.path())?;
     }
     Ok(fields)
 }

@@ -43,7 +43,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         )
         .route(
             "/user/reset/{uid}/{timestamp}/{hash}/login",
-            get(reset::login),
+            get(reset::login_page).post(reset::login),
         )
         .route("/user/{uid}", get(users::show).patch(users::update))
         .fallback(not_found)

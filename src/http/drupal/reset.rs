@@ -2,7 +2,9 @@
 //!
 //! - `GET …` checks the link without using it: a confirmation page for browsers (so mail
 //!   scanners that fetch links do not spend them), or JSON for clients asking for it;
-//! - `GET …/login` logs in with the link and uses it up, as Drupal's `user.reset.login`;
+//! - `POST …/login` logs in with the link and uses it up, as Drupal's `user.reset.login`
+//!   behind its confirmation form; `GET …/login` never does (a cross-site link or a prefetch
+//!   would log the browser in): browsers get the confirmation page, API clients a 405;
 //! - `POST …?_format=json` with `{"pass": "…"}` (a latch addition; Drupal 8+ core has no REST
 //!   route for it) sets the new password, ends every session of the account, logs in and
 //!   answers as `/user/login`.
@@ -10,7 +12,7 @@
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{FromRequestParts, Path, State};
-use axum::http::header::{ACCEPT, CONTENT_TYPE, SET_COOKIE};
+use axum::http::header::{ACCEPT, ALLOW, CONTENT_TYPE, SET_COOKIE};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
@@ -113,6 +115,31 @@ fn failure(error: DrupalError, html: bool) -> Response {
     }
 }
 
+/// `GET /user/reset/{uid}/{timestamp}/{hash}/login`: the confirmation page for browsers that
+/// followed an old link or a bookmark; API clients learn to POST.
+pub async fn login_page(state: State<AppState>, link: LinkRequest) -> Response {
+    if link.html {
+        return confirm(state, link).await;
+    }
+    let mut response = DrupalError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        format!(
+            "No route found for \"GET {}/login\": Method Not Allowed",
+            link.path
+        ),
+    )
+    .with_hint(format!(
+        "Log in with the link by POST {}/login; a GET never uses a one-time link, so that a \
+         link from another site cannot log anyone in.",
+        link.path
+    ))
+    .into_response();
+    response
+        .headers_mut()
+        .insert(ALLOW, axum::http::HeaderValue::from_static("POST"));
+    response
+}
+
 /// `GET /user/reset/{uid}/{timestamp}/{hash}`: what the link would do, without using it.
 pub async fn confirm(State(state): State<AppState>, link: LinkRequest) -> Response {
     let valid = match state
@@ -131,7 +158,7 @@ pub async fn confirm(State(state): State<AppState>, link: LinkRequest) -> Respon
             &format!(
                 "<p>This is a one-time login for <em>{}</em> and will expire on {}.</p>\
                  <p>Click on this button to log in to the site and change your password.</p>\
-                 <form method=\"get\" action=\"{}/login\"><button type=\"submit\">Log in\
+                 <form method=\"post\" action=\"{}/login\"><button type=\"submit\">Log in\
                  </button></form><p>This login can be used only once.</p>",
                 escape(&valid.account.name),
                 date(valid.expires_at),
@@ -143,13 +170,14 @@ pub async fn confirm(State(state): State<AppState>, link: LinkRequest) -> Respon
         "uid": valid.account.id,
         "name": valid.account.name,
         "expires": valid.expires_at,
-        "login": format!("{path}/login"),
+        "login": format!("POST {path}/login"),
         "set_password": format!("POST {path}?_format=json with {PASS_EXAMPLE}"),
     }))
     .into_response()
 }
 
-/// `GET /user/reset/{uid}/{timestamp}/{hash}/login`: logs in and uses the link up.
+/// `POST /user/reset/{uid}/{timestamp}/{hash}/login`: logs in and uses the link up. The
+/// cross-site screen in front of every unsafe request keeps other sites from posting it.
 pub async fn login(State(state): State<AppState>, link: LinkRequest) -> Response {
     let result = state
         .core

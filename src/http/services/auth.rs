@@ -115,7 +115,7 @@ pub async fn logout(call: Call) -> Result<Reply, ServicesError> {
 pub fn connect(call: Call) -> Reply {
     let state = &call.state;
     let session_name = state.cookies.name(&call.headers);
-    let body = match (&call.visitor.session, state.cookies.read(&call.headers)) {
+    let body = match (&call.visitor.session, &call.visitor.session_id) {
         (Some(session), Some(sessid)) => json!({
             "sessid": sessid,
             "session_name": session_name,
