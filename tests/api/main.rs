@@ -9,6 +9,7 @@ mod abuse_enumeration;
 mod abuse_flood;
 mod abuse_http;
 mod abuse_passwords;
+mod audit_bounds;
 mod bad_input;
 mod cli;
 mod cluster;
@@ -38,8 +39,10 @@ mod platformos_support;
 mod platformos_users;
 mod process;
 mod races;
+mod secret;
 mod services_errors;
 mod services_interop;
 mod services_seeds;
 #[allow(dead_code)]
 mod services_support;
+mod storage;
