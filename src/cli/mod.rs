@@ -47,8 +47,8 @@ enum Command {
     },
     /// Apply pending database migrations and exit.
     Migrate,
-    /// Copy every account, session and queued message into another, empty database
-    /// (e.g. from SQLite to PostgreSQL).
+    /// Copy every table (accounts, sessions, mail, the audit trail…) into another, empty
+    /// database (e.g. from SQLite to PostgreSQL).
     Copy {
         /// The target database URL, e.g. postgres://latch@db.example.com/latch.
         #[arg(long, value_name = "URL")]
@@ -143,9 +143,15 @@ pub fn run() -> ExitCode {
 }
 
 async fn migrate(config: Config) -> anyhow::Result<()> {
-    let startup = crate::core::Core::open(&config).await?;
-    startup.core.store().close().await;
-    eprintln!("Database {} is up to date.", config.database_url);
+    // Only the schema: the secret is pinned by the first node or command that uses it, so a
+    // migration run elsewhere leaves no stray secret behind.
+    let store = crate::store::Store::connect(&config.database_url).await?;
+    store.migrate().await?;
+    store.close().await;
+    eprintln!(
+        "Database {} is up to date.",
+        shown_url(&config.database_url)
+    );
     Ok(())
 }
 
