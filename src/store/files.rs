@@ -17,12 +17,10 @@ pub(super) fn create_private_database(url: &str) -> Result<(), StoreError> {
         return Ok(());
     }
     let options = SqliteConnectOptions::from_str(url)?;
-    match private_file(options.get_filename()) {
-        Ok(_) => Ok(()),
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
-        // Let SQLite report a missing directory or a read-only disk in its own words.
-        Err(_) => Ok(()),
-    }
+    // An existing file is left as it is; a missing directory or a read-only disk SQLite
+    // reports in its own words when it opens the file.
+    let _ = private_file(options.get_filename());
+    Ok(())
 }
 
 /// Creates `path`, mode 0600; an existing file is refused.
