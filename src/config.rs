@@ -40,6 +40,7 @@ pub struct Config {
     pub django: DjangoConfig,
     pub platformos: PlatformosConfig,
     pub mail: MailConfig,
+    pub audit: crate::core::audit::AuditConfig,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -385,6 +386,7 @@ impl Default for Config {
             django: DjangoConfig::default(),
             platformos: PlatformosConfig::default(),
             mail: MailConfig::default(),
+            audit: Default::default(),
         }
     }
 }
@@ -690,6 +692,7 @@ impl Config {
             "django",
             "platformos",
             "mail",
+            "audit",
         ];
         Env::prefixed("LATCH_").split("__").filter(|key| {
             let top = key.as_str().split('.').next().unwrap_or_default();

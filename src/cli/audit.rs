@@ -14,8 +14,8 @@ pub struct AuditArgs {
     #[arg(long, value_name = "NAME")]
     account: Option<String>,
     /// Only events of this kind: login, login_failed, logout, register, password_change,
-    /// password_reset_request, password_reset, flood_block, csrf_reject, token_create or
-    /// token_revoke.
+    /// password_reset_request, password_reset, flood_block, csrf_reject, token_create,
+    /// token_revoke or secret_rotate.
     #[arg(long = "type", value_name = "TYPE")]
     kind: Option<String>,
     /// How many events to show.
@@ -42,8 +42,8 @@ pub async fn run(args: AuditArgs, config: Config) -> anyhow::Result<()> {
     let events = core.audit_events(&filter).await;
     core.store().close().await;
     println!(
-        "{:<20} {:<22} {:<24} {:<39} {:<30} DETAIL",
-        "TIME", "TYPE", "ACCOUNT", "CLIENT IP", "USER AGENT"
+        "{:<20} {:<22} {:>6} {:<24} {:<39} {:<30} DETAIL",
+        "TIME", "TYPE", "COUNT", "ACCOUNT", "CLIENT IP", "USER AGENT"
     );
     for event in events? {
         let account = match (&event.account_name, event.account_id) {
@@ -58,14 +58,24 @@ pub async fn run(args: AuditArgs, config: Config) -> anyhow::Result<()> {
             .chars()
             .take(30)
             .collect();
+        // A summary row says until when it counted.
+        let detail = match event.last_at {
+            Some(last) if event.repeats > 1 => format!(
+                "{} (last {})",
+                event.detail.as_deref().unwrap_or(""),
+                timestamp(last)
+            ),
+            _ => event.detail.clone().unwrap_or_default(),
+        };
         println!(
-            "{:<20} {:<22} {:<24} {:<39} {:<30} {}",
+            "{:<20} {:<22} {:>6} {:<24} {:<39} {:<30} {}",
             timestamp(event.created_at),
             event.kind,
+            event.repeats,
             account,
             event.client_ip.as_deref().unwrap_or("-"),
             user_agent,
-            event.detail.as_deref().unwrap_or(""),
+            detail,
         );
     }
     Ok(())

@@ -1,13 +1,15 @@
 //! The command line: `serve`, `migrate`, `copy`, `user …`, `app …`, `import …`, `mail …`,
-//! `audit` and `config default`.
+//! `audit`, `secret rotate`, `backup` and `config default`.
 //! Every command takes the same `--config` and `--database` options, so it acts on the
 //! database a server uses.
 
 mod app;
 mod audit;
+mod backup;
 mod copy;
 mod import;
 mod mail;
+mod secret;
 mod serve;
 mod user;
 
@@ -45,8 +47,8 @@ enum Command {
     },
     /// Apply pending database migrations and exit.
     Migrate,
-    /// Copy every account, session and queued message into another, empty database
-    /// (e.g. from SQLite to PostgreSQL).
+    /// Copy every table (accounts, sessions, mail, the audit trail…) into another, empty
+    /// database (e.g. from SQLite to PostgreSQL).
     Copy {
         /// The target database URL, e.g. postgres://latch@db.example.com/latch.
         #[arg(long, value_name = "URL")]
@@ -66,6 +68,15 @@ enum Command {
     Mail(mail::MailCommand),
     /// Show the newest security events: logins, failures, flood blocks, password changes….
     Audit(audit::AuditArgs),
+    /// Manage the server secret every node of a database shares.
+    #[command(subcommand)]
+    Secret(secret::SecretCommand),
+    /// Write a consistent copy of a SQLite database while the server runs.
+    Backup {
+        /// The file to write; it must not exist yet.
+        #[arg(long, value_name = "FILE")]
+        to: PathBuf,
+    },
     /// Show configuration.
     #[command(subcommand)]
     Config(ConfigCommand),
@@ -117,6 +128,8 @@ pub fn run() -> ExitCode {
             Command::Import(command) => import::run(command, config).await,
             Command::Mail(command) => mail::run(command, config).await,
             Command::Audit(args) => audit::run(args, config).await,
+            Command::Secret(command) => secret::run(command, config).await,
+            Command::Backup { to } => backup::run(config, &to).await,
             Command::Config(_) => Ok(()),
         }
     });
@@ -130,9 +143,15 @@ pub fn run() -> ExitCode {
 }
 
 async fn migrate(config: Config) -> anyhow::Result<()> {
-    let startup = crate::core::Core::open(&config).await?;
-    startup.core.store().close().await;
-    eprintln!("Database {} is up to date.", config.database_url);
+    // Only the schema: the secret is pinned by the first node or command that uses it, so a
+    // migration run elsewhere leaves no stray secret behind.
+    let store = crate::store::Store::connect(&config.database_url).await?;
+    store.migrate().await?;
+    store.close().await;
+    eprintln!(
+        "Database {} is up to date.",
+        shown_url(&config.database_url)
+    );
     Ok(())
 }
 
@@ -147,6 +166,21 @@ fn init_logging() {
         .try_init();
 }
 
+/// A database URL as it may be shown: without its password.
+fn shown_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    let authority = rest.split(['/', '?']).next().unwrap_or_default();
+    match authority.rsplit_once('@') {
+        Some((userinfo, host)) if userinfo.contains(':') => {
+            let user = userinfo.split(':').next().unwrap_or_default();
+            format!("{scheme}://{user}:***@{host}{}", &rest[authority.len()..])
+        }
+        _ => url.to_string(),
+    }
+}
+
 /// A Unix time as RFC 3339, for listings.
 fn timestamp(unix: i64) -> String {
     time::OffsetDateTime::from_unix_timestamp(unix)
@@ -156,4 +190,22 @@ fn timestamp(unix: i64) -> String {
                 .ok()
         })
         .unwrap_or_else(|| unix.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn shown_urls_hide_the_password() {
+        assert_eq!(
+            super::shown_url("postgres://latch:hunter2@db:5432/latch?sslmode=require"),
+            "postgres://latch:***@db:5432/latch?sslmode=require"
+        );
+        for plain in [
+            "postgres://latch@db/latch",
+            "sqlite://latch.db",
+            "sqlite::memory:",
+        ] {
+            assert_eq!(super::shown_url(plain), plain);
+        }
+    }
 }

@@ -9,9 +9,7 @@ use crate::config::Config;
 use crate::core::Core;
 
 pub async fn run(config: Config) -> anyhow::Result<()> {
-    let startup = Core::open(&config)
-        .await
-        .context("cannot open the database")?;
+    let startup = Core::open(&config).await.context("cannot start")?;
     if startup.created_secret {
         tracing::info!(
             file = %config.secret_file.display(),
@@ -23,9 +21,9 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("cannot listen on {addr}"))?;
     let local = listener.local_addr()?;
-    tracing::info!(database = %config.database_url, "latch listening on http://{local}");
+    let database = super::shown_url(&config.database_url);
+    tracing::info!(%database, "latch listening on http://{local}");
     if startup.account_count == 0 {
-        let database = &config.database_url;
         eprintln!(
             "\nNo accounts yet. Create the first administrator with:\n\n    \
              latch user add admin --mail admin@example.com --role administrator --database {database}\n\n\

@@ -4,15 +4,54 @@
 //!
 //! Dialects pass a [`ClientContext`] into the core calls that record events; the core
 //! records them. A failure to record is logged and never fails the request it describes.
+//!
+//! The trail is bounded: text a client chooses is cut short, events an anonymous client can
+//! cause at will are folded into one counting row past a few per client, and rows older than
+//! `audit.retain_days` are purged.
 
 use std::net::IpAddr;
 
+use serde::{Deserialize, Serialize};
+
 use super::accounts::Account;
 use super::{Core, Error, now};
-use crate::store::{AuditFilter, AuditRow};
+use crate::store::{AuditFilter, AuditFold, AuditRow};
 
-/// Longest user agent kept; the rest is cut so a client cannot fill the table.
+/// Longest text kept per field; the rest is cut so a client cannot fill the table. Account
+/// names have at most 60 characters, so a cut name was never an account's.
+const MAX_NAME_CHARS: usize = 100;
 const MAX_USER_AGENT_CHARS: usize = 255;
+const MAX_DETAIL_CHARS: usize = 255;
+
+/// Events of one anonymous kind from one client address within this many seconds …
+const FOLD_WINDOW: i64 = 600;
+/// … are stored one by one up to this many, then counted on one summary row. Folding only
+/// identical events would not bound a client that varies the name it tries.
+const FOLD_AFTER: i64 = 20;
+const FOLD_SUMMARY: &str = "more events of this kind from this client within 10 minutes, \
+     counted here without their details";
+
+/// How long the audit trail is kept.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AuditConfig {
+    /// Days an event (and a delivered or dead message in the outbox) is kept; 0 keeps them
+    /// forever.
+    pub retain_days: u64,
+}
+
+impl Default for AuditConfig {
+    fn default() -> Self {
+        Self { retain_days: 365 }
+    }
+}
+
+/// What one purge removed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Purged {
+    pub events: u64,
+    pub messages: u64,
+}
 
 /// Who is on the other end of a request, as far as the server can tell.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -47,10 +86,12 @@ pub enum AuditEvent {
     CsrfRejected,
     TokenCreated,
     TokenRevoked,
+    /// The operator made a new server secret the database's (`latch secret rotate`).
+    SecretRotated,
 }
 
 impl AuditEvent {
-    pub const ALL: [AuditEvent; 11] = [
+    pub const ALL: [AuditEvent; 12] = [
         AuditEvent::LoginSucceeded,
         AuditEvent::LoginFailed,
         AuditEvent::Logout,
@@ -62,6 +103,7 @@ impl AuditEvent {
         AuditEvent::CsrfRejected,
         AuditEvent::TokenCreated,
         AuditEvent::TokenRevoked,
+        AuditEvent::SecretRotated,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -77,7 +119,19 @@ impl AuditEvent {
             AuditEvent::CsrfRejected => "csrf_reject",
             AuditEvent::TokenCreated => "token_create",
             AuditEvent::TokenRevoked => "token_revoke",
+            AuditEvent::SecretRotated => "secret_rotate",
         }
+    }
+
+    /// Whether anyone can cause the event without credentials, as often as they like.
+    fn is_anonymous(self) -> bool {
+        matches!(
+            self,
+            AuditEvent::LoginFailed
+                | AuditEvent::FloodBlocked
+                | AuditEvent::CsrfRejected
+                | AuditEvent::PasswordResetRequested
+        )
     }
 
     pub fn parse(text: &str) -> Option<Self> {
@@ -107,11 +161,12 @@ impl Core {
         let (account_id, account_name) = match subject {
             Subject::Nobody => (None, None),
             Subject::Account(account) => (Some(account.id), Some(account.name.clone())),
-            Subject::Name(name) => (None, Some(name.to_string())),
+            Subject::Name(name) => (None, Some(cut(name, MAX_NAME_CHARS))),
         };
+        let now = now();
         let row = AuditRow {
             id: 0,
-            created_at: now(),
+            created_at: now,
             kind: event.as_str().to_string(),
             account_id,
             account_name,
@@ -119,12 +174,32 @@ impl Core {
             user_agent: client
                 .user_agent
                 .as_deref()
-                .map(|ua| ua.chars().take(MAX_USER_AGENT_CHARS).collect()),
-            detail: detail.map(str::to_string),
+                .map(|ua| cut(ua, MAX_USER_AGENT_CHARS)),
+            detail: detail.map(|d| cut(d, MAX_DETAIL_CHARS)),
+            repeats: 1,
+            last_at: Some(now),
         };
-        if let Err(error) = self.store.insert_audit(&row).await {
+        let fold = event.is_anonymous().then_some(AuditFold {
+            since: now - FOLD_WINDOW,
+            after: FOLD_AFTER,
+            summary: FOLD_SUMMARY,
+        });
+        if let Err(error) = self.store.insert_audit(&row, fold).await {
             tracing::warn!(%error, event = event.as_str(), "could not record an audit event");
         }
+    }
+
+    /// Deletes audit events, and delivered or dead messages, older than `audit.retain_days`.
+    pub async fn purge_old_records(&self) -> Result<Purged, Error> {
+        if self.audit.retain_days == 0 {
+            return Ok(Purged::default());
+        }
+        let days = i64::try_from(self.audit.retain_days).unwrap_or(i64::MAX / 86_400);
+        let before = now().saturating_sub(days.saturating_mul(86_400));
+        Ok(Purged {
+            events: self.store.purge_audit(before).await?,
+            messages: self.store.purge_mail(before, true).await?,
+        })
     }
 
     /// The newest audit events, newest first.
@@ -133,9 +208,27 @@ impl Core {
     }
 }
 
+/// `text`, cut to `max` characters with a mark that it was cut.
+fn cut(text: &str, max: usize) -> String {
+    if text.chars().nth(max).is_none() {
+        return text.to_string();
+    }
+    let mut kept: String = text.chars().take(max - 1).collect();
+    kept.push('…');
+    kept
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn long_text_is_cut_with_a_mark() {
+        assert_eq!(cut("short", 10), "short");
+        assert_eq!(cut("exactly10!", 10), "exactly10!");
+        assert_eq!(cut("ééééééééééé", 10), "ééééééééé…");
+        assert_eq!(cut(&"x".repeat(32 * 1024), 100).chars().count(), 100);
+    }
 
     #[test]
     fn every_event_name_parses_back() {

@@ -17,6 +17,7 @@ mod registration;
 pub mod secret;
 pub mod sessions;
 pub mod templates;
+mod upkeep;
 
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -139,6 +140,9 @@ pub struct Core {
     site_mail: String,
     /// Woken when this node queues mail, so its worker sends at once.
     mail_signal: Arc<Notify>,
+    audit: audit::AuditConfig,
+    /// This node's secret's fingerprint, to notice a rotation by another node.
+    secret_fingerprint: String,
 }
 
 /// What opening the core found worth telling the operator.
@@ -153,10 +157,13 @@ impl Core {
     pub async fn open(config: &Config) -> Result<Startup, StartupError> {
         let store = Store::connect(&config.database_url).await?;
         store.migrate().await?;
-        let (secret, created_secret) = ServerSecret::load_or_create(
-            config.secret.as_ref().map(|s| s.to_secret()).as_ref(),
-            &config.secret_file,
-        )?;
+        let configured = config.secret.as_ref().map(|s| s.to_secret());
+        // A database already served with a secret gets no new one by accident.
+        let first_start = store.secret_fingerprint().await?.is_none();
+        let (secret, created_secret) =
+            ServerSecret::load(configured.as_ref(), &config.secret_file, first_start)?;
+        let source = secret::describe_source(configured.is_some(), &config.secret_file);
+        secret.check_against(&store, &source).await?;
         let account_count = store.count_accounts().await?;
         let core = Core {
             passwords: Passwords::new(&config.password)?,
@@ -174,6 +181,8 @@ impl Core {
             sessions: config.session.clone(),
             site_mail: config.site_mail.clone(),
             mail_signal: Arc::new(Notify::new()),
+            audit: config.audit.clone(),
+            secret_fingerprint: secret.fingerprint(),
             store,
         };
         Ok(Startup {

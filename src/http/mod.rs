@@ -308,7 +308,7 @@ pub async fn serve(
     result
 }
 
-/// Deletes expired sessions and flood events every ten minutes.
+/// Deletes expired sessions and flood events every ten minutes, and does the core's upkeep.
 async fn purge_sessions(core: Arc<Core>) {
     let mut every = tokio::time::interval(Duration::from_secs(600));
     loop {
@@ -323,5 +323,6 @@ async fn purge_sessions(core: Arc<Core>) {
             Ok(n) => tracing::info!(events = n, "purged expired flood events"),
             Err(e) => tracing::warn!(error = %e, "could not purge expired flood events"),
         }
+        core.upkeep().await;
     }
 }

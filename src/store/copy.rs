@@ -1,245 +1,211 @@
-//! Copying a whole latch database (accounts, sessions, mail and applications) to another,
-//! e.g. from SQLite to PostgreSQL when a site outgrows one machine. Ids are kept, so sessions and links stay valid. Delivery claims are
-//! not: the old nodes are stopped, and their claims must not hold messages back.
+//! Copying a whole latch database, every table, to another: e.g. from SQLite to PostgreSQL
+//! when a site outgrows one machine. Ids are kept, so sessions and links stay valid.
+//!
+//! The tables and their columns are listed once, in [`tables!`]; a copy refuses a database
+//! with a table or column the list lacks, so a new migration cannot be left behind quietly.
+
+use sqlx::AssertSqlSafe;
 
 use super::{Store, StoreError, with_pool};
 
-#[derive(Debug, sqlx::FromRow)]
-struct AccountRow {
-    id: i64,
-    uuid: String,
-    name: String,
-    name_key: String,
-    mail: Option<String>,
-    mail_key: Option<String>,
-    password_hash: Option<String>,
-    state: String,
-    timezone: String,
-    langcode: String,
-    created_at: i64,
-    changed_at: i64,
-    access_at: i64,
-    login_at: i64,
-}
+/// Columns deliberately left behind. Delivery claims belong to the old nodes, which are
+/// stopped; a claim copied over would hold its message back until it lapsed.
+const NOT_COPIED: &[(&str, &str)] = &[
+    ("mail_outbox", "claimed_by"),
+    ("mail_outbox", "claimed_until"),
+];
 
-#[derive(Debug, sqlx::FromRow)]
-struct RoleRow {
-    account_id: i64,
-    role: String,
-}
+/// Declares each table's row type, its columns and the order it is read in, in the order a
+/// copy writes them (a table before those that refer to it).
+macro_rules! tables {
+    ($($table:ident ($order:literal) => $row:ident { $($column:ident: $ty:ty),* $(,)? })*) => {
+        $(
+            #[derive(Debug, sqlx::FromRow)]
+            struct $row { $($column: $ty),* }
+        )*
 
-#[derive(Debug, sqlx::FromRow)]
-struct SessionRow {
-    id_hash: String,
-    account_id: i64,
-    csrf_seed: String,
-    created_at: i64,
-    last_seen_at: i64,
-    expires_at: i64,
-    client_ip: Option<String>,
-}
+        /// Every table and column a copy carries.
+        const TABLES: &[(&str, &[&str])] = &[$((stringify!($table), &[$(stringify!($column)),*])),*];
 
-#[derive(Debug, sqlx::FromRow)]
-struct OutboxRow {
-    id: i64,
-    kind: String,
-    recipient: String,
-    subject: String,
-    body: String,
-    html_body: Option<String>,
-    account_id: Option<i64>,
-    state: String,
-    attempts: i64,
-    created_at: i64,
-    next_attempt_at: i64,
-    last_error: Option<String>,
-    sent_at: Option<i64>,
-}
+        /// Everything a latch database holds.
+        pub struct Snapshot { $($table: Vec<$row>,)* }
 
-#[derive(Debug, sqlx::FromRow)]
-struct AppRow {
-    id: i64,
-    name: String,
-    token_hash: String,
-    token_hint: String,
-    created_at: i64,
-}
-
-/// Everything a latch database holds.
-pub struct Snapshot {
-    accounts: Vec<AccountRow>,
-    roles: Vec<RoleRow>,
-    sessions: Vec<SessionRow>,
-    outbox: Vec<OutboxRow>,
-    apps: Vec<AppRow>,
-}
-
-/// How many rows a copy moved.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct CopyCounts {
-    pub accounts: usize,
-    pub sessions: usize,
-    pub messages: usize,
-    pub apps: usize,
-}
-
-impl Snapshot {
-    pub fn counts(&self) -> CopyCounts {
-        CopyCounts {
-            accounts: self.accounts.len(),
-            sessions: self.sessions.len(),
-            messages: self.outbox.len(),
-            apps: self.apps.len(),
+        impl Snapshot {
+            /// Rows per table, in copy order.
+            pub fn counts(&self) -> CopyCounts {
+                vec![$((stringify!($table), self.$table.len())),*]
+            }
         }
+
+        impl Store {
+            /// Reads every row, inside one transaction so the copy is consistent.
+            async fn read_tables(&self) -> Result<Snapshot, StoreError> {
+                with_pool!(self, |pool| {
+                    let mut tx = pool.begin().await?;
+                    $(
+                        let sql = select_sql(stringify!($table), $order);
+                        let $table = sqlx::query_as(AssertSqlSafe(sql)).fetch_all(&mut *tx).await?;
+                    )*
+                    tx.commit().await?;
+                    Ok(Snapshot { $($table),* })
+                })
+            }
+
+            /// Writes every row in one transaction, replacing a fingerprint the empty target
+            /// may have recorded.
+            async fn write_tables(&self, snapshot: &Snapshot) -> Result<(), StoreError> {
+                with_pool!(self, |pool| {
+                    let mut tx = pool.begin().await?;
+                    sqlx::query("DELETE FROM secret_fingerprint").execute(&mut *tx).await?;
+                    $(
+                        let sql = insert_sql(stringify!($table));
+                        for row in &snapshot.$table {
+                            sqlx::query(AssertSqlSafe(sql.clone()))
+                                $(.bind(&row.$column))*
+                                .execute(&mut *tx)
+                                .await?;
+                        }
+                    )*
+                    tx.commit().await?;
+                    Ok(())
+                })
+            }
+        }
+    };
+}
+
+tables! {
+    accounts ("id") => AccountRow {
+        id: i64, uuid: String, name: String, name_key: String, mail: Option<String>,
+        mail_key: Option<String>, password_hash: Option<String>, state: String,
+        timezone: String, langcode: String, created_at: i64, changed_at: i64, access_at: i64,
+        login_at: i64,
     }
+    account_roles ("account_id, role") => RoleRow { account_id: i64, role: String }
+    sessions ("id_hash") => SessionRow {
+        id_hash: String, account_id: i64, csrf_seed: String, created_at: i64,
+        last_seen_at: i64, expires_at: i64, client_ip: Option<String>,
+    }
+    mail_outbox ("id") => OutboxRow {
+        id: i64, kind: String, recipient: String, subject: String, body: String,
+        html_body: Option<String>, account_id: Option<i64>, state: String, attempts: i64,
+        created_at: i64, next_attempt_at: i64, last_error: Option<String>,
+        sent_at: Option<i64>,
+    }
+    apps ("id") => AppRow {
+        id: i64, name: String, token_hash: String, token_hint: String, created_at: i64,
+    }
+    flood_events ("id") => FloodRow {
+        id: i64, event: String, identifier: String, created_at: i64, expires_at: i64,
+    }
+    audit_events ("id") => AuditEventRow {
+        id: i64, created_at: i64, kind: String, account_id: Option<i64>,
+        account_name: Option<String>, client_ip: Option<String>, user_agent: Option<String>,
+        detail: Option<String>, repeats: i64, last_at: Option<i64>,
+    }
+    secret_fingerprint ("id") => FingerprintRow {
+        id: i64, fingerprint: String, recorded_at: i64,
+    }
+}
+
+/// How many rows a copy moved, per table in copy order.
+pub type CopyCounts = Vec<(&'static str, usize)>;
+
+fn columns_of(table: &str) -> &'static [&'static str] {
+    TABLES
+        .iter()
+        .find(|(name, _)| *name == table)
+        .map_or(&[], |(_, columns)| columns)
+}
+
+fn select_sql(table: &str, order: &str) -> String {
+    let columns = columns_of(table).join(", ");
+    format!("SELECT {columns} FROM {table} ORDER BY {order}")
+}
+
+fn insert_sql(table: &str) -> String {
+    let columns = columns_of(table);
+    let placeholders: Vec<String> = (1..=columns.len()).map(|n| format!("${n}")).collect();
+    format!(
+        "INSERT INTO {table} ({}) VALUES ({})",
+        columns.join(", "),
+        placeholders.join(", ")
+    )
 }
 
 impl Store {
-    /// Reads every row, inside one transaction so the copy is consistent.
+    /// Reads every row; refuses a database with tables or columns a copy would leave behind.
     pub async fn snapshot(&self) -> Result<Snapshot, StoreError> {
-        with_pool!(self, |pool| {
-            let mut tx = pool.begin().await?;
-            let accounts = sqlx::query_as("SELECT id, uuid, name, name_key, mail, mail_key, password_hash, state, \
-                 timezone, langcode, created_at, changed_at, access_at, login_at FROM accounts ORDER BY id")
-                .fetch_all(&mut *tx)
-                .await?;
-            let roles = sqlx::query_as(
-                "SELECT account_id, role FROM account_roles ORDER BY account_id, role",
-            )
-            .fetch_all(&mut *tx)
-            .await?;
-            let sessions = sqlx::query_as(
-                "SELECT id_hash, account_id, csrf_seed, created_at, last_seen_at, \
-                 expires_at, client_ip FROM sessions ORDER BY id_hash",
-            )
-            .fetch_all(&mut *tx)
-            .await?;
-            let outbox = sqlx::query_as(
-                "SELECT id, kind, recipient, subject, body, html_body, account_id, state, attempts, \
-                 created_at, next_attempt_at, last_error, sent_at FROM mail_outbox ORDER BY id",
-            )
-            .fetch_all(&mut *tx)
-            .await?;
-            let apps = sqlx::query_as(
-                "SELECT id, name, token_hash, token_hint, created_at FROM apps ORDER BY id",
-            )
-            .fetch_all(&mut *tx)
-            .await?;
-            tx.commit().await?;
-            Ok(Snapshot {
-                accounts,
-                roles,
-                sessions,
-                outbox,
-                apps,
-            })
-        })
+        let uncopied = self.uncopied_columns().await?;
+        if !uncopied.is_empty() {
+            return Err(StoreError::Uncopied(uncopied.join(", ")));
+        }
+        self.read_tables().await
     }
 
-    /// Writes `snapshot` into this database, which must hold no accounts yet. All or nothing.
+    /// Writes `snapshot` into this database, which must be empty. All or nothing.
     pub async fn restore(&self, snapshot: &Snapshot) -> Result<CopyCounts, StoreError> {
-        if self.count_accounts().await? > 0 {
-            return Err(StoreError::NotEmpty);
+        for (table, _) in TABLES {
+            // A target that was started once holds a fingerprint, which the copy replaces.
+            if *table != "secret_fingerprint" && self.has_rows(table).await? {
+                return Err(StoreError::NotEmpty(table.to_string()));
+            }
         }
-        with_pool!(self, |pool| {
-            let mut tx = pool.begin().await?;
-            for a in &snapshot.accounts {
-                sqlx::query(
-                    "INSERT INTO accounts (id, uuid, name, name_key, mail, mail_key, password_hash, state, \
-                     timezone, langcode, created_at, changed_at, access_at, login_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
-                )
-                .bind(a.id)
-                .bind(&a.uuid)
-                .bind(&a.name)
-                .bind(&a.name_key)
-                .bind(&a.mail)
-                .bind(&a.mail_key)
-                .bind(&a.password_hash)
-                .bind(&a.state)
-                .bind(&a.timezone)
-                .bind(&a.langcode)
-                .bind(a.created_at)
-                .bind(a.changed_at)
-                .bind(a.access_at)
-                .bind(a.login_at)
-                .execute(&mut *tx)
-                .await?;
-            }
-            for r in &snapshot.roles {
-                sqlx::query("INSERT INTO account_roles (account_id, role) VALUES ($1, $2)")
-                    .bind(r.account_id)
-                    .bind(&r.role)
-                    .execute(&mut *tx)
-                    .await?;
-            }
-            for s in &snapshot.sessions {
-                sqlx::query(
-                    "INSERT INTO sessions (id_hash, account_id, csrf_seed, created_at, last_seen_at, \
-                     expires_at, client_ip) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-                )
-                .bind(&s.id_hash)
-                .bind(s.account_id)
-                .bind(&s.csrf_seed)
-                .bind(s.created_at)
-                .bind(s.last_seen_at)
-                .bind(s.expires_at)
-                .bind(&s.client_ip)
-                .execute(&mut *tx)
-                .await?;
-            }
-            for m in &snapshot.outbox {
-                sqlx::query(
-                    "INSERT INTO mail_outbox (id, kind, recipient, subject, body, html_body, account_id, \
-                     state, attempts, created_at, next_attempt_at, last_error, sent_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
-                )
-                .bind(m.id)
-                .bind(&m.kind)
-                .bind(&m.recipient)
-                .bind(&m.subject)
-                .bind(&m.body)
-                .bind(&m.html_body)
-                .bind(m.account_id)
-                .bind(&m.state)
-                .bind(m.attempts)
-                .bind(m.created_at)
-                .bind(m.next_attempt_at)
-                .bind(&m.last_error)
-                .bind(m.sent_at)
-                .execute(&mut *tx)
-                .await?;
-            }
-            for app in &snapshot.apps {
-                sqlx::query(
-                    "INSERT INTO apps (id, name, token_hash, token_hint, created_at) \
-                     VALUES ($1, $2, $3, $4, $5)",
-                )
-                .bind(app.id)
-                .bind(&app.name)
-                .bind(&app.token_hash)
-                .bind(&app.token_hint)
-                .bind(app.created_at)
-                .execute(&mut *tx)
-                .await?;
-            }
-            tx.commit().await?;
-            Ok::<(), StoreError>(())
-        })?;
+        self.write_tables(snapshot).await?;
         self.advance_id_sequences().await?;
         Ok(snapshot.counts())
+    }
+
+    /// `table.column` of every column in this database that a copy does not carry.
+    pub async fn uncopied_columns(&self) -> Result<Vec<String>, StoreError> {
+        let schema: Vec<(String, String)> = with_pool!(self, |pool| sqlx::query_as(match self {
+            Store::Sqlite(_) => {
+                "SELECT m.name, p.name FROM sqlite_master m, pragma_table_info(m.name) p \
+                     WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' \
+                     AND m.name <> '_sqlx_migrations' ORDER BY m.name, p.cid"
+            }
+            Store::Postgres(_) => {
+                "SELECT table_name::text, column_name::text FROM information_schema.columns \
+                     WHERE table_schema = current_schema() AND table_name <> '_sqlx_migrations' \
+                     ORDER BY table_name, ordinal_position"
+            }
+        })
+        .fetch_all(pool)
+        .await?);
+        Ok(schema
+            .into_iter()
+            .filter(|(table, column)| {
+                !columns_of(table).contains(&column.as_str())
+                    && !NOT_COPIED.contains(&(table.as_str(), column.as_str()))
+            })
+            .map(|(table, column)| format!("{table}.{column}"))
+            .collect())
+    }
+
+    async fn has_rows(&self, table: &str) -> Result<bool, StoreError> {
+        let sql = format!("SELECT COUNT(*) FROM (SELECT 1 FROM {table} LIMIT 1) t");
+        with_pool!(self, |pool| {
+            let rows: i64 = sqlx::query_scalar(AssertSqlSafe(sql))
+                .fetch_one(pool)
+                .await?;
+            Ok(rows > 0)
+        })
     }
 
     /// Rows copied with explicit ids leave PostgreSQL's identity sequences behind; move them
     /// past the highest id so the next insert does not collide. SQLite tracks this itself.
     async fn advance_id_sequences(&self) -> Result<(), StoreError> {
         if let Store::Postgres(pool) = self {
-            for table in ["accounts", "mail_outbox", "apps"] {
+            for (table, columns) in TABLES {
+                if !columns.contains(&"id") {
+                    continue;
+                }
                 let sql = format!(
-                    "SELECT setval(pg_get_serial_sequence('{table}', 'id'), \
-                     COALESCE((SELECT MAX(id) FROM {table}), 0) + 1, false)"
+                    "SELECT setval(seq, COALESCE((SELECT MAX(id) FROM {table}), 0) + 1, false) \
+                     FROM (SELECT pg_get_serial_sequence('{table}', 'id') AS seq) s \
+                     WHERE seq IS NOT NULL"
                 );
-                sqlx::query(sqlx::AssertSqlSafe(sql)).execute(pool).await?;
+                sqlx::query(AssertSqlSafe(sql)).execute(pool).await?;
             }
         }
         Ok(())

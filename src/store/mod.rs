@@ -5,10 +5,12 @@ mod accounts;
 mod apps;
 mod audit;
 mod copy;
+mod files;
 mod flood;
 mod import;
 mod outbox;
 mod rows;
+mod secret;
 mod sessions;
 
 use std::str::FromStr;
@@ -20,8 +22,9 @@ use sqlx::{PgPool, SqlitePool};
 
 pub use accounts::{EndSessions, NewAccount};
 pub use apps::AppRow;
-pub use audit::{AuditFilter, AuditRow};
+pub use audit::{AuditFilter, AuditFold, AuditRow};
 pub use copy::{CopyCounts, Snapshot};
+pub use files::{BackupError, backup_sqlite};
 pub use flood::FloodCount;
 pub use import::{ImportCounts, ImportFailure, ImportRow};
 pub use outbox::{Outcome, QueuedMail};
@@ -37,8 +40,16 @@ pub enum StoreError {
     Database(#[from] sqlx::Error),
     #[error("database migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
-    #[error("the target database already holds accounts; copy only into an empty database")]
-    NotEmpty,
+    #[error(
+        "the target database already holds {0}; copy only into a new, empty database (drop and \
+         create it again if it holds nothing worth keeping)"
+    )]
+    NotEmpty(String),
+    #[error(
+        "this database has columns that `latch copy` does not know ({0}), so a copy would leave \
+         them behind; use the latch version that created them"
+    )]
+    Uncopied(String),
     #[error("an application called {0:?} already exists")]
     AppNameTaken(String),
     #[error("stored data is corrupt: {0}")]
@@ -117,6 +128,7 @@ impl Store {
     /// `postgres://…`.
     pub async fn connect(url: &str) -> Result<Self, StoreError> {
         if url.starts_with("sqlite:") {
+            files::create_private_database(url)?;
             let options = SqliteConnectOptions::from_str(url)?
                 .create_if_missing(true)
                 .journal_mode(SqliteJournalMode::Wal)

@@ -82,7 +82,9 @@ impl Store {
     }
 
     /// Records how `worker`'s attempt at message `id` ended and releases the claim. Returns
-    /// false if the claim had lapsed and another worker holds the message now.
+    /// false if the claim had lapsed and another worker holds the message now. A delivered
+    /// message loses its text, which may hold a live one-time link; what went to whom and
+    /// when stays.
     pub async fn finish_mail(
         &self,
         id: i64,
@@ -98,6 +100,8 @@ impl Store {
             Outcome::Dead => ("dead", None, None),
         };
         let sql = "UPDATE mail_outbox SET state = $3, \
+             body = CASE WHEN $5 IS NULL THEN body ELSE '' END, \
+             html_body = CASE WHEN $5 IS NULL THEN html_body END, \
              next_attempt_at = COALESCE($4, next_attempt_at), sent_at = $5, last_error = $6, \
              claimed_until = NULL WHERE id = $1 AND claimed_by = $2 AND claimed_until IS NOT NULL";
         with_pool!(self, |pool| {

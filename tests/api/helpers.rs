@@ -116,6 +116,11 @@ pub fn test_config(dir: &TempDir) -> Config {
         listen: "127.0.0.1:0".into(),
         database_url: String::new(),
         secret_file: dir.path().join("latch.secret"),
+        // Delivered messages lose their text in the outbox; tests read it here.
+        mail: latch::config::MailConfig {
+            log_file: dir.path().join("mail.log").display().to_string(),
+            ..Default::default()
+        },
         password: PasswordConfig {
             argon2_memory_kib: 1024,
             argon2_iterations: 1,
@@ -287,6 +292,21 @@ impl TestApp {
 
     pub async fn outbox(&self) -> Vec<QueuedMail> {
         self.core.store().outbox().await.unwrap()
+    }
+
+    /// The text of outbox message `id` as delivered, waiting for its delivery: the outbox
+    /// itself blanks it once the message has gone out.
+    pub async fn mail_text(&self, id: i64) -> String {
+        let marker = format!("X-Latch-Outbox-Id: {id}\n");
+        for _ in 0..200 {
+            let log = std::fs::read_to_string(&self.config.mail.log_file).unwrap_or_default();
+            if let Some(start) = log.find(&marker) {
+                let text = &log[start + marker.len()..];
+                return text.split("\n=====").next().unwrap_or(text).to_string();
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        panic!("message {id} never reached {}", self.config.mail.log_file);
     }
 
     pub async fn account_count(&self) -> i64 {

@@ -1,0 +1,28 @@
+//! Upkeep every node does now and then, besides serving requests.
+
+use super::Core;
+
+impl Core {
+    /// Purges audit events and finished mail past `audit.retain_days`, and complains loudly
+    /// if the database's secret changed under this node.
+    pub async fn upkeep(&self) {
+        match self.purge_old_records().await {
+            Ok(purged) if purged == Default::default() => {}
+            Ok(purged) => tracing::info!(
+                events = purged.events,
+                messages = purged.messages,
+                "purged audit events and finished mail older than audit.retain_days"
+            ),
+            Err(e) => tracing::warn!(error = %e, "could not purge old audit events and mail"),
+        }
+        match self.secret_is_current().await {
+            Ok(true) => {}
+            // Its tokens are now refused by the other nodes and theirs by it.
+            Ok(false) => tracing::error!(
+                "this database is now served with another server secret (latch secret rotate?); \
+                 restart this node with the new secret (latch.secret or the `secret` setting)"
+            ),
+            Err(e) => tracing::warn!(error = %e, "could not check the server secret's fingerprint"),
+        }
+    }
+}
