@@ -72,7 +72,8 @@ impl Dialect {
             Dialect::Platformos => client.get(format!("{base}/api/sessions")),
         };
         let request = match self {
-            // system/connect is a POST with a session: it needs the session's token.
+            // system/connect is a POST with a session: it needs the session's token, and
+            // fetching that is itself a session check.
             Dialect::Services => {
                 let token = send(
                     client
@@ -80,6 +81,9 @@ impl Dialect {
                         .header("Cookie", cookie),
                 )
                 .await;
+                if !token.is(200) {
+                    return token;
+                }
                 request
                     .header("X-CSRF-Token", token.body)
                     .header("Content-Type", "application/json")
