@@ -95,6 +95,15 @@ impl Error {
     pub fn is_internal(&self) -> bool {
         matches!(self, Error::Store(_) | Error::Password(_))
     }
+
+    /// The database outage behind this failure, if any: the request is worth retrying once
+    /// it passes.
+    pub fn outage(&self) -> Option<crate::store::Outage> {
+        match self {
+            Error::Store(e) => e.outage(),
+            _ => None,
+        }
+    }
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -210,7 +210,12 @@ impl Core {
         let now = now();
         let idle = now - stored.last_seen_at >= self.sessions.idle_timeout as i64;
         if idle || now >= stored.expires_at {
-            self.store.delete_session(&id_hash).await?;
+            // Expired either way; the purge deletes it later if the database cannot now.
+            if let Err(e) = self.store.delete_session(&id_hash).await
+                && !e.is_unavailable()
+            {
+                return Err(e.into());
+            }
             return Ok(None);
         }
         if !account.is_active() {
@@ -222,8 +227,15 @@ impl Core {
             .sessions
             .write_interval
             .min(self.sessions.idle_timeout / 2) as i64;
-        if now - stored.last_seen_at >= interval {
-            self.store.touch_session(&id_hash, account.id, now).await?;
+        if now - stored.last_seen_at >= interval
+            && let Err(e) = self.store.touch_session(&id_hash, account.id, now).await
+        {
+            // The session was read and is valid; a last-access time that cannot be written
+            // (a full disk, a busy database) must not refuse it.
+            if !e.is_unavailable() {
+                return Err(e.into());
+            }
+            tracing::warn!(error = %e, "could not record a session's last access; it stays valid");
         }
         Ok(Some(CurrentSession {
             id_hash: stored.id_hash,

@@ -35,6 +35,7 @@ use tower_http::trace::TraceLayer;
 use crate::config::{Config, DjangoConfig, ServicesConfig};
 use crate::core::{AuditEvent, ClientContext, Core, CurrentSession, Subject};
 use crate::delivery::Delivery;
+use crate::store::{Outage, Store};
 pub use cookies::SessionCookies;
 use hardening::TrustedProxies;
 pub use hardening::check_hardening;
@@ -187,24 +188,51 @@ pub struct ServerFailure {
 }
 
 impl ServerFailure {
-    /// Logs the cause once, here; clients see only a generic message, and a retry hint when
-    /// the database is briefly unreachable.
-    pub fn of(error: &dyn std::fmt::Display, unavailable: bool) -> Self {
-        tracing::error!(error = %error, "request failed");
-        if unavailable {
-            Self {
-                status: StatusCode::SERVICE_UNAVAILABLE,
-                message: "The database is temporarily unavailable. Retry the request in a few seconds.",
-                retry_after: Some(5),
-            }
-        } else {
-            Self {
+    /// Logs the cause once, here; clients see only a generic message, and a retry hint while
+    /// the database is out (`outage`).
+    pub fn of(error: &dyn std::fmt::Display, outage: Option<Outage>) -> Self {
+        let Some(outage) = outage else {
+            tracing::error!(error = %error, "request failed");
+            return Self {
                 status: StatusCode::INTERNAL_SERVER_ERROR,
                 message: "The website encountered an unexpected error. Try again later.",
                 retry_after: None,
-            }
+            };
+        };
+        let reported = REQUEST_STORE.try_with(|store| store.report(outage, error));
+        if reported.is_err() {
+            tracing::error!(error = %error, ?outage, "request failed: the database is out");
+        }
+        match outage {
+            // Space comes back when an operator frees it, not in a moment.
+            Outage::DiskFull | Outage::Io => Self {
+                status: StatusCode::SERVICE_UNAVAILABLE,
+                message: "The server cannot save changes right now. Retry the request later.",
+                retry_after: Some(30),
+            },
+            Outage::Unreachable | Outage::Busy | Outage::Exhausted => Self {
+                status: StatusCode::SERVICE_UNAVAILABLE,
+                message: "The database is temporarily unavailable. Retry the request in a few seconds.",
+                retry_after: Some(5),
+            },
         }
     }
+}
+
+tokio::task_local! {
+    /// The store of the request being served, so that an outage is reported with where the
+    /// database is.
+    static REQUEST_STORE: Store;
+}
+
+async fn within_store(
+    axum::extract::State(core): axum::extract::State<Arc<Core>>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    REQUEST_STORE
+        .scope(core.store().clone(), next.run(request))
+        .await
 }
 
 impl ServerFailure {
@@ -262,7 +290,11 @@ pub fn app(state: AppState, config: &Config) -> Router {
     }
     let dialects = routes
         .with_state(state.clone())
-        .layer(axum::middleware::from_fn(cookies::expire_stale_cookies));
+        .layer(axum::middleware::from_fn(cookies::expire_stale_cookies))
+        .layer(axum::middleware::from_fn_with_state(
+            state.core.clone(),
+            within_store,
+        ));
     hardening::harden(dialects, &config.http, &config.public_url)
         .layer(DefaultBodyLimit::max(state.body_limit))
         // Every response carries session state or tokens: never let a cache keep it.

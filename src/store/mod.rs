@@ -5,6 +5,7 @@ mod accounts;
 mod apps;
 mod audit;
 mod copy;
+mod fault;
 mod files;
 mod flood;
 mod import;
@@ -24,6 +25,7 @@ pub use accounts::{EndSessions, NewAccount};
 pub use apps::AppRow;
 pub use audit::{AuditFilter, AuditFold, AuditRow};
 pub use copy::{CopyCounts, Snapshot};
+pub use fault::Outage;
 pub use files::{BackupError, backup_sqlite};
 pub use flood::FloodCount;
 pub use import::{ImportCounts, ImportFailure, ImportRow};
@@ -60,25 +62,7 @@ impl StoreError {
     /// Whether the database is unreachable, restarting or overloaded, so the same request may
     /// succeed shortly, as opposed to a fault in the request or the data.
     pub fn is_unavailable(&self) -> bool {
-        let StoreError::Database(error) = self else {
-            return false;
-        };
-        match error {
-            sqlx::Error::PoolTimedOut
-            | sqlx::Error::PoolClosed
-            | sqlx::Error::Io(_)
-            | sqlx::Error::Tls(_)
-            | sqlx::Error::Protocol(_)
-            | sqlx::Error::WorkerCrashed => true,
-            sqlx::Error::Database(db) => db.code().is_some_and(|code| match code.parse::<i32>() {
-                // SQLite result codes: busy or locked, extended codes included.
-                Ok(sqlite) => matches!(sqlite & 0xff, 5 | 6),
-                // PostgreSQL SQLSTATE classes: connection exception, insufficient resources,
-                // operator intervention (shutdown, restart).
-                Err(_) => matches!(code.get(..2), Some("08" | "53" | "57")),
-            }),
-            _ => false,
-        }
+        self.outage().is_some()
     }
 }
 
@@ -138,6 +122,7 @@ impl Store {
             let pool = SqlitePoolOptions::new()
                 .max_connections(8)
                 .acquire_timeout(ACQUIRE_TIMEOUT)
+                .after_release(|conn, _| Box::pin(fault::outside_transaction(conn)))
                 .connect_with(options)
                 .await?;
             Ok(Store::Sqlite(pool))

@@ -12,13 +12,14 @@ use axum::response::{Html, IntoResponse, Response};
 use secrecy::SecretString;
 use serde_json::json;
 
+use super::DjangoVisitor;
 use super::page::{self, LoginForm};
 use super::{
     Answer, body, csrf_cookie, csrf_secret, enforce_csrf, field_errors, host, is_secure,
     login_cookies, server_failure, token, wants_html, with_cookies,
 };
 use crate::core::Error;
-use crate::http::{AppState, Visitor};
+use crate::http::AppState;
 
 /// Django's `AuthenticationForm` message for a wrong name or password.
 pub const BAD_CREDENTIALS: &str = "Please enter a correct username and password. Note that both \
@@ -35,7 +36,7 @@ pub struct NextQuery {
 pub async fn page(
     State(state): State<AppState>,
     headers: HeaderMap,
-    visitor: Visitor,
+    DjangoVisitor(visitor): DjangoVisitor,
     uri: Uri,
 ) -> Response {
     let secret = csrf_secret(&state, &headers).unwrap_or_else(token::new_secret);
@@ -63,7 +64,7 @@ pub async fn login(
     State(state): State<AppState>,
     headers: HeaderMap,
     uri: Uri,
-    visitor: Visitor,
+    DjangoVisitor(visitor): DjangoVisitor,
     body: Result<Bytes, BytesRejection>,
 ) -> Answer {
     let html = wants_html(&headers);
@@ -153,7 +154,7 @@ pub async fn logout(
     State(state): State<AppState>,
     headers: HeaderMap,
     uri: Uri,
-    visitor: Visitor,
+    DjangoVisitor(visitor): DjangoVisitor,
     body: Result<Bytes, BytesRejection>,
 ) -> Answer {
     let html = wants_html(&headers);

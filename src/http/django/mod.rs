@@ -15,7 +15,9 @@ mod rest_password;
 mod token;
 
 use axum::Router;
+use axum::extract::FromRequestParts;
 use axum::http::header::{ACCEPT, HOST, SET_COOKIE, VARY};
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
@@ -128,10 +130,7 @@ fn server_failure(error: &Error) -> Response {
     }
     let failure = match error {
         Error::Overloaded { retry_after } => ServerFailure::overloaded(*retry_after),
-        _ => ServerFailure::of(
-            error,
-            matches!(error, Error::Store(e) if e.is_unavailable()),
-        ),
+        _ => ServerFailure::of(error, error.outage()),
     };
     let mut response = detail(failure.status, failure.message);
     if let Some(seconds) = failure.retry_after {
@@ -140,6 +139,21 @@ fn server_failure(error: &Error) -> Response {
             .insert(axum::http::header::RETRY_AFTER, HeaderValue::from(seconds));
     }
     response
+}
+
+/// The caller as the session cookie identifies them; a lookup that fails inside the server
+/// (the database is out) is answered in DRF's shape, as every other refusal here.
+pub struct DjangoVisitor(pub Visitor);
+
+impl FromRequestParts<AppState> for DjangoVisitor {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        Visitor::from_request_parts(parts, state)
+            .await
+            .map(DjangoVisitor)
+            .map_err(|failure| server_failure(&failure.0))
+    }
 }
 
 /// Whether the client is a browser wanting a page rather than JSON.

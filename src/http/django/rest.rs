@@ -13,8 +13,8 @@ use serde_json::json;
 
 use super::body::{self, Fields};
 use super::{
-    Answer, detail, enforce_csrf, enforce_origin, field_errors, login_cookies, server_failure,
-    with_cookies,
+    Answer, DjangoVisitor, detail, enforce_csrf, enforce_origin, field_errors, login_cookies,
+    server_failure, with_cookies,
 };
 use crate::core::accounts::{Account, Field, Violation};
 use crate::core::{AccountChanges, CurrentSession, Error, Registrar, Registration};
@@ -62,7 +62,7 @@ pub async fn login(
     State(state): State<AppState>,
     headers: HeaderMap,
     uri: Uri,
-    visitor: Visitor,
+    DjangoVisitor(visitor): DjangoVisitor,
     body: Result<Bytes, BytesRejection>,
 ) -> Answer {
     let fields = checked_fields(&state, &headers, &uri, &visitor, body).await?;
@@ -95,7 +95,7 @@ pub async fn logout(
     State(state): State<AppState>,
     headers: HeaderMap,
     uri: Uri,
-    visitor: Visitor,
+    DjangoVisitor(visitor): DjangoVisitor,
     body: Result<Bytes, BytesRejection>,
 ) -> Answer {
     checked_fields(&state, &headers, &uri, &visitor, body).await?;
@@ -113,7 +113,7 @@ pub async fn logout(
 }
 
 /// `GET user/`.
-pub async fn user(visitor: Visitor) -> Answer {
+pub async fn user(DjangoVisitor(visitor): DjangoVisitor) -> Answer {
     let session = require_session(&visitor)?;
     Ok(Json(user_body(&session.account)).into_response())
 }
@@ -123,7 +123,7 @@ pub async fn replace_user(
     State(state): State<AppState>,
     headers: HeaderMap,
     uri: Uri,
-    visitor: Visitor,
+    DjangoVisitor(visitor): DjangoVisitor,
     body: Result<Bytes, BytesRejection>,
 ) -> Answer {
     change_user(state, headers, uri, visitor, body, true).await
@@ -134,7 +134,7 @@ pub async fn update_user(
     State(state): State<AppState>,
     headers: HeaderMap,
     uri: Uri,
-    visitor: Visitor,
+    DjangoVisitor(visitor): DjangoVisitor,
     body: Result<Bytes, BytesRejection>,
 ) -> Answer {
     change_user(state, headers, uri, visitor, body, false).await
@@ -201,7 +201,7 @@ pub async fn register(
     State(state): State<AppState>,
     headers: HeaderMap,
     uri: Uri,
-    visitor: Visitor,
+    DjangoVisitor(visitor): DjangoVisitor,
     body: Result<Bytes, BytesRejection>,
 ) -> Answer {
     let fields = checked_fields(&state, &headers, &uri, &visitor, body).await?;

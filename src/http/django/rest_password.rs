@@ -15,10 +15,10 @@ use serde_json::json;
 
 use super::body::Fields;
 use super::rest::{REQUIRED, account_error, checked_fields, require_session};
-use super::{Answer, field_errors, server_failure};
+use super::{Answer, DjangoVisitor, field_errors, server_failure};
 use crate::core::accounts::check_mail;
 use crate::core::{AccountChanges, AccountLookup, Error};
-use crate::http::{AppState, Visitor};
+use crate::http::AppState;
 
 /// Django's `SetPasswordForm` wording (with its typographic apostrophe).
 const MISMATCH: &str = "The two password fields didn\u{2019}t match.";
@@ -30,7 +30,7 @@ pub async fn change(
     State(state): State<AppState>,
     headers: HeaderMap,
     uri: Uri,
-    visitor: Visitor,
+    DjangoVisitor(visitor): DjangoVisitor,
     body: Result<Bytes, BytesRejection>,
 ) -> Answer {
     let session = require_session(&visitor)?;
@@ -54,7 +54,7 @@ pub async fn reset(
     State(state): State<AppState>,
     headers: HeaderMap,
     uri: Uri,
-    visitor: Visitor,
+    DjangoVisitor(visitor): DjangoVisitor,
     body: Result<Bytes, BytesRejection>,
 ) -> Answer {
     let fields = checked_fields(&state, &headers, &uri, &visitor, body).await?;
@@ -87,7 +87,7 @@ pub async fn confirm(
     State(state): State<AppState>,
     headers: HeaderMap,
     uri: Uri,
-    visitor: Visitor,
+    DjangoVisitor(visitor): DjangoVisitor,
     body: Result<Bytes, BytesRejection>,
 ) -> Answer {
     let fields = checked_fields(&state, &headers, &uri, &visitor, body).await?;

@@ -11,6 +11,7 @@ use crate::core::Error as CoreError;
 use crate::core::accounts::{Field, Violation};
 use crate::core::flood::FloodScope;
 use crate::http::{ServerFailure, SessionLookupFailed, retry_after_header};
+use crate::store::Outage;
 
 const RESET_HINT: &str = "Ask for a new link with POST /user/password?_format=json and \
      {\"mail\": \"…\"}; a link works once, for one day, and not after the password changes.";
@@ -75,8 +76,8 @@ impl DrupalError {
     }
 
     /// A failure inside the server: logged once, never shown to the client.
-    pub fn internal(error: &dyn std::fmt::Display, unavailable: bool) -> Self {
-        let failure = ServerFailure::of(error, unavailable);
+    pub fn internal(error: &dyn std::fmt::Display, outage: Option<Outage>) -> Self {
+        let failure = ServerFailure::of(error, outage);
         let mut e = Self::new(failure.status, failure.message);
         e.retry_after = failure.retry_after;
         e
@@ -134,10 +135,10 @@ impl DrupalError {
                 e
             }
             CoreError::Store(e) => {
-                let unavailable = e.is_unavailable();
-                Self::internal(&e, unavailable)
+                let outage = e.outage();
+                Self::internal(&e, outage)
             }
-            CoreError::Password(e) => Self::internal(&e, false),
+            CoreError::Password(e) => Self::internal(&e, None),
         }
     }
 }

@@ -110,10 +110,7 @@ impl PosError {
                 StatusCode::FORBIDDEN,
                 "Registration is closed: only administrators can create accounts.",
             ),
-            other => Self::internal(ServerFailure::of(
-                other,
-                matches!(other, CoreError::Store(e) if e.is_unavailable()),
-            )),
+            other => Self::internal(ServerFailure::of(other, other.outage())),
         }
     }
 }

@@ -10,6 +10,7 @@ use super::format::Format;
 use crate::core::Error as CoreError;
 use crate::core::flood::FloodScope;
 use crate::http::{ServerFailure, SessionLookupFailed, retry_after_header};
+use crate::store::Outage;
 
 #[derive(Debug)]
 pub struct ServicesError {
@@ -73,8 +74,8 @@ impl ServicesError {
     }
 
     /// A failure inside the server: logged once, never shown to the client.
-    pub fn internal(error: &dyn std::fmt::Display, unavailable: bool) -> Self {
-        let failure = ServerFailure::of(error, unavailable);
+    pub fn internal(error: &dyn std::fmt::Display, outage: Option<Outage>) -> Self {
+        let failure = ServerFailure::of(error, outage);
         let mut e = Self::new(failure.status, failure.message);
         e.retry_after = failure.retry_after;
         e
@@ -128,10 +129,10 @@ impl From<CoreError> for ServicesError {
                 e
             }
             CoreError::Store(e) => {
-                let unavailable = e.is_unavailable();
-                Self::internal(&e, unavailable)
+                let outage = e.outage();
+                Self::internal(&e, outage)
             }
-            CoreError::Password(e) => Self::internal(&e, false),
+            CoreError::Password(e) => Self::internal(&e, None),
             other => Self::not_acceptable(other.to_string()),
         }
     }
