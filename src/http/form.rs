@@ -1,20 +1,25 @@
 //! Form bodies, `application/x-www-form-urlencoded` and `multipart/form-data`, as the ordered
-//! (name, value) pairs they carry. Each dialect builds its own fields from the pairs.
+//! (name, value) pairs they carry, at most [`MAX_FIELDS`] of them. Each dialect builds its own
+//! fields from the pairs.
 
 use axum::body::Bytes;
 
-/// The body is not the form its `Content-Type` says it is.
+use super::limits::{MAX_FIELDS, too_many_fields};
+
+/// The body is not the form its `Content-Type` says it is, or carries too many fields.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FormError {
     Urlencoded,
     Multipart,
+    TooManyFields,
 }
 
 impl FormError {
-    pub fn message(self) -> &'static str {
+    pub fn message(self) -> String {
         match self {
-            FormError::Urlencoded => "Invalid application/x-www-form-urlencoded body.",
-            FormError::Multipart => "Invalid multipart/form-data body.",
+            FormError::Urlencoded => "Invalid application/x-www-form-urlencoded body.".into(),
+            FormError::Multipart => "Invalid multipart/form-data body.".into(),
+            FormError::TooManyFields => too_many_fields(),
         }
     }
 }
@@ -30,6 +35,11 @@ pub fn essence(content_type: &str) -> String {
 }
 
 pub fn urlencoded_pairs(body: &[u8]) -> Result<Vec<(String, String)>, FormError> {
+    // Counted before decoding: a body of many tiny fields is refused for one pass over it.
+    let fields = body.split(|b| *b == b'&').filter(|f| !f.is_empty()).count();
+    if fields > MAX_FIELDS {
+        return Err(FormError::TooManyFields);
+    }
     serde_urlencoded::from_bytes(body).map_err(|_| FormError::Urlencoded)
 }
 
@@ -49,6 +59,9 @@ pub async fn multipart_pairs(
         let Some(name) = field.name().map(str::to_string) else {
             continue;
         };
+        if pairs.len() == MAX_FIELDS {
+            return Err(FormError::TooManyFields);
+        }
         let value = field.text().await.map_err(|_| FormError::Multipart)?;
         pairs.push((name, value));
     }
@@ -75,6 +88,35 @@ mod tests {
             multipart_pairs("multipart/form-data", Bytes::new()).await,
             Err(FormError::Multipart)
         );
+    }
+
+    #[tokio::test]
+    async fn forms_with_more_fields_than_the_limit_are_refused() {
+        let at_limit = "a[]=1&".repeat(MAX_FIELDS);
+        assert_eq!(
+            urlencoded_pairs(at_limit.as_bytes()).unwrap().len(),
+            MAX_FIELDS
+        );
+        let over = format!("{at_limit}b=2");
+        assert_eq!(
+            urlencoded_pairs(over.as_bytes()),
+            Err(FormError::TooManyFields)
+        );
+        let part = "--b\r\nContent-Disposition: form-data; name=\"a[]\"\r\n\r\n1\r\n";
+        let multipart = |n: usize| Bytes::from(format!("{}--b--\r\n", part.repeat(n)));
+        let content_type = "multipart/form-data; boundary=b";
+        assert_eq!(
+            multipart_pairs(content_type, multipart(MAX_FIELDS))
+                .await
+                .unwrap()
+                .len(),
+            MAX_FIELDS
+        );
+        assert_eq!(
+            multipart_pairs(content_type, multipart(MAX_FIELDS + 1)).await,
+            Err(FormError::TooManyFields)
+        );
+        assert!(FormError::TooManyFields.message().contains("1000 fields"));
     }
 
     #[test]

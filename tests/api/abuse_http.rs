@@ -215,3 +215,37 @@ async fn a_client_trickling_its_headers_is_cut_off_at_the_request_deadline() {
     );
     assert!(answered_within(&app.address, Duration::from_secs(2)).await);
 }
+
+#[tokio::test]
+async fn headers_past_the_header_limit_are_a_431_in_every_dialect() {
+    let app = spawn_app_with(|c| c.http.header_limit = 2048).await;
+    let big = "a".repeat(4096);
+    let cases = [
+        ("/user/login_status?_format=json", "message"),
+        ("/rest/user/1.json", ""),
+        ("/dj-rest-auth/user/", "detail"),
+        ("/auth/login/", "detail"),
+        ("/api/sessions", ""),
+    ];
+    for (path, field) in cases {
+        let response = new_client()
+            .get(app.url(path))
+            .header("X-Big", &big)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 431, "{path}");
+        let body = response.text().await.unwrap();
+        assert!(body.contains("the limit is 2048"), "{path}: {body}");
+        if !field.is_empty() {
+            let json: serde_json::Value = serde_json::from_str(&body).unwrap();
+            assert!(
+                json[field].as_str().unwrap().contains("2048"),
+                "{path}: {json}"
+            );
+        }
+        // Within the limit, the same request is served.
+        let response = new_client().get(app.url(path)).send().await.unwrap();
+        assert_ne!(response.status(), 431, "{path}");
+    }
+}

@@ -1,6 +1,7 @@
 //! A bounded fuzz run over real HTTP: random and mutated requests to every route of every
 //! dialect (bodies in each encoding, cookies, CSRF tokens, `Authorization` headers, query
-//! strings). No answer may be a 500, and the server must still serve a real login after.
+//! strings, and well-formed bodies nested deeper than any parser allows). No answer may be a
+//! 500, and the server must still serve a real login after.
 //!
 //! It runs for `LATCH_FUZZ_SECONDS` (default 3; CI gives it longer).
 
@@ -9,7 +10,7 @@ use std::time::{Duration, Instant};
 use rand::RngExt;
 use rand::seq::IndexedRandom;
 
-use crate::helpers::{new_client, spawn_app};
+use crate::helpers::{new_client, spawn_app_with};
 
 const PATHS: &[&str] = &[
     "/session/token",
@@ -106,6 +107,51 @@ fn mutated_body(rng: &mut impl rand::Rng) -> Vec<u8> {
     }
 }
 
+/// A well-formed body, with the matching `Content-Type`, that nests one value from a few
+/// levels to as deep as the body limit allows: parsers must build (and drop) it or refuse it.
+fn deep_body(rng: &mut impl rand::Rng) -> (&'static str, Vec<u8>) {
+    let depth = if rng.random() {
+        rng.random_range(1..100)
+    } else {
+        rng.random_range(1..32_000)
+    };
+    let body = |open: &str, inner: &str, close: &str, depth: usize| {
+        format!("{}{inner}{}", open.repeat(depth), close.repeat(depth))
+    };
+    let (content_type, text) = match rng.random_range(0..5) {
+        0 => (
+            "application/json",
+            format!("{{\"name\":{}}}", body("[", "\"bob\"", "]", depth)),
+        ),
+        1 => (
+            "application/json",
+            body("{\"form\":", "1", "}", depth.min(10_000)),
+        ),
+        2 => (
+            "application/xml",
+            format!(
+                "<data>{}</data>",
+                body("<a>", "x", "</a>", depth.min(9_000))
+            ),
+        ),
+        3 => {
+            let bracket = ["[]", "[b]"].choose(rng).unwrap();
+            (
+                "application/x-www-form-urlencoded",
+                format!("username{}=bob&a[]=1", bracket.repeat(depth.min(21_000))),
+            )
+        }
+        _ => (
+            "multipart/form-data; boundary=B",
+            format!(
+                "--B\r\nContent-Disposition: form-data; name=\"a{}\"\r\n\r\n1\r\n--B--\r\n",
+                "[]".repeat(depth)
+            ),
+        ),
+    };
+    (content_type, text.into_bytes())
+}
+
 fn header_value(rng: &mut impl rand::Rng) -> String {
     let text = random_text(rng, 80);
     // Header values cannot hold control characters; keep what could go on the wire.
@@ -114,7 +160,8 @@ fn header_value(rng: &mut impl rand::Rng) -> String {
 
 #[tokio::test]
 async fn random_requests_to_every_route_never_get_a_500_or_stop_the_server() {
-    let app = spawn_app().await;
+    // Every body encoding the dialects read is reachable, urlencoded Services bodies too.
+    let app = spawn_app_with(|c| c.services.urlencoded = true).await;
     app.create_account("bob", "secret pass", &[]).await;
     let seconds = std::env::var("LATCH_FUZZ_SECONDS")
         .ok()
@@ -134,11 +181,21 @@ async fn random_requests_to_every_route_never_get_a_500_or_stop_the_server() {
         ]
         .choose(&mut rng)
         .unwrap();
-        let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+        let mut method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+        let (content_type, body) = if rng.random_range(0..4) == 0 {
+            // Sent where bodies are read.
+            method = reqwest::Method::POST;
+            deep_body(&mut rng)
+        } else {
+            (
+                *CONTENT_TYPES.choose(&mut rng).unwrap(),
+                mutated_body(&mut rng),
+            )
+        };
         let mut request = client
             .request(method.clone(), app.url(path))
-            .header("Content-Type", *CONTENT_TYPES.choose(&mut rng).unwrap())
-            .body(mutated_body(&mut rng));
+            .header("Content-Type", content_type)
+            .body(body);
         if rng.random() {
             let names = ["SESSabc", "sessionid", "csrftoken", "SSESSx"];
             let cookie = format!(

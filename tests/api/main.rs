@@ -8,6 +8,7 @@ mod abuse_audit;
 mod abuse_enumeration;
 mod abuse_flood;
 mod abuse_http;
+mod abuse_parsers;
 mod abuse_passwords;
 mod audit_bounds;
 mod bad_input;

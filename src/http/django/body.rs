@@ -12,6 +12,7 @@ use serde_json::Value;
 
 use super::detail;
 use crate::http::form::{essence, multipart_pairs, urlencoded_pairs};
+use crate::http::limits::json_too_deep;
 use crate::http::unreadable_body;
 
 /// The submitted fields, flat.
@@ -65,7 +66,7 @@ pub async fn read(
         .get(CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default();
-    let bad = |message: &str| detail(StatusCode::BAD_REQUEST, message);
+    let bad = |message: String| detail(StatusCode::BAD_REQUEST, &message);
     let (pairs, form) = match essence(content_type).as_str() {
         _ if body.is_empty() => (Vec::new(), false),
         "application/json" => (json_pairs(&body)?, false),
@@ -96,6 +97,12 @@ pub async fn read(
 }
 
 fn json_pairs(body: &[u8]) -> Result<Vec<(String, String)>, Response> {
+    if let Some(reason) = json_too_deep(body) {
+        return Err(detail(
+            StatusCode::BAD_REQUEST,
+            &format!("JSON parse error - {reason}"),
+        ));
+    }
     let value: Value = serde_json::from_slice(body)
         .map_err(|e| detail(StatusCode::BAD_REQUEST, &format!("JSON parse error - {e}")))?;
     let Value::Object(map) = value else {
@@ -123,6 +130,7 @@ mod properties {
     use proptest::prelude::*;
 
     use super::*;
+    use crate::http::limits::MAX_NESTING;
 
     const TYPES: [&str; 5] = [
         "application/json",
@@ -139,6 +147,25 @@ mod properties {
     ];
 
     proptest! {
+        /// Well-formed JSON nested to any depth is read up to the limit and refused with a
+        /// 400 past it; a stack overflow would abort the run.
+        #[test]
+        fn json_nested_to_any_depth_is_read_or_refused_with_a_400(
+            depth in prop_oneof![1..=MAX_NESTING + 2, 1..40_000usize],
+        ) {
+            let body = format!("{}1{}", "{\"a\":".repeat(depth), "}".repeat(depth));
+            let mut headers = HeaderMap::new();
+            headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+            let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+            match runtime.block_on(read(&headers, Ok(Bytes::from(body)), 1 << 20)) {
+                Ok(_) => prop_assert!(depth <= MAX_NESTING),
+                Err(response) => {
+                    prop_assert!(depth > MAX_NESTING);
+                    prop_assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+                }
+            }
+        }
+
         #[test]
         fn no_body_makes_the_reader_panic(
             content_type in prop::sample::select(&TYPES[..]),

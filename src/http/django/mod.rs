@@ -15,15 +15,17 @@ mod rest_password;
 mod token;
 
 use axum::Router;
-use axum::extract::FromRequestParts;
+use axum::extract::{FromRequestParts, Request, State};
 use axum::http::header::{ACCEPT, HOST, SET_COOKIE, VARY};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::middleware::{self, Next};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use serde_json::{Value, json};
 
 use super::cookies::read_cookie;
+use super::limits::oversized_headers;
 use super::{AppState, ServerFailure, Visitor};
 use crate::core::{Error, LoggedIn, now};
 use csrf::CsrfRequest;
@@ -85,6 +87,19 @@ pub fn router(state: &AppState) -> Router<AppState> {
             &format!("{rest}password/reset/confirm/"),
             post(rest_password::confirm).fallback(method_not_allowed),
         )
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            screen_request,
+        ))
+}
+
+/// Refuses oversized headers before any view runs, with the status the other dialects give
+/// (Django leaves the limit to its server, whose refusals are 400s without a reason).
+async fn screen_request(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    match oversized_headers(request.headers(), state.header_limit) {
+        Some(reason) => detail(StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE, &reason),
+        None => next.run(request).await,
+    }
 }
 
 /// DRF's 405.

@@ -19,7 +19,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get, post};
 use serde_json::{Map, Value};
 
-use super::limits::oversized_headers;
+use super::limits::{json_too_deep, oversized_headers};
 use super::origin::cross_site_refusal;
 use super::{AppState, Visitor, unreadable_body};
 pub use error::{DrupalError, field_name};
@@ -126,6 +126,9 @@ fn body_bytes(body: Result<Bytes, BytesRejection>, limit: usize) -> Result<Bytes
 
 /// Parses a JSON object; `example` shows the client what to send instead.
 fn json_object(body: &[u8], example: &str) -> Result<Map<String, Value>, DrupalError> {
+    if let Some(reason) = json_too_deep(body) {
+        return Err(DrupalError::bad_request(reason));
+    }
     match serde_json::from_slice::<Value>(body) {
         Ok(Value::Object(map)) => Ok(map),
         Ok(_) => Err(DrupalError::bad_request(format!(

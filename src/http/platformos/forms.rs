@@ -13,6 +13,7 @@ use super::error::{BLANK, PosError};
 use crate::config::{FieldFormat, FieldRules, FormAction, FormConfig, PlatformosConfig};
 use crate::core::accounts::check_mail;
 use crate::http::form::essence;
+use crate::http::limits::json_too_deep;
 use crate::http::{AppState, unreadable_body};
 
 /// Built-in forms: the seed's names, the singular names of the reference forms, and plain
@@ -307,6 +308,9 @@ pub fn read_envelope(
             "Send the body as JSON with the header Content-Type: application/json (or \
              application/vnd.api+json).",
         ));
+    }
+    if let Some(reason) = json_too_deep(&body) {
+        return Err(PosError::base(StatusCode::BAD_REQUEST, reason));
     }
     let object = match serde_json::from_slice::<Value>(&body) {
         Ok(Value::Object(object)) => object,

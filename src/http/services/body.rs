@@ -1,7 +1,8 @@
 //! Request bodies in every encoding the Services REST server parses, by `Content-Type`: JSON,
 //! XML, `multipart/form-data` (what PHP's curl sends for an array of fields) and, when enabled,
 //! `application/x-www-form-urlencoded`. Form field names use PHP's array syntax
-//! (`account[name]`, `roles[]`), which becomes nested objects.
+//! (`account[name]`, `roles[]`), which becomes nested objects. Every encoding refuses nesting
+//! deeper than [`MAX_NESTING`] with a 400.
 
 use axum::body::Bytes;
 use axum::http::header::CONTENT_TYPE;
@@ -10,7 +11,9 @@ use quick_xml::events::Event;
 use serde_json::{Map, Value};
 
 use super::error::ServicesError;
+use super::php_fields::PhpFields;
 use crate::http::form::{FormError, essence, multipart_pairs, urlencoded_pairs};
+use crate::http::limits::{MAX_NESTING, json_too_deep, too_deep};
 
 const URLENCODED: &str = "application/x-www-form-urlencoded";
 
@@ -40,6 +43,9 @@ fn json(body: &[u8]) -> Result<Map<String, Value>, ServicesError> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Ok(Map::new());
     }
+    if let Some(reason) = json_too_deep(body) {
+        return Err(ServicesError::new(StatusCode::BAD_REQUEST, reason));
+    }
     match serde_json::from_slice::<Value>(body) {
         Ok(Value::Object(map)) => Ok(map),
         // A list or a scalar carries no named arguments.
@@ -60,59 +66,18 @@ fn fields(
     pairs: Result<Vec<(String, String)>, FormError>,
 ) -> Result<Map<String, Value>, ServicesError> {
     let pairs = pairs.map_err(|e| ServicesError::new(StatusCode::BAD_REQUEST, e.message()))?;
-    let mut map = Map::new();
-    for (key, value) in pairs {
-        insert_php_field(&mut map, &key, value);
+    let mut fields = PhpFields::default();
+    for (name, value) in pairs {
+        fields
+            .insert(&name, value)
+            .map_err(|_| ServicesError::new(StatusCode::BAD_REQUEST, too_deep()))?;
     }
-    Ok(map)
-}
-
-/// Stores `value` under a PHP-style field name: `a[b][c]` nests, `a[]` appends.
-fn insert_php_field(map: &mut Map<String, Value>, name: &str, value: String) {
-    let (base, mut rest) = match name.find('[') {
-        Some(i) if i > 0 && name.ends_with(']') => (&name[..i], &name[i..]),
-        _ => (name, ""),
-    };
-    let mut keys = vec![base.to_string()];
-    while let Some(stripped) = rest.strip_prefix('[') {
-        let Some(end) = stripped.find(']') else { break };
-        keys.push(stripped[..end].to_string());
-        rest = &stripped[end + 1..];
-    }
-    let mut current = map;
-    let last = keys.len() - 1;
-    for (i, key) in keys.into_iter().enumerate() {
-        let key = if key.is_empty() {
-            next_index(current)
-        } else {
-            key
-        };
-        if i == last {
-            current.insert(key, Value::String(value));
-            return;
-        }
-        let slot = current
-            .entry(key)
-            .or_insert_with(|| Value::Object(Map::new()));
-        if !slot.is_object() {
-            *slot = Value::Object(Map::new());
-        }
-        let Value::Object(next) = slot else { return };
-        current = next;
-    }
-}
-
-/// PHP's next numeric key for `a[]`.
-fn next_index(map: &Map<String, Value>) -> String {
-    map.keys()
-        .filter_map(|k| k.parse::<u64>().ok())
-        .max()
-        .map_or(0, |n| n + 1)
-        .to_string()
+    Ok(fields.into_map())
 }
 
 /// An XML document's root children as fields: nested elements become objects, repeated names
-/// lists, and text content strings.
+/// lists, and text content strings. The open elements are kept on a heap stack, not the call
+/// stack, and may nest no deeper than [`MAX_NESTING`].
 fn xml(body: &[u8]) -> Result<Map<String, Value>, ServicesError> {
     let invalid = || ServicesError::new(StatusCode::BAD_REQUEST, "Invalid XML.");
     let text = std::str::from_utf8(body).map_err(|_| invalid())?;
@@ -126,6 +91,9 @@ fn xml(body: &[u8]) -> Result<Map<String, Value>, ServicesError> {
     loop {
         match reader.read_event().map_err(|_| invalid())? {
             Event::Start(start) => {
+                if stack.len() == MAX_NESTING {
+                    return Err(ServicesError::new(StatusCode::BAD_REQUEST, too_deep()));
+                }
                 let name = start.name().into_inner().to_string();
                 stack.push((name, Map::new(), String::new()));
             }
@@ -197,22 +165,6 @@ mod tests {
     use serde_json::json;
 
     #[test]
-    fn php_field_names_nest() {
-        let mut map = Map::new();
-        insert_php_field(&mut map, "account[name]", "bob".into());
-        insert_php_field(&mut map, "account[pass][pass1]", "p".into());
-        insert_php_field(&mut map, "roles[]", "editor".into());
-        insert_php_field(&mut map, "roles[]", "admin".into());
-        insert_php_field(&mut map, "plain", "x".into());
-        insert_php_field(&mut map, "odd[", "y".into());
-        assert_eq!(
-            Value::Object(map),
-            json!({"account": {"name": "bob", "pass": {"pass1": "p"}},
-                   "roles": {"0": "editor", "1": "admin"}, "plain": "x", "odd[": "y"})
-        );
-    }
-
-    #[test]
     fn xml_fields_nest_and_unescape() {
         let body = b"<?xml version=\"1.0\"?><data><name>bo&amp;b</name><pass><pass1>x</pass1></pass><r>1</r><r>2</r><e/></data>";
         assert_eq!(
@@ -223,6 +175,32 @@ mod tests {
         assert!(xml(b"not xml").is_err());
     }
 
+    fn nested_xml(depth: usize) -> Vec<u8> {
+        format!("{}x{}", "<a>".repeat(depth), "</a>".repeat(depth)).into_bytes()
+    }
+
+    #[test]
+    fn xml_nested_up_to_the_limit_parses_and_deeper_is_refused() {
+        assert!(xml(&nested_xml(MAX_NESTING)).is_ok());
+        for depth in [MAX_NESTING + 1, 40_000] {
+            let error = xml(&nested_xml(depth)).unwrap_err();
+            assert!(
+                format!("{error:?}").contains("more than 64 levels"),
+                "{error:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn deep_json_is_refused_with_a_clear_message() {
+        let deep = format!("{}1{}", "{\"a\":".repeat(65), "}".repeat(65));
+        let error = json(deep.as_bytes()).unwrap_err();
+        assert!(
+            format!("{error:?}").contains("more than 64 levels"),
+            "{error:?}"
+        );
+    }
+
     #[test]
     fn json_must_parse() {
         assert!(json(b"{\"a\":1").is_err());
@@ -231,11 +209,49 @@ mod tests {
     }
 
     /// Every body encoding the dialect reads, with arbitrary and half-valid bodies: each
-    /// parses or is refused, and none panics.
+    /// parses or is refused, and none panics. Well-formed bodies nested to any depth parse
+    /// up to the limit and are refused with a 400 past it (a stack overflow aborts the run).
     mod properties {
         use super::*;
         use axum::http::HeaderValue;
         use proptest::prelude::*;
+
+        use crate::http::services::format::Format;
+        use crate::http::services::php_fields::PhpFields;
+
+        /// A well-formed body in one encoding whose single field nests `depth` levels deep.
+        fn nested_body(shape: usize, depth: usize) -> (&'static str, String) {
+            match shape {
+                0 => (
+                    "application/json",
+                    format!(
+                        "{{\"a\":{}1{}}}",
+                        "[".repeat(depth - 1),
+                        "]".repeat(depth - 1)
+                    ),
+                ),
+                1 => (
+                    "application/json",
+                    format!("{}1{}", "{\"a\":".repeat(depth), "}".repeat(depth)),
+                ),
+                2 => (
+                    "application/xml",
+                    format!(
+                        "<data>{}x{}</data>",
+                        "<a>".repeat(depth),
+                        "</a>".repeat(depth)
+                    ),
+                ),
+                3 => (URLENCODED, format!("a{}=1", "[b]".repeat(depth))),
+                _ => (
+                    "multipart/form-data; boundary=XyZ",
+                    format!(
+                        "--XyZ\r\nContent-Disposition: form-data; name=\"a{}\"\r\n\r\n1\r\n--XyZ--\r\n",
+                        "[]".repeat(depth)
+                    ),
+                ),
+            }
+        }
 
         const TYPES: [&str; 7] = [
             "application/json",
@@ -246,7 +262,7 @@ mod tests {
             URLENCODED,
             "text/plain",
         ];
-        const SEEDS: [&str; 8] = [
+        const SEEDS: [&str; 9] = [
             "{\"name\":",
             "[1,2,{",
             "<?xml version=\"1.0\"?><data><name>",
@@ -254,6 +270,7 @@ mod tests {
             "--XyZ\r\nContent-Disposition: form-data; name=\"account[name]\"\r\n\r\n",
             "account[pass][pass1]=a&roles[]=",
             "a[b][c][d][e][f][g][h][i][j][k]=1&a[]=",
+            "a[][][][][][][][][][][][][][][][][][][][][][][][][][][][][][][][][][][][][][][][][][][][][][][][][][][][][][][][][][][][][][][]=1&a[]=",
             "",
         ];
 
@@ -277,13 +294,35 @@ mod tests {
             }
 
             #[test]
+            fn well_formed_bodies_nest_up_to_the_limit_and_no_deeper(
+                shape in 0..5usize,
+                depth in prop_oneof![1..=MAX_NESTING + 2, 1..40_000usize],
+            ) {
+                let (content_type, body) = nested_body(shape, depth);
+                let mut headers = HeaderMap::new();
+                headers.insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
+                let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+                let parsed = runtime.block_on(parse(&headers, Bytes::from(body), true));
+                // The XML root element is one level more than the JSON and form shapes.
+                let limit = if shape == 2 { MAX_NESTING - 1 } else { MAX_NESTING };
+                match parsed {
+                    Ok(fields) => prop_assert!(depth <= limit, "depth {depth}: {fields:?}"),
+                    Err(e) => {
+                        prop_assert!(depth > limit, "depth {depth}: {e:?}");
+                        prop_assert_eq!(e.render(Format::Json).status(), StatusCode::BAD_REQUEST);
+                    }
+                }
+            }
+
+            #[test]
             fn php_field_names_of_any_shape_nest_without_panicking(
                 names in prop::collection::vec(any::<String>(), 0..8),
             ) {
-                let mut map = Map::new();
+                let mut fields = PhpFields::default();
                 for name in &names {
-                    insert_php_field(&mut map, name, "v".into());
+                    let _ = fields.insert(name, "v".into());
                 }
+                drop(fields.into_map());
             }
         }
     }

@@ -11,6 +11,7 @@ mod auth;
 mod body;
 mod error;
 mod format;
+mod php_fields;
 mod users;
 
 use axum::Router;
