@@ -310,6 +310,9 @@ pub struct SmtpConfig {
     pub port: u16,
     /// `none`, `starttls` or `implicit`.
     pub tls: SmtpTls,
+    /// PEM file of certificates to trust besides the public roots: a private CA, or the
+    /// server's self-signed certificate (empty: public roots only).
+    pub ca_file: String,
     pub username: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub password: Option<ConfigSecret>,
@@ -359,6 +362,7 @@ impl Default for SmtpConfig {
             host: String::new(),
             port: 587,
             tls: SmtpTls::Starttls,
+            ca_file: String::new(),
             username: String::new(),
             password: None,
             timeout: 30,
@@ -782,6 +786,14 @@ impl Config {
         }
         if let Err(e) = crate::core::templates::Templates::new(&mail.templates) {
             return invalid(e);
+        }
+        if !mail.smtp.ca_file.is_empty() {
+            if mail.smtp.tls == SmtpTls::None {
+                return invalid(
+                    "mail.smtp.ca_file is set but mail.smtp.tls = \"none\" never uses it".into(),
+                );
+            }
+            crate::delivery::tls_parameters(&mail.smtp).map_err(ConfigError::Invalid)?;
         }
         Ok(())
     }

@@ -3,6 +3,7 @@
 //! workers from sending the same message, and a claim that lapses (its worker died mid-send)
 //! lets another worker take the message.
 
+mod tls;
 mod transport;
 
 use std::sync::Arc;
@@ -14,6 +15,7 @@ use tokio::task::JoinHandle;
 use crate::config::MailConfig;
 use crate::core::{Core, now};
 use crate::store::{Outcome, StoreError};
+pub use tls::parameters as tls_parameters;
 pub use transport::{Failure, Transport};
 
 /// Longest wait between retries of one message.

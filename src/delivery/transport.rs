@@ -7,6 +7,7 @@ use std::time::Duration;
 use lettre::message::header::ContentType;
 use lettre::message::{Mailbox, MultiPart};
 use lettre::transport::smtp::authentication::Credentials;
+use lettre::transport::smtp::client::Tls;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use secrecy::ExposeSecret;
 use tokio::io::AsyncWriteExt;
@@ -46,15 +47,14 @@ impl Transport {
             let file = (!config.log_file.is_empty()).then(|| PathBuf::from(&config.log_file));
             return Ok(Transport::Log { from, file });
         }
-        let builder = match smtp.tls {
-            SmtpTls::None => AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&smtp.host),
-            SmtpTls::Starttls => AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(&smtp.host)
-                .map_err(|e| {
-                format!("mail.smtp: cannot set up STARTTLS to {}: {e}", smtp.host)
-            })?,
-            SmtpTls::Implicit => AsyncSmtpTransport::<Tokio1Executor>::relay(&smtp.host)
-                .map_err(|e| format!("mail.smtp: cannot set up TLS to {}: {e}", smtp.host))?,
+        // STARTTLS is `Required`, never `Opportunistic`: a server that does not offer it, or a
+        // certificate that fails, stops the delivery instead of letting it go out in plaintext.
+        let tls = match smtp.tls {
+            SmtpTls::None => Tls::None,
+            SmtpTls::Starttls => Tls::Required(super::tls::parameters(smtp)?),
+            SmtpTls::Implicit => Tls::Wrapper(super::tls::parameters(smtp)?),
         };
+        let builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&smtp.host).tls(tls);
         let timeout = Duration::from_secs(smtp.timeout);
         let mut builder = builder.port(smtp.port).timeout(Some(timeout));
         if !smtp.username.is_empty() {

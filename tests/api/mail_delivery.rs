@@ -68,6 +68,7 @@ async fn registration_answers_at_once_while_smtp_is_down_and_the_mail_follows_wh
     let sink = SmtpSink::start_on(port, Reply::Accept);
     let message = sink.wait_for("dora@example.com", "Account details").await;
     assert!(message.text.contains("/user/reset/"), "{}", message.text);
+    assert!(!message.tls, "mail.smtp.tls = \"none\" came encrypted");
     assert_eq!(settled(&app).await, ["sent"]);
 }
 

@@ -1,8 +1,9 @@
 //! A real SMTP server on loopback (`tests/smtp/sink.py`, Python's aiosmtpd) that keeps every
 //! message it receives, and helpers to point latch at it and to read what it received.
 
+use std::ffi::OsString;
 use std::io::{BufRead, BufReader};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -19,6 +20,10 @@ pub struct Received {
     pub message_id: String,
     pub text: String,
     pub html: Option<String>,
+    /// Whether it came over an encrypted connection.
+    pub tls: bool,
+    /// The user that authenticated with SMTP AUTH, if any.
+    pub login: Option<String>,
 }
 
 impl Received {
@@ -62,6 +67,15 @@ impl SmtpSink {
 
     /// Starts the sink on `port` and waits until it accepts connections.
     pub fn start_on(port: u16, reply: Reply) -> Self {
+        Self::spawn(port, reply, SinkTls::default())
+    }
+
+    /// Starts a sink that accepts every message, speaking TLS as `tls` says.
+    pub fn start_tls(tls: SinkTls) -> Self {
+        Self::spawn(free_port(), Reply::Accept, tls)
+    }
+
+    fn spawn(port: u16, reply: Reply, tls: SinkTls) -> Self {
         let dir = tempfile::tempdir().unwrap().keep();
         let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/smtp/sink.py");
         let mut command = Command::new("python3");
@@ -69,6 +83,7 @@ impl SmtpSink {
             .arg(script)
             .args(["--port", &port.to_string(), "--dir"])
             .arg(&dir)
+            .args(tls.args)
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit());
         match reply {
@@ -119,6 +134,8 @@ impl SmtpSink {
                     message_id: value["message_id"].as_str().unwrap().to_string(),
                     text: value["text"].as_str().unwrap().to_string(),
                     html: value["html"].as_str().map(str::to_string),
+                    tls: value["tls"].as_bool().unwrap(),
+                    login: value["login"].as_str().map(str::to_string),
                 });
             }
         }
@@ -167,6 +184,111 @@ impl Drop for SmtpSink {
         let _ = self.child.kill();
         let _ = self.child.wait();
         let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// How a sink speaks TLS; the default is plain SMTP only.
+#[derive(Default)]
+pub struct SinkTls {
+    args: Vec<OsString>,
+}
+
+impl SinkTls {
+    /// Offers STARTTLS with this certificate, but also takes mail without it.
+    pub fn starttls(pair: &KeyPair) -> Self {
+        Self::with("starttls", pair)
+    }
+
+    /// Speaks TLS from the first byte (SMTPS).
+    pub fn implicit(pair: &KeyPair) -> Self {
+        Self::with("implicit", pair)
+    }
+
+    fn with(mode: &str, pair: &KeyPair) -> Self {
+        let args = vec![
+            "--tls".into(),
+            mode.into(),
+            "--cert".into(),
+            pair.cert.clone().into(),
+            "--key".into(),
+            pair.key.clone().into(),
+        ];
+        SinkTls { args }
+    }
+
+    /// Refuses mail until the client has upgraded with STARTTLS.
+    pub fn require_starttls(mut self) -> Self {
+        self.args.push("--require-starttls".into());
+        self
+    }
+
+    /// Takes mail only after AUTH as `user`, which it offers only over TLS.
+    pub fn auth(mut self, user: &str, password: &str) -> Self {
+        self.args.push("--auth".into());
+        self.args.push(format!("{user}:{password}").into());
+        self
+    }
+}
+
+/// A certificate and its private key, as PEM files.
+pub struct KeyPair {
+    pub cert: PathBuf,
+    pub key: PathBuf,
+}
+
+/// Certificates made for one test by `tests/smtp/certs.py`, all for `localhost` and
+/// `127.0.0.1`: a private CA with a server certificate it issued, and a self-signed one.
+pub struct TestCertificates {
+    dir: tempfile::TempDir,
+}
+
+impl TestCertificates {
+    pub fn generate() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/smtp/certs.py");
+        let output = Command::new("python3")
+            .arg(script)
+            .arg(dir.path())
+            .output()
+            .expect("run python3");
+        assert!(
+            output.status.success(),
+            "tests/smtp/certs.py failed (is the Python package cryptography installed? \
+             python3 -m pip install cryptography): {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        TestCertificates { dir }
+    }
+
+    /// The private CA's certificate: what `mail.smtp.ca_file` names to trust it.
+    pub fn ca(&self) -> PathBuf {
+        self.dir.path().join("ca.pem")
+    }
+
+    /// A server certificate issued by [`TestCertificates::ca`].
+    pub fn server(&self) -> KeyPair {
+        self.pair("server")
+    }
+
+    /// A self-signed server certificate; its `cert` file is its own trust anchor.
+    pub fn self_signed(&self) -> KeyPair {
+        self.pair("self-signed")
+    }
+
+    fn pair(&self, stem: &str) -> KeyPair {
+        KeyPair {
+            cert: self.dir.path().join(format!("{stem}.pem")),
+            key: self.dir.path().join(format!("{stem}.key")),
+        }
+    }
+}
+
+/// Like [`smtp_on`], with `tls` and, if given, `ca_file` trusted.
+pub fn smtp_tls_on(config: &mut Config, port: u16, tls: SmtpTls, ca_file: Option<&Path>) {
+    smtp_on(config, port);
+    config.mail.smtp.tls = tls;
+    if let Some(file) = ca_file {
+        config.mail.smtp.ca_file = file.display().to_string();
     }
 }
 

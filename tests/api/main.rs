@@ -33,6 +33,7 @@ mod logs;
 mod mail_delivery;
 mod mail_flows;
 mod mail_sink;
+mod mail_tls;
 mod passwords;
 mod platformos_apps;
 mod platformos_sessions;
