@@ -5,6 +5,7 @@ mod helpers;
 
 mod abuse_admission;
 mod abuse_audit;
+mod abuse_connections;
 mod abuse_enumeration;
 mod abuse_flood;
 mod abuse_http;
