@@ -158,6 +158,20 @@ impl Core {
     }
 }
 
+impl Core {
+    /// A used reset link forgets the account's reset requests, as Drupal does, so its holder
+    /// can ask again at once. Best effort: the login it follows has already succeeded.
+    pub(super) async fn clear_password_requests(&self, account: &Account) {
+        if !self.flood.config().enabled {
+            return;
+        }
+        let key = Claimant::Account(account).key();
+        if let Err(error) = self.store.clear_flood(USER_EVENT, &key).await {
+            tracing::warn!(%error, "could not clear an account's password-reset requests");
+        }
+    }
+}
+
 /// An account that is never stored, to compose the message an unknown name would get.
 fn placeholder_account(text: &str, now: i64) -> Account {
     Account {

@@ -120,3 +120,33 @@ async fn a_client_ip_past_its_request_limit_is_refused_in_each_dialects_words() 
     assert_eq!(status, 200);
     assert_eq!(mails_to(&app, "bob@example.com").await, 1);
 }
+
+#[tokio::test]
+async fn using_a_reset_link_lets_its_holder_ask_again_at_once() {
+    let app = spawn_app_with(|c| c.flood.password_request_user_limit = 2).await;
+    app.create_account("bob", "pw", &[]).await;
+    let client = new_client();
+    for _ in 0..3 {
+        request(&app, &client, DRUPAL, json!({"name": "bob"})).await;
+    }
+    assert_eq!(mails_to(&app, "bob@example.com").await, 2);
+    let newest = app.outbox().await.pop().unwrap();
+    let text = app.mail_text(newest.id).await;
+    let start = text.find("/user/reset/").expect("a link in the mail");
+    let link: String = text[start..]
+        .chars()
+        .take_while(|c| !c.is_whitespace())
+        .collect();
+    let response = new_client()
+        .post(app.url(&format!("{link}/login")))
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        response.status().is_success() || response.status().is_redirection(),
+        "{}",
+        response.status()
+    );
+    request(&app, &client, DRUPAL, json!({"name": "bob"})).await;
+    assert_eq!(mails_to(&app, "bob@example.com").await, 3);
+}
