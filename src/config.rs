@@ -120,6 +120,17 @@ pub struct FloodConfig {
     pub user_window: u64,
     /// Count an account's failures from every IP together.
     pub uid_only: bool,
+    /// IPv6 clients are counted by this leading part of their address (one site's /64 is
+    /// one client); IPv4 clients by their whole address.
+    pub ipv6_prefix: u8,
+    /// Password-reset requests from one client IP within `password_request_ip_window`
+    /// seconds (Drupal's `user.password_request_ip`); past it the request is refused.
+    pub password_request_ip_limit: u32,
+    pub password_request_ip_window: u64,
+    /// Reset mails to one account within `password_request_user_window` seconds (Drupal's
+    /// `user.password_request_user`); past it requests answer as usual but queue no mail.
+    pub password_request_user_limit: u32,
+    pub password_request_user_window: u64,
 }
 
 impl Default for FloodConfig {
@@ -132,6 +143,12 @@ impl Default for FloodConfig {
             user_limit: 5,
             user_window: 21_600,
             uid_only: false,
+            ipv6_prefix: 64,
+            // Drupal reads its password-request limits from the same user.flood settings.
+            password_request_ip_limit: 50,
+            password_request_ip_window: 3600,
+            password_request_user_limit: 5,
+            password_request_user_window: 21_600,
         }
     }
 }
@@ -155,6 +172,9 @@ pub struct HttpConfig {
     pub trusted_proxies: Vec<String>,
     /// Connections served at once; further ones wait to be accepted.
     pub max_connections: usize,
+    /// Connections one client address may hold at once; past it a new one is closed at once.
+    /// Trusted proxies are exempt.
+    pub max_connections_per_ip: usize,
     /// `Strict-Transport-Security` max-age, sent when `public_url` is `https://`; 0: never.
     pub hsts_max_age: u64,
     /// Serves `GET /bench/hello` through the same middleware, as the benchmark's measure of
@@ -454,6 +474,7 @@ impl Default for HttpConfig {
             cors_origins: Vec::new(),
             trusted_proxies: Vec::new(),
             max_connections: 1024,
+            max_connections_per_ip: 64,
             // A year, as the HSTS preload list asks.
             hsts_max_age: 31_536_000,
             bench_hello: false,
@@ -726,14 +747,27 @@ impl Config {
             || flood.user_limit == 0
             || flood.ip_window == 0
             || flood.user_window == 0
+            || flood.password_request_ip_limit == 0
+            || flood.password_request_ip_window == 0
+            || flood.password_request_user_limit == 0
+            || flood.password_request_user_window == 0
         {
             return invalid("flood limits and windows must be at least 1");
+        }
+        if flood.ipv6_prefix == 0 || flood.ipv6_prefix > 128 {
+            return invalid("flood.ipv6_prefix must be between 1 and 128");
         }
         if self.http.body_limit < 1024 || self.http.header_limit < 1024 {
             return invalid("http.body_limit and http.header_limit must be at least 1024 bytes");
         }
-        if self.http.request_timeout == 0 || self.http.max_connections == 0 {
-            return invalid("http.request_timeout and http.max_connections must be at least 1");
+        if self.http.request_timeout == 0
+            || self.http.max_connections == 0
+            || self.http.max_connections_per_ip == 0
+        {
+            return invalid(
+                "http.request_timeout, http.max_connections and http.max_connections_per_ip \
+                 must be at least 1",
+            );
         }
         crate::http::check_hardening(&self.http).map_err(ConfigError::Invalid)?;
         if self.password.min_length > MAX_PASSWORD_MIN_LENGTH {

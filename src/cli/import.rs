@@ -104,6 +104,10 @@ async fn write(core: &Core, rows: &[ImportRow], options: &ImportOptions) -> anyh
         println!(
             "Imported password hashes are replaced by Argon2id at each account's next login; `latch user hashes` shows what is left."
         );
+        // Timing tells such names apart until then; the operator should know (README, Security).
+        println!(
+            "Until then, a login to an account whose hash is slower than Argon2id (such as PBKDF2 with a million iterations) answers later than one to an unknown name."
+        );
     }
     Ok(())
 }

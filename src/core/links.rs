@@ -84,6 +84,7 @@ impl Core {
         } else {
             "logged in with a link"
         };
+        self.clear_password_requests(&logged_in.account).await;
         let subject = Subject::Account(&logged_in.account);
         self.record_audit(AuditEvent::PasswordReset, subject, client, Some(detail))
             .await;

@@ -7,7 +7,6 @@ use super::accounts::{
 };
 use super::audit::{AuditEvent, ClientContext, Subject};
 use super::mail::MailKind;
-use super::passwords::Verification;
 use super::{Core, CurrentSession, Error, now, taken_as_invalid};
 use crate::store::EndSessions;
 
@@ -92,15 +91,9 @@ impl Core {
         // session, opened through the mailed link, is its proof.
         let password_needs_proof = changes.password.is_some() && original.password_hash.is_some();
         if !admin && (new_mail.is_some() || password_needs_proof) {
-            let proven = match &changes.current_password {
-                Some(current) => matches!(
-                    self.passwords
-                        .verify(current, original.password_hash.as_deref())
-                        .await?,
-                    Verification::Match { .. }
-                ),
-                None => false,
-            };
+            let proven = self
+                .prove_password(&original, changes.current_password.as_ref(), client.ip)
+                .await?;
             if !proven {
                 if new_mail.is_some() {
                     violations.push(Violation::CurrentPasswordRequired { field: Field::Mail });

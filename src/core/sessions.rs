@@ -8,6 +8,7 @@ use sha2::{Digest, Sha256};
 
 use super::accounts::Account;
 use super::audit::{AuditEvent, ClientContext, Subject};
+use super::flood::Claimant;
 use super::passwords::{MAX_PASSWORD_BYTES, Verification};
 use super::{Core, Error, csrf, now};
 use crate::store::{LinkUse, NewSession};
@@ -34,6 +35,21 @@ pub struct CurrentSession {
     pub account: Account,
 }
 
+/// What a login names the account by.
+#[derive(Debug, Clone, Copy)]
+enum LoginName<'a> {
+    Name(&'a str),
+    Mail(&'a str),
+}
+
+impl<'a> LoginName<'a> {
+    fn text(self) -> &'a str {
+        match self {
+            LoginName::Name(text) | LoginName::Mail(text) => text,
+        }
+    }
+}
+
 /// The result of a successful login: the new session's id (for the cookie only) and account.
 #[derive(Debug)]
 pub struct LoggedIn {
@@ -57,10 +73,11 @@ fn new_session_id() -> String {
 impl Core {
     /// Checks a name and password and opens a new session, replacing `previous` if given.
     ///
-    /// Unknown names cost the same hashing work as wrong passwords, and an inactive account is
-    /// reported only to a caller who knows its password, so neither reveals which accounts
-    /// exist or are blocked. Flood control comes first: a client IP over its limit is refused
-    /// before any lookup, and an active account over its limit before any hashing.
+    /// Unknown names cost the same hashing work as wrong passwords, fail and lock under flood
+    /// control as an account does, and an inactive account is reported only to a caller who
+    /// knows its password, so none of it reveals which accounts exist or are blocked. Flood
+    /// control comes first: a client IP over its limit is refused before any lookup, and a
+    /// name over its limit before any hashing.
     pub async fn login(
         &self,
         name: &str,
@@ -68,7 +85,32 @@ impl Core {
         client: &ClientContext,
         previous: Option<&CurrentSession>,
     ) -> Result<LoggedIn, Error> {
-        let result = self.check_login(name, password, client, previous).await;
+        self.login_as(LoginName::Name(name), password, client, previous)
+            .await
+    }
+
+    /// [`Self::login`] with the account's mail address instead of its name. An unknown
+    /// address costs the same hashing work as a wrong password.
+    pub async fn login_by_mail(
+        &self,
+        mail: &str,
+        password: &SecretString,
+        client: &ClientContext,
+        previous: Option<&CurrentSession>,
+    ) -> Result<LoggedIn, Error> {
+        self.login_as(LoginName::Mail(mail), password, client, previous)
+            .await
+    }
+
+    async fn login_as(
+        &self,
+        login: LoginName<'_>,
+        password: &SecretString,
+        client: &ClientContext,
+        previous: Option<&CurrentSession>,
+    ) -> Result<LoggedIn, Error> {
+        let result = self.check_login(login, password, client, previous).await;
+        let name = login.text();
         let event = match &result {
             Ok(logged_in) => Some((
                 AuditEvent::LoginSucceeded,
@@ -88,7 +130,7 @@ impl Core {
 
     async fn check_login(
         &self,
-        name: &str,
+        login: LoginName<'_>,
         password: &SecretString,
         client: &ClientContext,
         previous: Option<&CurrentSession>,
@@ -96,21 +138,28 @@ impl Core {
         use secrecy::ExposeSecret;
         let client_ip = client.ip;
         self.check_ip_flood(client_ip).await?;
-        let account = self.store.account_by_name(name).await?;
-        if let Some(account) = &account {
-            self.check_account_flood(account, client_ip).await?;
-        }
+        let account = match login {
+            LoginName::Name(name) => self.store.account_by_name(name).await?,
+            LoginName::Mail(mail) => self.store.account_by_mail(mail).await?,
+        };
+        let claimant = match (&account, login) {
+            (Some(account), _) => Claimant::Account(account),
+            (None, LoginName::Name(name)) => Claimant::Name(name),
+            (None, LoginName::Mail(mail)) => Claimant::Mail(mail),
+        };
+        self.check_account_flood(claimant, client_ip).await?;
         let verification = if password.expose_secret().len() > MAX_PASSWORD_BYTES {
             Verification::Mismatch
         } else {
             let stored = account.as_ref().and_then(|a| a.password_hash.as_deref());
             self.passwords.verify(password, stored).await?
         };
-        let (mut account, needs_rehash) = match (account, verification) {
-            (Some(account), Verification::Match { needs_rehash }) => (account, needs_rehash),
-            (account, _) => {
-                self.register_failed_login(account.as_ref(), client_ip)
-                    .await?;
+        let (mut account, needs_rehash) = match (account.as_ref(), verification) {
+            (Some(account), Verification::Match { needs_rehash }) => {
+                (account.clone(), needs_rehash)
+            }
+            _ => {
+                self.register_failed_login(claimant, client_ip).await?;
                 return Err(Error::BadCredentials);
             }
         };
@@ -126,23 +175,6 @@ impl Core {
         }
         self.clear_account_flood(&account, client_ip).await?;
         self.open_session(account, client, previous, None).await
-    }
-
-    /// [`Self::login`] with the account's mail address instead of its name. An unknown
-    /// address costs the same hashing work as a wrong password.
-    pub async fn login_by_mail(
-        &self,
-        mail: &str,
-        password: &SecretString,
-        client: &ClientContext,
-        previous: Option<&CurrentSession>,
-    ) -> Result<LoggedIn, Error> {
-        let name = match self.store.account_by_mail(mail).await? {
-            Some(account) => account.name,
-            // No account has the empty name, so this hashes once and fails.
-            None => String::new(),
-        };
-        self.login(&name, password, client, previous).await
     }
 
     /// Opens a session for an active account whose holder has just proven themselves: by

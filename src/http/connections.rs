@@ -1,9 +1,12 @@
-//! Accepting connections: at most `http.max_connections` at once, and a deadline on reading
-//! each request's headers, so clients that connect and trickle bytes cannot hold the server.
+//! Accepting connections: at most `http.max_connections` at once and
+//! `http.max_connections_per_ip` from one client address, and a deadline on reading each
+//! request's headers, so clients that connect and trickle bytes cannot hold the server.
 //! (The whole-request deadline, body included, is the timeout layer in [`super::app`].)
 
+use std::collections::HashMap;
 use std::future::Future;
-use std::sync::Arc;
+use std::net::IpAddr;
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use axum::Router;
@@ -16,18 +19,98 @@ use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 use tower::ServiceExt;
 
+use super::hardening::TrustedProxies;
+use crate::core::flood::client_key;
+
 /// How long a stopping server lets requests in flight finish.
 const DRAIN_TIME: Duration = Duration::from_secs(10);
+
+/// How many connections one client address may hold at once.
+pub struct PerClientLimit {
+    pub limit: usize,
+    /// IPv6 clients are one client per prefix of this length, as flood control counts them.
+    pub ipv6_prefix: u8,
+    /// Proxies carry many clients' connections; only the global limit applies to them.
+    pub exempt: TrustedProxies,
+}
+
+/// Connections open per client key, and whether the client's refusal has been logged since
+/// it reached the limit.
+struct PerClient {
+    config: PerClientLimit,
+    open: Mutex<HashMap<String, (usize, bool)>>,
+}
+
+/// One admitted connection's place in its client's count, given back when dropped.
+struct ClientSlot {
+    owner: Arc<PerClient>,
+    key: String,
+}
+
+impl PerClient {
+    fn lock(&self) -> MutexGuard<'_, HashMap<String, (usize, bool)>> {
+        // The map holds plain counts, each update complete: a panic elsewhere leaves it whole.
+        self.open
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// A place for a connection from `ip` (none needed for an exempt proxy), or `Err` when
+    /// its client holds the limit.
+    fn admit(self: &Arc<Self>, ip: IpAddr) -> Result<Option<ClientSlot>, ()> {
+        if self.config.exempt.trusts(ip) {
+            return Ok(None);
+        }
+        let key = client_key(Some(ip), self.config.ipv6_prefix);
+        let mut open = self.lock();
+        let (count, warned) = open.entry(key.clone()).or_insert((0, false));
+        if *count >= self.config.limit {
+            if !*warned {
+                *warned = true;
+                tracing::warn!(
+                    client = %key,
+                    limit = self.config.limit,
+                    "a client holds http.max_connections_per_ip connections; closing its \
+                     further ones until one ends"
+                );
+            }
+            return Err(());
+        }
+        *count += 1;
+        Ok(Some(ClientSlot {
+            owner: self.clone(),
+            key,
+        }))
+    }
+}
+
+impl Drop for ClientSlot {
+    fn drop(&mut self) {
+        let mut open = self.owner.lock();
+        // The refusal is logged again only once the client has let every connection go.
+        if let Some((count, _)) = open.get_mut(&self.key) {
+            *count = count.saturating_sub(1);
+            if *count == 0 {
+                open.remove(&self.key);
+            }
+        }
+    }
+}
 
 /// Serves `app` on `listener` until `shutdown` completes, then lets open requests finish.
 pub async fn serve_connections(
     listener: TcpListener,
     app: Router,
     max_connections: usize,
+    per_client: PerClientLimit,
     header_timeout: Duration,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let slots = Arc::new(Semaphore::new(max_connections));
+    let per_client = Arc::new(PerClient {
+        config: per_client,
+        open: Mutex::new(HashMap::new()),
+    });
     let graceful = GracefulShutdown::new();
     let mut shutdown = std::pin::pin!(shutdown);
     loop {
@@ -50,6 +133,11 @@ pub async fn serve_connections(
             },
             () = &mut shutdown => break,
         };
+        // Refused at once, before any byte is read: closing costs the server nothing.
+        let Ok(client_slot) = per_client.admit(peer.ip()) else {
+            drop(stream);
+            continue;
+        };
         let service =
             app.clone()
                 .map_request(move |mut request: hyper::Request<hyper::body::Incoming>| {
@@ -65,6 +153,7 @@ pub async fn serve_connections(
             if let Err(error) = connection.await {
                 tracing::debug!(%error, %peer, "connection ended with an error");
             }
+            drop(client_slot);
             drop(slot);
         });
     }

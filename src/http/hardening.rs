@@ -150,7 +150,7 @@ impl TrustedProxies {
         )
     }
 
-    fn trusts(&self, ip: IpAddr) -> bool {
+    pub(super) fn trusts(&self, ip: IpAddr) -> bool {
         self.0.iter().any(|n| n.contains(ip))
     }
 

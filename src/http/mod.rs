@@ -331,6 +331,11 @@ pub async fn serve(
         listener,
         app,
         config.http.max_connections,
+        connections::PerClientLimit {
+            limit: config.http.max_connections_per_ip,
+            ipv6_prefix: config.flood.ipv6_prefix,
+            exempt: TrustedProxies::new(&config.http),
+        },
         Duration::from_secs(config.http.request_timeout),
         shutdown,
     )

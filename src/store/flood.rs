@@ -1,6 +1,9 @@
-//! Flood events: failed logins counted per event and identifier over a sliding window.
+//! Flood events: failed logins and password-reset requests counted per event and identifier
+//! over a sliding window.
 
+use super::accounts::outbox_insert;
 use super::{Store, StoreError, with_pool};
+use crate::core::mail::OutgoingMail;
 
 /// The failures an identifier has within a window.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -8,6 +11,15 @@ pub struct FloodCount {
     pub count: i64,
     /// When the oldest counted failure happened, if any.
     pub oldest: Option<i64>,
+}
+
+/// A flood event to record now.
+#[derive(Debug, Clone, Copy)]
+pub struct NewFloodEvent<'a> {
+    pub event: &'a str,
+    pub identifier: &'a str,
+    /// When no window counts it any more.
+    pub expires_at: i64,
 }
 
 impl Store {
@@ -75,6 +87,36 @@ impl Store {
                 .execute(pool)
                 .await?;
             Ok(done.rows_affected())
+        })
+    }
+
+    /// Records a password-reset request: its flood events and the mail it queues, if any,
+    /// all or nothing in one transaction, so a request with mail costs what one without does.
+    pub async fn record_password_request(
+        &self,
+        events: &[NewFloodEvent<'_>],
+        mail: Option<&OutgoingMail>,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        with_pool!(self, |pool| {
+            let mut tx = pool.begin().await?;
+            for event in events {
+                sqlx::query(
+                    "INSERT INTO flood_events (event, identifier, created_at, expires_at) \
+                     VALUES ($1, $2, $3, $4)",
+                )
+                .bind(event.event)
+                .bind(event.identifier)
+                .bind(now)
+                .bind(event.expires_at)
+                .execute(&mut *tx)
+                .await?;
+            }
+            if let Some(mail) = mail {
+                outbox_insert!(tx, mail, now);
+            }
+            tx.commit().await?;
+            Ok(())
         })
     }
 }

@@ -27,7 +27,7 @@ pub use audit::{AuditFilter, AuditFold, AuditRow};
 pub use copy::{CopyCounts, Snapshot};
 pub use fault::Outage;
 pub use files::{BackupError, backup_sqlite};
-pub use flood::FloodCount;
+pub use flood::{FloodCount, NewFloodEvent};
 pub use import::{ImportCounts, ImportFailure, ImportRow};
 pub use outbox::{Outcome, QueuedMail};
 pub use sessions::{LinkUse, NewSession};

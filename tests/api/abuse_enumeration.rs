@@ -1,6 +1,7 @@
 //! No account enumeration: login and password reset answer an existing and an unknown
 //! account with the same status and body, and with the same time within noise, measured
-//! over many interleaved requests at the real Argon2 cost.
+//! over many interleaved requests at the real Argon2 cost. An imported account whose hash
+//! can never match (Django's unusable `!…`) costs what an unknown name does.
 //!
 //! Registration does tell a taken name or address: every dialect's spec says so (Drupal's
 //! "The username … is already taken.", Services' form error, dj-rest-auth's "A user with that
@@ -17,6 +18,10 @@ use crate::helpers::{TestApp, new_client, spawn_app_with};
 const SAMPLES: usize = 31;
 
 async fn app() -> TestApp {
+    app_with(|_| {}).await
+}
+
+async fn app_with(adjust: impl FnOnce(&mut latch::config::Config)) -> TestApp {
     let app = spawn_app_with(|c| {
         c.password = PasswordConfig {
             min_length: 1,
@@ -26,6 +31,7 @@ async fn app() -> TestApp {
         // Flood control would block the existing account after five failures, which Drupal
         // reports too; the timing of the check itself is what is measured here.
         c.flood.enabled = false;
+        adjust(c);
     })
     .await;
     app.create_account("bob", "the real password", &[]).await;
@@ -128,8 +134,37 @@ async fn django_login_by_mail_answers_and_times_a_known_address_like_an_unknown_
 }
 
 #[tokio::test]
-async fn password_reset_answers_and_times_a_known_account_like_an_unknown_one() {
+async fn login_answers_and_times_an_unusable_imported_hash_like_an_unknown_name() {
     let app = app().await;
+    let carol = app.create_account("carol", "the real password", &[]).await;
+    let old = carol.password_hash.clone().unwrap();
+    // Django's set_unusable_password(): "!" and 40 random characters.
+    let unusable = "!Xq3pVn8sL2mK9rT4wY7zB1cD6fG0hJ5kA2eR8uI";
+    app.core
+        .store()
+        .upgrade_password_hash(carol.id, &old, unusable)
+        .await
+        .unwrap();
+    let stored = app.core.account_named("carol").await.unwrap().password_hash;
+    assert_eq!(stored.as_deref(), Some(unusable));
+    indistinguishable(
+        &app,
+        "/user/login?_format=json",
+        r#"{"name":"carol","pass":"wrong"}"#,
+        r#"{"name":"nobody","pass":"wrong"}"#,
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn password_reset_answers_and_times_a_known_account_like_an_unknown_one() {
+    // Flood control on, with limits no run reaches: its writes are part of what is timed.
+    let app = app_with(|c| {
+        c.flood.enabled = true;
+        c.flood.password_request_ip_limit = 100_000;
+        c.flood.password_request_user_limit = 100_000;
+    })
+    .await;
     indistinguishable(
         &app,
         "/user/password?_format=json",
@@ -144,4 +179,13 @@ async fn password_reset_answers_and_times_a_known_account_like_an_unknown_one() 
         r#"{"email":"nobody@example.com"}"#,
     )
     .await;
+    indistinguishable(
+        &app,
+        "/rest/user/request_new_password.json",
+        r#"{"name":"bob@example.com"}"#,
+        r#"{"name":"nobody@example.com"}"#,
+    )
+    .await;
+    // Every known request did queue its mail: the timing compared real work.
+    assert!(app.outbox().await.len() >= 3 * 32);
 }

@@ -134,7 +134,10 @@ async fn a_trusted_proxy_reports_the_client_address() {
     assert_eq!(failed_login(&app, "198.51.100.2").await, 400);
     assert_eq!(failed_login(&app, "10.9.9.9, 198.51.100.1").await, 403);
     let ips = app
-        .strings("SELECT DISTINCT identifier FROM flood_events ORDER BY identifier")
+        .strings(
+            "SELECT DISTINCT identifier FROM flood_events \
+             WHERE event = 'user.failed_login_ip' ORDER BY identifier",
+        )
         .await;
     assert_eq!(ips, ["198.51.100.1", "198.51.100.2"]);
 }

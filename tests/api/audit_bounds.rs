@@ -91,7 +91,7 @@ async fn refused_origins_are_cut_and_counted_and_flood_blocks_too() {
     let app = spawn_app_with(|_| {}).await;
     let origin = format!("https://{}.example", "o".repeat(16 * 1024));
     let client = reqwest::Client::new();
-    for _ in 0..100 {
+    for i in 0..100 {
         let response = client
             .post(app.url("/rest/system/connect.json"))
             .header("Origin", &origin)
@@ -103,7 +103,8 @@ async fn refused_origins_are_cut_and_counted_and_flood_blocks_too() {
         assert_eq!(response.status(), 403);
         let response = client
             .post(app.url("/user/login?_format=json"))
-            .body(json!({"name": "ghost", "pass": "wrong"}).to_string())
+            // A new name each time: only the per-IP limit blocks, after 50.
+            .body(json!({"name": format!("ghost{i}"), "pass": "wrong"}).to_string())
             .send()
             .await
             .unwrap();

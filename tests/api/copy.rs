@@ -108,7 +108,8 @@ async fn a_copied_deployment_keeps_every_table_and_reports_each() {
         ("sessions", 1),
         ("mail_outbox", 1),
         ("apps", 1),
-        ("flood_events", 2),
+        // The failed login's and the reset request's, each per IP and per account.
+        ("flood_events", 4),
         ("audit_events", audited),
         ("secret_fingerprint", 1),
     ]

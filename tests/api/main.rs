@@ -5,11 +5,15 @@ mod helpers;
 
 mod abuse_admission;
 mod abuse_audit;
+mod abuse_connections;
 mod abuse_enumeration;
 mod abuse_flood;
 mod abuse_http;
+mod abuse_lockout;
 mod abuse_parsers;
 mod abuse_passwords;
+mod abuse_reauth;
+mod abuse_reset;
 mod audit_bounds;
 mod bad_input;
 mod cli;

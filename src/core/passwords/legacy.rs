@@ -1,7 +1,9 @@
 //! Password hashes written by other software: Drupal's phpass (`$S$`, `$P$`, `$H$`, `U$`),
 //! PHP's `password_hash` (bcrypt, Argon2) and Django's hashers. They are verified so imported
 //! accounts keep their passwords, and replaced by Argon2id at the next successful login.
-//! Every comparison is constant-time; a malformed hash never matches.
+//! Every comparison is constant-time; a malformed hash never matches. A hash that cannot be
+//! checked at all (unusable, malformed, past a work cap) is told apart from a mismatch, so
+//! the caller can spend the same work on it as on an unknown account.
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
@@ -26,13 +28,21 @@ const MAX_SCRYPT_R: u32 = 32;
 const MAX_SCRYPT_P: u32 = 16;
 
 /// bcrypt through the crate, unless the hash asks for more than [`MAX_BCRYPT_COST`].
-fn bcrypt_verify(password: &[u8], stored: &str) -> bool {
+fn bcrypt_verify(password: &[u8], stored: &str) -> Option<bool> {
     let cost = stored.get(4..6).and_then(|c| c.parse::<u32>().ok());
-    cost.is_some_and(|c| c <= MAX_BCRYPT_COST) && bcrypt::verify(password, stored).unwrap_or(false)
+    cost.filter(|c| *c <= MAX_BCRYPT_COST)?;
+    bcrypt::verify(password, stored).ok()
 }
 
 /// Whether `password` matches a stored hash in one of the legacy formats.
+#[cfg(test)]
 pub fn verify(password: &[u8], stored: &str) -> bool {
+    check(password, stored) == Some(true)
+}
+
+/// Whether `password` matches a stored hash in one of the legacy formats; `None` when the
+/// hash cannot be checked: unusable, malformed, in no known format, or past a work cap.
+pub fn check(password: &[u8], stored: &str) -> Option<bool> {
     if let Some(rest) = stored.strip_prefix('U').filter(|r| r.starts_with('$')) {
         // A Drupal 6 MD5 hash that Drupal 7 wrapped: the password is MD5-hex'd first.
         let md5_hex = hex(&Md5::digest(password));
@@ -53,7 +63,7 @@ pub fn verify(password: &[u8], stored: &str) -> bool {
         }
         Some(("bcrypt", rest)) => bcrypt_verify(password, rest),
         Some(("scrypt", rest)) => django_scrypt(password, rest),
-        _ => false,
+        _ => None,
     }
 }
 
@@ -110,16 +120,14 @@ pub fn describe(stored: &str) -> String {
 }
 
 /// Drupal's phpass: `$S$` (SHA-512) or `$P$`/`$H$` (MD5), setting = 12 characters.
-fn phpass(password: &[u8], stored: &str) -> bool {
+fn phpass(password: &[u8], stored: &str) -> Option<bool> {
     let bytes = stored.as_bytes();
     if bytes.len() < 12 || !stored.is_ascii() {
-        return false;
+        return None;
     }
-    let Some(log2) = ITOA64.iter().position(|c| *c == bytes[3]) else {
-        return false;
-    };
+    let log2 = ITOA64.iter().position(|c| *c == bytes[3])?;
     if !(7..=MAX_PHPASS_LOG2).contains(&log2) {
-        return false;
+        return None;
     }
     let salt = &bytes[4..12];
     let digest = if bytes[1] == b'S' {
@@ -130,7 +138,7 @@ fn phpass(password: &[u8], stored: &str) -> bool {
     let mut computed = stored[..12].to_string();
     computed.push_str(&phpass_base64(&digest));
     computed.truncate(55);
-    computed.as_bytes().ct_eq(bytes).into()
+    Some(computed.as_bytes().ct_eq(bytes).into())
 }
 
 fn stretch<D: Digest>(salt: &[u8], password: &[u8], log2: usize) -> Vec<u8> {
@@ -165,33 +173,33 @@ fn phpass_base64(input: &[u8]) -> String {
 }
 
 /// `<iterations>$<salt>$<base64 hash>`; the salt is used as written.
-fn django_pbkdf2<D>(password: &[u8], rest: &str) -> bool
+fn django_pbkdf2<D>(password: &[u8], rest: &str) -> Option<bool>
 where
     D: hmac::digest::block_api::EagerHash + Digest,
 {
     let [iterations, salt, expected] = rest.split('$').collect::<Vec<_>>()[..] else {
-        return false;
+        return None;
     };
     let (Ok(iterations), Ok(expected)) = (iterations.parse::<u32>(), STANDARD.decode(expected))
     else {
-        return false;
+        return None;
     };
     if iterations == 0
         || iterations > MAX_PBKDF2_ITERATIONS
         || expected.is_empty()
         || expected.len() > 64
     {
-        return false;
+        return None;
     }
     let mut computed = vec![0u8; expected.len()];
     pbkdf2::pbkdf2_hmac::<D>(password, salt.as_bytes(), iterations, &mut computed);
-    computed.ct_eq(&expected).into()
+    Some(computed.ct_eq(&expected).into())
 }
 
 /// `<N>$<salt>$<r>$<p>$<base64 key>`.
-fn django_scrypt(password: &[u8], rest: &str) -> bool {
+fn django_scrypt(password: &[u8], rest: &str) -> Option<bool> {
     let [n, salt, r, p, expected] = rest.split('$').collect::<Vec<_>>()[..] else {
-        return false;
+        return None;
     };
     let (Ok(n), Ok(r), Ok(p), Ok(expected)) = (
         n.parse::<u64>(),
@@ -199,7 +207,7 @@ fn django_scrypt(password: &[u8], rest: &str) -> bool {
         p.parse::<u32>(),
         STANDARD.decode(expected),
     ) else {
-        return false;
+        return None;
     };
     // A power of two, and no more than 1 GiB of memory at r=8.
     if !n.is_power_of_two()
@@ -212,16 +220,16 @@ fn django_scrypt(password: &[u8], rest: &str) -> bool {
         || expected.is_empty()
         || expected.len() > 128
     {
-        return false;
+        return None;
     }
     let Ok(params) = scrypt::Params::new(n.trailing_zeros() as u8, r, p) else {
-        return false;
+        return None;
     };
     let mut computed = vec![0u8; expected.len()];
     if scrypt::scrypt(password, salt.as_bytes(), &params, &mut computed).is_err() {
-        return false;
+        return None;
     }
-    computed.ct_eq(&expected).into()
+    Some(computed.ct_eq(&expected).into())
 }
 
 fn hex(bytes: &[u8]) -> String {

@@ -102,26 +102,33 @@ impl Passwords {
             .await
     }
 
-    /// Checks `password` against `stored`; with no stored hash it checks against a dummy hash
-    /// of the same cost and reports a mismatch.
+    /// Checks `password` against `stored`. Without a hash that can be checked (none, an
+    /// unusable `!` hash, a malformed one, one past a work cap) it checks against a dummy hash
+    /// of the current cost and reports a mismatch, so such an account costs what an unknown
+    /// name does and timing does not tell them apart.
     pub async fn verify(
         &self,
         password: &SecretString,
         stored: Option<&str>,
     ) -> Result<Verification, PasswordError> {
         let password = password.clone();
-        let (hash, real): (Arc<str>, bool) = match stored {
-            Some(hash) if !hash.is_empty() => (hash.into(), true),
-            _ => (self.dummy_hash.clone(), false),
-        };
+        let stored: Option<Arc<str>> = stored.filter(|s| !s.is_empty()).map(Into::into);
+        let dummy = self.dummy_hash.clone();
         let policy = self.params.clone();
         self.blocking(move || {
-            let matches = verify_with(password.expose_secret().as_bytes(), &hash);
-            Ok(match (matches, real) {
-                (true, true) => Verification::Match {
-                    needs_rehash: is_weaker(&hash, &policy),
+            let password = password.expose_secret().as_bytes();
+            let checked = stored
+                .as_deref()
+                .and_then(|hash| check_with(password, hash));
+            Ok(match checked {
+                Some(true) => Verification::Match {
+                    needs_rehash: stored.as_deref().is_none_or(|h| is_weaker(h, &policy)),
                 },
-                _ => Verification::Mismatch,
+                Some(false) => Verification::Mismatch,
+                None => {
+                    let _ = check_with(password, &dummy);
+                    Verification::Mismatch
+                }
             })
         })
         .await
@@ -165,31 +172,37 @@ const MAX_ARGON2_MEMORY_KIB: u32 = 1 << 20;
 const MAX_ARGON2_ITERATIONS: u32 = 64;
 const MAX_ARGON2_LANES: u32 = 16;
 
-/// A malformed or unsupported stored hash never matches.
+/// Whether `password` matches `stored`; a malformed or unsupported hash never matches.
+#[cfg(test)]
 fn verify_with(password: &[u8], stored: &str) -> bool {
+    check_with(password, stored) == Some(true)
+}
+
+/// Whether `password` matches `stored`; `None` when the hash cannot be checked at all.
+fn check_with(password: &[u8], stored: &str) -> Option<bool> {
     // Django writes PHC Argon2 strings behind an `argon2` prefix.
     let phc = stored
         .strip_prefix("argon2")
         .filter(|rest| rest.starts_with("$argon2"))
         .unwrap_or(stored);
     if !phc.starts_with("$argon2") {
-        return legacy::verify(password, stored);
+        return legacy::check(password, stored);
     }
-    let Ok(parsed) = PasswordHash::new(phc) else {
-        return false;
-    };
+    let parsed = PasswordHash::new(phc).ok()?;
     let too_costly = |p: Params| {
         p.m_cost() > MAX_ARGON2_MEMORY_KIB
             || p.t_cost() > MAX_ARGON2_ITERATIONS
             || p.p_cost() > MAX_ARGON2_LANES
     };
     if Params::try_from(&parsed).map_or(true, too_costly) {
-        return false;
+        return None;
     }
     // The hash's own parameters drive verification; the policy only decides rehashing.
-    argon2(&Params::default())
-        .verify_password(password, &parsed)
-        .is_ok()
+    match argon2(&Params::default()).verify_password(password, &parsed) {
+        Ok(()) => Some(true),
+        Err(argon2::password_hash::Error::PasswordInvalid) => Some(false),
+        Err(_) => None,
+    }
 }
 
 /// Whether a stored hash is in a format latch can verify (Argon2, bcrypt, phpass, Django's).
@@ -322,6 +335,36 @@ mod tests {
             passwords.hash(&secret("pw")).await.is_ok(),
             "slots were not freed"
         );
+    }
+
+    #[tokio::test]
+    async fn a_hash_that_cannot_match_costs_what_an_unknown_account_does() {
+        let passwords = Passwords::new(&PasswordConfig {
+            argon2_memory_kib: 8192,
+            argon2_iterations: 3,
+            ..config(8192)
+        })
+        .unwrap();
+        let time = |stored: Option<&'static str>| {
+            let passwords = passwords.clone();
+            async move {
+                let started = std::time::Instant::now();
+                for _ in 0..5 {
+                    let found = passwords.verify(&secret("pw"), stored).await.unwrap();
+                    assert_eq!(found, Verification::Mismatch);
+                }
+                started.elapsed()
+            }
+        };
+        let unknown = time(None).await;
+        for stored in [
+            "!Xq3pVn8sL2mK9rT4wY7zB1cD6fG0hJ5kA2eR8uI",
+            "garbage",
+            "$S$C3378",
+        ] {
+            let took = time(Some(stored)).await;
+            assert!(took * 2 > unknown, "{stored}: {took:?} against {unknown:?}");
+        }
     }
 
     #[test]

@@ -284,6 +284,7 @@ pub fn account_error(error: &Error, password_field: &'static str) -> Response {
             StatusCode::FORBIDDEN,
             "You do not have permission to perform this action.",
         ),
+        e @ (Error::Flooded { .. } | Error::Overloaded { .. }) => server_failure(e),
         e if e.is_internal() => server_failure(e),
         e => non_field(&e.to_string()),
     }

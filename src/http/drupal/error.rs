@@ -16,6 +16,10 @@ use crate::store::Outage;
 const RESET_HINT: &str = "Ask for a new link with POST /user/password?_format=json and \
      {\"mail\": \"…\"}; a link works once, for one day, and not after the password changes.";
 
+/// Drupal's password form's answer to an address past `user.password_request_ip`.
+const PASSWORD_REQUEST_BLOCKED: &str = "Too many password recovery requests from your IP \
+     address. It is temporarily blocked. Try again later or contact the site administrator.";
+
 #[derive(Debug)]
 pub struct DrupalError {
     status: StatusCode,
@@ -121,6 +125,14 @@ impl DrupalError {
                     FloodScope::Account { uid_only: true, limit } => format!(
                         "There have been more than {limit} failed login attempts for this account. It is temporarily blocked. Try again later or request a new password."
                     ),
+                    // Drupal's password form says this as a 400 validation error.
+                    FloodScope::PasswordRequestIp => {
+                        let mut e = Self::bad_request(PASSWORD_REQUEST_BLOCKED).with_hint(format!(
+                            "Too many password reset requests; the block lifts by itself. Retry in {retry_after} seconds (see Retry-After)."
+                        ));
+                        e.retry_after = Some(retry_after_header(retry_after));
+                        return e;
+                    }
                 };
                 let mut e = Self::forbidden(message).with_hint(format!(
                     "Too many failed logins; the block lifts by itself. Retry in {retry_after} seconds (see Retry-After)."

@@ -68,13 +68,14 @@ impl PosError {
     pub fn from_core(error: &CoreError) -> Self {
         match error {
             CoreError::Flooded { scope, retry_after } => {
-                let whom = match scope {
-                    FloodScope::Ip => "from this IP address",
-                    FloodScope::Account { .. } => "for this account",
+                let what = match scope {
+                    FloodScope::Ip => "failed logins from this IP address",
+                    FloodScope::Account { .. } => "failed logins for this account",
+                    FloodScope::PasswordRequestIp => "password reset requests from this IP address",
                 };
                 Self::base(
                     StatusCode::TOO_MANY_REQUESTS,
-                    format!("Too many failed logins {whom}. Try again in {retry_after} seconds."),
+                    format!("Too many {what}. Try again in {retry_after} seconds."),
                 )
                 .with_retry_after(retry_after_header(*retry_after))
             }

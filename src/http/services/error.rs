@@ -117,6 +117,10 @@ impl From<CoreError> for ServicesError {
                 let message = match scope {
                     FloodScope::Ip => "This IP address is temporarily blocked.",
                     FloodScope::Account { .. } => "Account is temporarily blocked.",
+                    FloodScope::PasswordRequestIp => {
+                        "Too many password recovery requests from your IP address. It is \
+                         temporarily blocked. Try again later or contact the site administrator."
+                    }
                 };
                 let mut e = Self::not_acceptable(message);
                 e.retry_after = Some(retry_after_header(retry_after));
