@@ -9,6 +9,8 @@ mod abuse_enumeration;
 mod abuse_flood;
 mod abuse_http;
 mod abuse_passwords;
+mod account_names;
+mod account_races;
 mod audit_bounds;
 mod bad_input;
 mod cli;
