@@ -1,7 +1,7 @@
 //! Filling the folded-name key (migration 0007) for accounts created before it existed. The
 //! fold is computed here, not in SQL, because SQLite has no Unicode normalisation.
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 
 use super::{Store, StoreError, with_pool};
 use crate::core::accounts::name_fold;
@@ -36,26 +36,35 @@ impl Store {
     async fn fill_name_folds_once(&self) -> Result<(), StoreError> {
         with_pool!(self, |pool| {
             let mut tx = pool.begin().await?;
-            let rows: Vec<(i64, String, Option<String>)> =
-                sqlx::query_as("SELECT id, name, name_fold FROM accounts ORDER BY id")
+            // Only the rows without a key are read: after the first start these are just the
+            // colliding ones, so a large database is not read whole at every start.
+            let rows: Vec<(i64, String)> =
+                sqlx::query_as("SELECT id, name FROM accounts WHERE name_fold IS NULL ORDER BY id")
                     .fetch_all(&mut *tx)
                     .await?;
-            let mut taken: HashSet<String> = rows.iter().filter_map(|r| r.2.clone()).collect();
+            let mut given: HashMap<String, (i64, String)> = HashMap::new();
             let mut filled = 0usize;
-            for (id, name, _) in rows.iter().filter(|r| r.2.is_none()) {
-                let fold = name_fold(name);
-                if !taken.insert(fold.clone()) {
-                    let (older, older_name) = rows
-                        .iter()
-                        .find(|r| r.2.as_deref() == Some(fold.as_str()) || name_fold(&r.1) == fold)
-                        .map_or((0, ""), |r| (r.0, r.1.as_str()));
+            for (id, name) in rows {
+                let fold = name_fold(&name);
+                let holder = match given.get(&fold) {
+                    Some(holder) => Some(holder.clone()),
+                    None => {
+                        sqlx::query_as::<_, (i64, String)>(
+                            "SELECT id, name FROM accounts WHERE name_fold = $1",
+                        )
+                        .bind(&fold)
+                        .fetch_optional(&mut *tx)
+                        .await?
+                    }
+                };
+                if let Some((older_uid, older_name)) = holder {
                     tracing::warn!(
                         uid = id,
                         name = name.as_str(),
-                        older_uid = older,
-                        older_name,
-                        "two accounts' names differ only in letter case or Unicode form; the \
-                         younger cannot log in by name until one of them is renamed"
+                        older_uid,
+                        older_name = older_name.as_str(),
+                        "two accounts' names differ only in letter case or Unicode form; this \
+                         one cannot log in by name until one of them is renamed"
                     );
                     continue;
                 }
@@ -66,6 +75,7 @@ impl Store {
                 .bind(&fold)
                 .execute(&mut *tx)
                 .await?;
+                given.insert(fold, (id, name));
                 filled += 1;
             }
             tx.commit().await?;
