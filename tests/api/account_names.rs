@@ -208,3 +208,43 @@ async fn execute(app: &TestApp, sql: &str) {
         }
     }
 }
+
+/// `latch import json FILE` on the test's database: success, stdout and stderr.
+fn import(app: &TestApp, records: Value) -> (bool, String, String) {
+    let file = app.dir.path().join("accounts.json");
+    std::fs::write(&file, records.to_string()).unwrap();
+    let output = crate::process::latch_command(app.dir.path())
+        .args(["import", "json"])
+        .arg(&file)
+        .args(["--database", &app.config.database_url])
+        .output()
+        .unwrap();
+    let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+    (
+        output.status.success(),
+        text(&output.stdout),
+        text(&output.stderr),
+    )
+}
+
+#[tokio::test]
+async fn an_import_stores_names_composed_and_matches_them_in_any_form() {
+    let app = spawn_app().await;
+    let (ok, stdout, stderr) = import(
+        &app,
+        json!([{"name": DECOMPOSED, "mail": "j@example.com"}, {"name": "plain"}]),
+    );
+    assert!(ok && stdout.contains("2 created"), "{stdout}{stderr}");
+    let password = secrecy::SecretString::from("pw".to_string());
+    app.core.set_password(DECOMPOSED, &password).await.unwrap();
+    let login = app.logged_in(&new_client(), PRECOMPOSED, "pw").await;
+    assert_eq!(login["current_user"]["name"], PRECOMPOSED);
+
+    let (ok, stdout, _) = import(&app, json!([{"name": "JOS\u{c9}"}, {"name": "Plain"}]));
+    assert!(ok && stdout.contains("0 created, 2 skipped"), "{stdout}");
+    let (ok, _, stderr) = import(&app, json!([{"name": "x\u{e9}"}, {"name": "XE\u{301}"}]));
+    assert!(!ok && stderr.contains("repeats row 1"), "{stderr}");
+    let (ok, _, stderr) = import(&app, json!([{"name": "bob\u{200B}"}]));
+    assert!(!ok && stderr.contains("invisible"), "{stderr}");
+    assert_eq!(app.account_count().await, 2);
+}
