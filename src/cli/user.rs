@@ -200,6 +200,12 @@ pub(super) fn describe(violation: &Violation) -> String {
         }
         Violation::NameMultipleSpaces => "the name cannot contain multiple spaces in a row".into(),
         Violation::NameInvalidCharacter => "the name contains an invalid character".into(),
+        Violation::NameInvisibleCharacter => {
+            "the name contains an invisible, control or text-direction character".into()
+        }
+        Violation::NameMixedScripts => {
+            "the name mixes Latin, Greek or Cyrillic letters, as look-alike names do".into()
+        }
         Violation::NameTooLong { .. } => "the name must be 60 characters or less".into(),
         Violation::NameTaken { name } => format!("the name {name} is already taken"),
         Violation::MailMissing => "a mail address is required".into(),

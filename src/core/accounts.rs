@@ -3,6 +3,9 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::names::{is_invisible, mixes_lookalike_scripts};
+pub use super::names::{name_fold, normalize_name};
+
 pub const AUTHENTICATED: &str = "authenticated";
 pub const ADMINISTRATOR: &str = "administrator";
 const MAX_NAME_CHARS: usize = 60;
@@ -101,6 +104,11 @@ pub enum Violation {
     NameTrailingSpace,
     NameMultipleSpaces,
     NameInvalidCharacter,
+    /// An invisible, control or text-direction character, which would let a name look like
+    /// another or hide part of itself.
+    NameInvisibleCharacter,
+    /// Latin, Greek and Cyrillic letters mixed, as in a look-alike of another name.
+    NameMixedScripts,
     NameTooLong {
         name: String,
     },
@@ -138,6 +146,8 @@ impl Violation {
             | NameTrailingSpace
             | NameMultipleSpaces
             | NameInvalidCharacter
+            | NameInvisibleCharacter
+            | NameMixedScripts
             | NameTooLong { .. }
             | NameTaken { .. } => Field::Name,
             MailMissing | MailTooLong | MailInvalid | MailTaken { .. } => Field::Mail,
@@ -155,7 +165,8 @@ pub fn unique_key(value: &str) -> String {
     value.to_lowercase()
 }
 
-/// Drupal's username rules.
+/// Drupal's username rules, and the Unicode rules that keep names from impersonating each
+/// other. `name` is expected in its stored form ([`normalize_name`]).
 pub fn check_name(name: &str) -> Result<(), Violation> {
     if name.is_empty() {
         return Err(Violation::NameMissing);
@@ -169,6 +180,9 @@ pub fn check_name(name: &str) -> Result<(), Violation> {
     if name.contains("  ") {
         return Err(Violation::NameMultipleSpaces);
     }
+    if name.chars().any(is_invisible) {
+        return Err(Violation::NameInvisibleCharacter);
+    }
     if !name.chars().all(name_char_allowed) {
         return Err(Violation::NameInvalidCharacter);
     }
@@ -176,6 +190,9 @@ pub fn check_name(name: &str) -> Result<(), Violation> {
         return Err(Violation::NameTooLong {
             name: name.to_string(),
         });
+    }
+    if mixes_lookalike_scripts(name) {
+        return Err(Violation::NameMixedScripts);
     }
     Ok(())
 }
@@ -257,10 +274,19 @@ mod tests {
             check_name("bob<script>"),
             Err(Violation::NameInvalidCharacter)
         );
-        assert_eq!(
-            check_name("bob\u{200B}"),
-            Err(Violation::NameInvalidCharacter)
-        );
+        for hidden in [
+            "bob\u{200B}",
+            "bob\u{202E}moc.exe",
+            "b\u{AD}ob",
+            "bob\u{2066}",
+        ] {
+            assert_eq!(
+                check_name(hidden),
+                Err(Violation::NameInvisibleCharacter),
+                "{hidden:?}"
+            );
+        }
+        assert_eq!(check_name("p\u{430}ypal"), Err(Violation::NameMixedScripts));
         assert_eq!(check_name("ｂｏｂ！"), Err(Violation::NameInvalidCharacter));
         assert_eq!(check_name(&"é".repeat(60)), Ok(()));
         assert!(matches!(

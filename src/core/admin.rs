@@ -3,9 +3,8 @@
 use secrecy::SecretString;
 
 use super::accounts::{Account, AccountState};
-use super::mail::MailKind;
 use super::{Core, Error, now};
-use crate::store::EndSessions;
+use crate::store::{AccountUpdate, Consequences, EndSessions, UpdateOutcome};
 
 impl Core {
     pub async fn list_accounts(&self) -> Result<Vec<Account>, Error> {
@@ -20,48 +19,53 @@ impl Core {
     }
 
     /// Moves the account to `state`. Leaving the active state ends its sessions; activating
-    /// a pending account tells its holder.
+    /// a pending account tells its holder. Only the state is written.
     pub async fn set_account_state(
         &self,
         name: &str,
         state: AccountState,
     ) -> Result<Account, Error> {
-        let mut account = self.account_named(name).await?;
-        let before = account.state;
-        account.state = state;
-        let now = now();
-        let end = if state == AccountState::Active {
-            EndSessions::None
-        } else {
-            EndSessions::All
+        let account = self.account_named(name).await?;
+        let update = AccountUpdate {
+            state: Some(state),
+            ..AccountUpdate::default()
         };
-        let mut notices = Vec::new();
-        if before == AccountState::Pending
-            && state == AccountState::Active
-            && let Some(mail) = account.mail.as_deref()
-        {
-            notices.push(
-                self.letters
-                    .compose(MailKind::Activated, &account, mail, now),
-            );
-        }
-        self.store
-            .save_account(&account, end, &notices, now)
+        let now = now();
+        let outcome = self
+            .store
+            .update_account(account.id, &update, now, |before, after| Consequences {
+                end: if after.is_active() {
+                    EndSessions::None
+                } else {
+                    EndSessions::All
+                },
+                mail: self.activation_notice(before, after, now),
+            })
             .await?;
-        if !notices.is_empty() {
+        let (before, after) = saved(outcome)?;
+        if before.state == AccountState::Pending && after.is_active() {
             self.mail_queued();
         }
-        Ok(account)
+        Ok(after)
     }
 
-    /// Sets a new password and ends every session of the account.
+    /// Sets a new password and ends every session of the account. Only the password is
+    /// written.
     pub async fn set_password(&self, name: &str, password: &SecretString) -> Result<(), Error> {
         super::passwords::check_bounds(password).map_err(|v| Error::Invalid(vec![v]))?;
-        let mut account = self.account_named(name).await?;
-        account.password_hash = Some(self.passwords.hash(password).await?);
-        self.store
-            .save_account(&account, EndSessions::All, &[], now())
+        let account = self.account_named(name).await?;
+        let update = AccountUpdate {
+            password_hash: Some(self.passwords.hash(password).await?),
+            ..AccountUpdate::default()
+        };
+        let outcome = self
+            .store
+            .update_account(account.id, &update, now(), |_, _| Consequences {
+                end: EndSessions::All,
+                mail: Vec::new(),
+            })
             .await?;
+        let (_, account) = saved(outcome)?;
         let client = super::ClientContext::command_line();
         let subject = super::Subject::Account(&account);
         self.record_audit(super::AuditEvent::PasswordChanged, subject, &client, None)
@@ -74,5 +78,14 @@ impl Core {
         let account = self.account_named(name).await?;
         self.store.delete_account(account.id).await?;
         Ok(())
+    }
+}
+
+/// The account before and after a change made without a session or a proven password, which
+/// can only fail by the account's disappearing.
+fn saved(outcome: UpdateOutcome) -> Result<(Account, Account), Error> {
+    match outcome {
+        UpdateOutcome::Saved { before, after } => Ok((*before, *after)),
+        _ => Err(Error::NoSuchAccount),
     }
 }

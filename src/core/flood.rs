@@ -16,7 +16,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use secrecy::{ExposeSecret, SecretString};
 use sha2::{Digest, Sha256};
 
-use super::accounts::{Account, unique_key};
+use super::accounts::{Account, name_fold, unique_key};
 use super::passwords::{MAX_PASSWORD_BYTES, Verification};
 use super::{Core, Error, now};
 use crate::config::FloodConfig;
@@ -48,14 +48,16 @@ impl Claimant<'_> {
     /// The flood key of the claimant itself; names and addresses are normalised as account
     /// lookups normalise them and hashed, so no guessed text is stored.
     pub(super) fn key(&self) -> String {
-        let hashed = |kind: &str, text: &str| {
-            let digest = Sha256::digest(unique_key(text).as_bytes());
+        // Folded as account lookups fold them, so every spelling that would find one account
+        // shares one count.
+        let hashed = |kind: &str, key: String| {
+            let digest = Sha256::digest(key.as_bytes());
             format!("{kind}:{}", URL_SAFE_NO_PAD.encode(&digest[..16]))
         };
         match self {
             Claimant::Account(account) => account.id.to_string(),
-            Claimant::Name(name) => hashed("name", name),
-            Claimant::Mail(mail) => hashed("mail", mail),
+            Claimant::Name(name) => hashed("name", name_fold(name)),
+            Claimant::Mail(mail) => hashed("mail", unique_key(mail)),
         }
     }
 }
@@ -312,5 +314,9 @@ mod tests {
         assert!(!bob.contains("bob") && bob.starts_with("name:"), "{bob}");
         assert_ne!(bob, Claimant::Mail("bob").key());
         assert_ne!(bob, Claimant::Name("bobby").key());
+        assert_eq!(
+            Claimant::Name("jos\u{e9}").key(),
+            Claimant::Name("jose\u{301}").key()
+        );
     }
 }

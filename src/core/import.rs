@@ -4,7 +4,9 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use super::accounts::{Violation, check_mail, check_name, check_role, unique_key};
+use super::accounts::{
+    Violation, check_mail, check_name, check_role, name_fold, normalize_name, unique_key,
+};
 use super::passwords;
 use super::{Core, Error, now};
 use crate::store::{ImportCounts, ImportRow, StoreError, UniqueField};
@@ -15,7 +17,8 @@ pub enum RowProblem {
     Invalid(Violation),
     /// The password hash is in no format latch can verify.
     UnknownHash,
-    /// The same name or mail (in any letter case) appears in an earlier row.
+    /// The same name (in any letter case or normalisation form) or mail (in any letter case)
+    /// appears in an earlier row.
     Duplicate {
         earlier_row: usize,
     },
@@ -52,6 +55,14 @@ impl Core {
         existing: Existing,
         dry_run: bool,
     ) -> Result<ImportCounts, ImportError> {
+        let rows: Vec<ImportRow> = rows
+            .iter()
+            .map(|row| ImportRow {
+                name: normalize_name(&row.name),
+                ..row.clone()
+            })
+            .collect();
+        let rows = rows.as_slice();
         let refuse = |index: usize, problem| ImportError::Row {
             row: index + 1,
             name: rows[index].name.clone(),
@@ -71,7 +82,7 @@ impl Core {
             {
                 return Err(refuse(index, RowProblem::UnknownHash));
             }
-            let keys = std::iter::once(format!("name:{}", unique_key(&row.name)))
+            let keys = std::iter::once(format!("name:{}", name_fold(&row.name)))
                 .chain(row.mail.iter().map(|m| format!("mail:{}", unique_key(m))));
             for key in keys {
                 if let Some(earlier) = seen.insert(key, index + 1) {

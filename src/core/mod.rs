@@ -10,6 +10,7 @@ pub mod flood;
 mod import;
 mod links;
 pub mod mail;
+mod names;
 pub mod passwords;
 mod profile;
 mod recovery;

@@ -1,14 +1,16 @@
 //! Changing an existing account: who may change which field, and what a change implies.
 
+use std::collections::BTreeSet;
+
 use secrecy::SecretString;
 
 use super::accounts::{
-    Account, AccountState, Field, Violation, check_mail, check_name, check_role,
+    Account, AccountState, Field, Violation, check_mail, check_name, check_role, normalize_name,
 };
 use super::audit::{AuditEvent, ClientContext, Subject};
-use super::mail::MailKind;
+use super::mail::{MailKind, OutgoingMail};
 use super::{Core, CurrentSession, Error, now, taken_as_invalid};
-use crate::store::EndSessions;
+use crate::store::{AccountUpdate, Consequences, EndSessions, UpdateOutcome};
 
 /// Requested changes; `None` leaves a field as it is.
 #[derive(Debug, Default)]
@@ -39,7 +41,8 @@ impl Core {
     }
 
     /// Applies `changes` to account `target` on behalf of the session's holder. A new password
-    /// ends every other session of the account; blocking it ends them all.
+    /// ends every other session of the account; blocking it ends them all. Only the fields
+    /// that change are written, onto the account as it is when the change commits.
     pub async fn update_account(
         &self,
         actor: &CurrentSession,
@@ -49,31 +52,35 @@ impl Core {
     ) -> Result<Account, Error> {
         let admin = actor.account.is_administrator();
         let original = self.account_for(&actor.account, target).await?;
-        let mut account = original.clone();
 
-        let renamed = changes.name.as_ref().filter(|n| **n != original.name);
+        let renamed = changes
+            .name
+            .as_deref()
+            .map(normalize_name)
+            .filter(|n| *n != original.name);
         let new_mail = changes
             .mail
             .clone()
             .filter(|m| m.as_deref() != original.mail.as_deref());
+        let new_state = changes.state.filter(|s| *s != original.state);
+        let (add_roles, remove_roles) = match &changes.roles {
+            Some(roles) => role_changes(&original.roles, roles),
+            None => (Vec::new(), Vec::new()),
+        };
         if !admin {
             if renamed.is_some() {
                 return Err(Error::FieldNotAllowed(Field::Name));
             }
-            if changes.state.is_some_and(|s| s != original.state) {
+            if new_state.is_some() {
                 return Err(Error::FieldNotAllowed(Field::State));
             }
-            if changes
-                .roles
-                .as_ref()
-                .is_some_and(|r| !same_roles(r, &original.roles))
-            {
+            if !add_roles.is_empty() || !remove_roles.is_empty() {
                 return Err(Error::FieldNotAllowed(Field::Roles));
             }
         }
 
         let mut violations = Vec::new();
-        if let Some(name) = renamed {
+        if let Some(name) = &renamed {
             violations.extend(check_name(name).err());
         }
         match &new_mail {
@@ -90,32 +97,27 @@ impl Core {
         // An account registered with mail verification has no password to prove yet; the
         // session, opened through the mailed link, is its proof.
         let password_needs_proof = changes.password.is_some() && original.password_hash.is_some();
-        if !admin && (new_mail.is_some() || password_needs_proof) {
+        let needs_proof = !admin && (new_mail.is_some() || password_needs_proof);
+        let unproven = unproven(new_mail.is_some(), password_needs_proof);
+        if needs_proof {
             let proven = self
                 .prove_password(&original, changes.current_password.as_ref(), client.ip)
                 .await?;
             if !proven {
-                if new_mail.is_some() {
-                    violations.push(Violation::CurrentPasswordRequired { field: Field::Mail });
-                }
-                if password_needs_proof {
-                    violations.push(Violation::CurrentPasswordRequired {
-                        field: Field::Password,
-                    });
-                }
+                violations.extend(unproven.iter().cloned());
             }
         }
         let (name_taken, mail_taken) = self
             .store
             .taken(
-                renamed.map(String::as_str),
+                renamed.as_deref(),
                 new_mail.clone().flatten().as_deref(),
                 Some(target),
             )
             .await?;
         if name_taken && !violations.iter().any(|v| v.field() == Field::Name) {
             violations.push(Violation::NameTaken {
-                name: renamed.cloned().unwrap_or_default(),
+                name: renamed.clone().unwrap_or_default(),
             });
         }
         if mail_taken && !violations.iter().any(|v| v.field() == Field::Mail) {
@@ -127,62 +129,76 @@ impl Core {
             return Err(Error::Invalid(violations));
         }
 
-        if let Some(name) = renamed {
-            account.name = name.clone();
-        }
-        if let Some(mail) = new_mail {
-            account.mail = mail;
-        }
-        if let Some(state) = changes.state {
-            account.state = state;
-        }
-        if let Some(mut roles) = changes.roles {
-            roles.sort();
-            roles.dedup();
-            account.roles = roles;
-        }
-        if let Some(timezone) = changes.timezone {
-            account.timezone = timezone;
-        }
-        if let Some(langcode) = changes.langcode {
-            account.langcode = langcode;
-        }
-        let password_changed = changes.password.is_some();
-        if let Some(password) = &changes.password {
-            account.password_hash = Some(self.passwords.hash(password).await?);
-        }
-        let deactivated = original.is_active() && !account.is_active();
-        let end = if deactivated {
-            EndSessions::All
-        } else if password_changed && target == actor.account.id {
-            // The actor keeps the session they changed their password in.
-            EndSessions::AllBut(&actor.id_hash)
-        } else if password_changed {
-            EndSessions::All
-        } else {
-            EndSessions::None
+        let password_hash = match &changes.password {
+            Some(password) => Some(self.passwords.hash(password).await?),
+            None => None,
+        };
+        let password_changed = password_hash.is_some();
+        let own = target == actor.account.id;
+        // Rights the holder has only as an administrator, checked again when the change
+        // commits: a demotion that lands meanwhile wins.
+        let privileged = !own
+            || renamed.is_some()
+            || new_state.is_some()
+            || !add_roles.is_empty()
+            || !remove_roles.is_empty()
+            || (admin && (new_mail.is_some() || password_needs_proof));
+        let update = AccountUpdate {
+            name: renamed,
+            mail: new_mail,
+            password_hash,
+            state: new_state,
+            add_roles,
+            remove_roles,
+            timezone: changes.timezone.filter(|t| *t != original.timezone),
+            langcode: changes.langcode.filter(|l| *l != original.langcode),
+            proven_with: needs_proof.then(|| original.password_hash.clone()),
+            session: Some(actor.id_hash.clone()),
+            by_administrator: privileged,
         };
         let now = now();
-        let mut notices = Vec::new();
-        if original.state == AccountState::Pending
-            && account.is_active()
-            && let Some(mail) = account.mail.as_deref()
-        {
-            notices.push(
-                self.letters
-                    .compose(MailKind::Activated, &account, mail, now),
-            );
-        }
-        self.store
-            .save_account(&account, end, &notices, now)
+        let outcome = self
+            .store
+            .update_account(target, &update, now, |before, after| {
+                let end = if before.is_active() && !after.is_active() {
+                    EndSessions::All
+                } else if password_changed && own {
+                    // The actor keeps the session they changed their password in.
+                    EndSessions::AllBut(&actor.id_hash)
+                } else if password_changed {
+                    EndSessions::All
+                } else {
+                    EndSessions::None
+                };
+                Consequences {
+                    end,
+                    mail: self.activation_notice(before, after, now),
+                }
+            })
             .await
-            .map_err(|e| taken_as_invalid(e, &account.name, account.mail.as_deref()))?;
-        if !notices.is_empty() {
-            self.mail_queued();
-        }
-        account.changed_at = now;
+            .map_err(|e| {
+                let name = update.name.as_deref().unwrap_or(&original.name);
+                let mail = update.mail.clone().flatten();
+                taken_as_invalid(e, name, mail.as_deref())
+            })?;
+        let account = match outcome {
+            UpdateOutcome::Saved { before, after } => {
+                if before.state == AccountState::Pending && after.is_active() {
+                    self.mail_queued();
+                }
+                *after
+            }
+            UpdateOutcome::Gone => return Err(Error::NoSuchAccount),
+            UpdateOutcome::SessionEnded | UpdateOutcome::NoLongerPermitted => {
+                return Err(Error::NotPermitted);
+            }
+            UpdateOutcome::StaleProof => {
+                // The password proven was replaced while this change waited.
+                return Err(Error::Invalid(unproven));
+            }
+        };
         if password_changed {
-            let detail = (target != actor.account.id).then_some("by an administrator");
+            let detail = (!own).then_some("by an administrator");
             self.record_audit(
                 AuditEvent::PasswordChanged,
                 Subject::Account(&account),
@@ -193,14 +209,49 @@ impl Core {
         }
         Ok(account)
     }
+
+    /// The mail telling a pending account's holder it has been activated, if this change
+    /// activated it.
+    pub(super) fn activation_notice(
+        &self,
+        before: &Account,
+        after: &Account,
+        now: i64,
+    ) -> Vec<OutgoingMail> {
+        match after.mail.as_deref() {
+            Some(mail) if before.state == AccountState::Pending && after.is_active() => {
+                vec![self.letters.compose(MailKind::Activated, after, mail, now)]
+            }
+            _ => Vec::new(),
+        }
+    }
 }
 
-fn same_roles(a: &[String], b: &[String]) -> bool {
-    let mut a = a.to_vec();
-    let mut b = b.to_vec();
-    a.sort();
-    a.dedup();
-    b.sort();
-    b.dedup();
-    a == b
+/// The refusals of a mail or password change whose current password was not proven.
+fn unproven(mail: bool, password: bool) -> Vec<Violation> {
+    let mut violations = Vec::new();
+    if mail {
+        violations.push(Violation::CurrentPasswordRequired { field: Field::Mail });
+    }
+    if password {
+        violations.push(Violation::CurrentPasswordRequired {
+            field: Field::Password,
+        });
+    }
+    violations
+}
+
+/// The roles to add and to remove to turn `current` into `wanted`.
+fn role_changes(current: &[String], wanted: &[String]) -> (Vec<String>, Vec<String>) {
+    let add = wanted
+        .iter()
+        .filter(|r| !current.contains(r))
+        .cloned()
+        .collect::<BTreeSet<_>>();
+    let remove = current
+        .iter()
+        .filter(|r| !wanted.contains(r))
+        .cloned()
+        .collect::<BTreeSet<_>>();
+    (add.into_iter().collect(), remove.into_iter().collect())
 }

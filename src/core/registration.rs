@@ -4,6 +4,7 @@ use secrecy::{ExposeSecret, SecretString};
 
 use super::accounts::{
     Account, AccountState, Field, RegistrationMode, Violation, check_mail, check_name, check_role,
+    normalize_name,
 };
 use super::audit::{AuditEvent, ClientContext, Subject};
 use super::mail::{MailKind, OutgoingMail};
@@ -60,6 +61,7 @@ impl Core {
         password_policy: bool,
     ) -> Result<Account, Error> {
         let visitor = matches!(by, Registrar::Visitor);
+        registration.name = normalize_name(&registration.name);
         if visitor {
             // An empty password is no password.
             registration.password = registration

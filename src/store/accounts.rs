@@ -4,7 +4,7 @@ use sqlx::AssertSqlSafe;
 
 use super::rows::{ACCOUNT_COLUMNS, account_from_row};
 use super::{Store, StoreError, classify, with_pool};
-use crate::core::accounts::{ADMINISTRATOR, Account, AccountState, unique_key};
+use crate::core::accounts::{ADMINISTRATOR, Account, AccountState, name_fold, unique_key};
 use crate::core::mail::OutgoingMail;
 
 /// What a new account row holds.
@@ -48,6 +48,8 @@ macro_rules! account_by_id_in {
     }};
 }
 
+pub(super) use account_by_id_in;
+
 /// The roles of account `$id`, read through `$conn`.
 macro_rules! roles_in {
     ($conn:expr, $id:expr) => {
@@ -59,6 +61,7 @@ macro_rules! roles_in {
         .await?
     };
 }
+pub(super) use roles_in;
 
 /// Queues `$mail` in the outbox through `$conn`.
 macro_rules! outbox_insert {
@@ -90,9 +93,9 @@ impl Store {
         with_pool!(self, |pool| {
             let mut tx = pool.begin().await?;
             let id: i64 = sqlx::query_scalar(
-                "INSERT INTO accounts (uuid, name, name_key, mail, mail_key, password_hash, \
-                 state, created_at, changed_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) \
-                 RETURNING id",
+                "INSERT INTO accounts (uuid, name, name_key, name_fold, mail, mail_key, \
+                 password_hash, state, created_at, changed_at) \
+                 VALUES ($1, $2, $3, $9, $4, $5, $6, $7, $8, $8) RETURNING id",
             )
             .bind(&new.uuid)
             .bind(&new.name)
@@ -102,6 +105,7 @@ impl Store {
             .bind(&new.password_hash)
             .bind(new.state.as_str())
             .bind(new.now)
+            .bind(name_fold(&new.name))
             .fetch_one(&mut *tx)
             .await
             .map_err(classify)?;
@@ -130,8 +134,9 @@ impl Store {
         })
     }
 
+    /// The account whose name is `name` in any letter case or Unicode normalisation form.
     pub async fn account_by_name(&self, name: &str) -> Result<Option<Account>, StoreError> {
-        self.account_where("a.name_key = $1", &unique_key(name))
+        self.account_where("a.name_fold = $1", &name_fold(name))
             .await
     }
 
@@ -171,8 +176,10 @@ impl Store {
         except: Option<i64>,
     ) -> Result<(bool, bool), StoreError> {
         let sql = "SELECT \
-               EXISTS (SELECT 1 FROM accounts WHERE name_key = $1 AND id <> $3), \
+               EXISTS (SELECT 1 FROM accounts \
+                       WHERE (name_fold = $4 OR name_key = $1) AND id <> $3), \
                EXISTS (SELECT 1 FROM accounts WHERE mail_key = $2 AND id <> $3)";
+        let fold = name.map(name_fold);
         let name = name.map(unique_key);
         let mail = mail.map(unique_key);
         let except = except.unwrap_or(-1);
@@ -180,6 +187,7 @@ impl Store {
             .bind(&name)
             .bind(&mail)
             .bind(except)
+            .bind(&fold)
             .fetch_one(pool)
             .await?))
     }
@@ -229,66 +237,6 @@ impl Store {
         )
         .fetch_one(pool)
         .await?))
-    }
-
-    /// Writes `account`, replaces its roles, ends the sessions `end` names and queues `mail`,
-    /// all in one transaction.
-    pub async fn save_account(
-        &self,
-        account: &Account,
-        end: EndSessions<'_>,
-        mail: &[OutgoingMail],
-        now: i64,
-    ) -> Result<(), StoreError> {
-        let keep = match end {
-            EndSessions::None => None,
-            EndSessions::All => Some(""),
-            EndSessions::AllBut(id_hash) => Some(id_hash),
-        };
-        with_pool!(self, |pool| {
-            let mut tx = pool.begin().await?;
-            sqlx::query(
-                "UPDATE accounts SET name = $2, name_key = $3, mail = $4, mail_key = $5, \
-                 password_hash = $6, state = $7, timezone = $8, langcode = $9, changed_at = $10 \
-                 WHERE id = $1",
-            )
-            .bind(account.id)
-            .bind(&account.name)
-            .bind(unique_key(&account.name))
-            .bind(&account.mail)
-            .bind(account.mail.as_deref().map(unique_key))
-            .bind(&account.password_hash)
-            .bind(account.state.as_str())
-            .bind(&account.timezone)
-            .bind(&account.langcode)
-            .bind(now)
-            .execute(&mut *tx)
-            .await
-            .map_err(classify)?;
-            sqlx::query("DELETE FROM account_roles WHERE account_id = $1")
-                .bind(account.id)
-                .execute(&mut *tx)
-                .await?;
-            for role in &account.roles {
-                sqlx::query("INSERT INTO account_roles (account_id, role) VALUES ($1, $2)")
-                    .bind(account.id)
-                    .bind(role)
-                    .execute(&mut *tx)
-                    .await?;
-            }
-            if let Some(keep) = keep {
-                sqlx::query("DELETE FROM sessions WHERE account_id = $1 AND id_hash <> $2")
-                    .bind(account.id)
-                    .bind(keep)
-                    .execute(&mut *tx)
-                    .await?;
-            }
-            for message in mail {
-                outbox_insert!(tx, message, now);
-            }
-            tx.commit().await?;
-            Ok(())
-        })
     }
 
     /// Deletes the account; its sessions and roles go with it.

@@ -79,7 +79,7 @@ tables! {
         id: i64, uuid: String, name: String, name_key: String, mail: Option<String>,
         mail_key: Option<String>, password_hash: Option<String>, state: String,
         timezone: String, langcode: String, created_at: i64, changed_at: i64, access_at: i64,
-        login_at: i64,
+        login_at: i64, name_fold: Option<String>,
     }
     account_roles ("account_id, role") => RoleRow { account_id: i64, role: String }
     sessions ("id_hash") => SessionRow {

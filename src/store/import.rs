@@ -1,7 +1,7 @@
 //! Bringing accounts over from other systems in one transaction: all rows or none.
 
 use super::{Store, StoreError, classify, with_pool};
-use crate::core::accounts::{AccountState, unique_key};
+use crate::core::accounts::{AccountState, name_fold, unique_key};
 
 /// One account as another system stored it.
 #[derive(Debug, Clone)]
@@ -32,9 +32,9 @@ pub struct ImportFailure {
 }
 
 impl Store {
-    /// Writes `rows`: unknown names become accounts; known names (in any letter case) are
-    /// updated when `update_existing`, else skipped. Without `commit` the transaction is
-    /// rolled back, so a dry run reports exactly what the import would do.
+    /// Writes `rows`: unknown names become accounts; known names (in any letter case or
+    /// normalisation form) are updated when `update_existing`, else skipped. Without `commit`
+    /// the transaction is rolled back, so a dry run reports exactly what the import would do.
     pub async fn import_accounts(
         &self,
         rows: &[ImportRow],
@@ -57,8 +57,8 @@ impl Store {
             let mut counts = ImportCounts::default();
             for (index, row) in rows.iter().enumerate() {
                 let existing: Option<i64> =
-                    sqlx::query_scalar("SELECT id FROM accounts WHERE name_key = $1")
-                        .bind(unique_key(&row.name))
+                    sqlx::query_scalar("SELECT id FROM accounts WHERE name_fold = $1")
+                        .bind(name_fold(&row.name))
                         .fetch_optional(&mut *tx)
                         .await
                         .map_err(failed(index))?;
@@ -71,7 +71,7 @@ impl Store {
                         sqlx::query(
                             "UPDATE accounts SET name = $2, name_key = $3, mail = $4, mail_key = $5, \
                              password_hash = $6, state = $7, created_at = $8, access_at = $9, \
-                             login_at = $10, changed_at = $11 WHERE id = $1",
+                             login_at = $10, changed_at = $11, name_fold = $12 WHERE id = $1",
                         )
                         .bind(id)
                         .bind(&row.name)
@@ -84,6 +84,7 @@ impl Store {
                         .bind(row.access_at)
                         .bind(row.login_at)
                         .bind(now)
+                        .bind(name_fold(&row.name))
                         .execute(&mut *tx)
                         .await
                         .map_err(failed(index))?;
@@ -98,8 +99,8 @@ impl Store {
                     None => {
                         let id: i64 = sqlx::query_scalar(
                             "INSERT INTO accounts (uuid, name, name_key, mail, mail_key, password_hash, \
-                             state, created_at, changed_at, access_at, login_at) \
-                             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
+                             state, created_at, changed_at, access_at, login_at, name_fold) \
+                             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id",
                         )
                         .bind(uuid::Uuid::new_v4().to_string())
                         .bind(&row.name)
@@ -112,6 +113,7 @@ impl Store {
                         .bind(now)
                         .bind(row.access_at)
                         .bind(row.login_at)
+                        .bind(name_fold(&row.name))
                         .fetch_one(&mut *tx)
                         .await
                         .map_err(failed(index))?;

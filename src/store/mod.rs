@@ -1,6 +1,7 @@
 //! Storage: one method per use case, plain SQL with `$n` placeholders, migrations embedded and
 //! versioned per backend. The rest of the program never sees SQL.
 
+mod account_update;
 mod accounts;
 mod apps;
 mod audit;
@@ -9,6 +10,7 @@ mod fault;
 mod files;
 mod flood;
 mod import;
+mod name_folds;
 mod outbox;
 mod rows;
 mod secret;
@@ -21,6 +23,7 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{PgPool, SqlitePool};
 
+pub use account_update::{AccountUpdate, Consequences, UpdateOutcome};
 pub use accounts::{EndSessions, NewAccount};
 pub use apps::AppRow;
 pub use audit::{AuditFilter, AuditFold, AuditRow};
@@ -139,14 +142,15 @@ impl Store {
         }
     }
 
-    /// Applies the migrations this database has not seen yet. On PostgreSQL, nodes starting
-    /// together take turns through an advisory lock.
+    /// Applies the migrations this database has not seen yet, then fills the data they
+    /// leave to the program. On PostgreSQL, nodes starting together take turns through an
+    /// advisory lock.
     pub async fn migrate(&self) -> Result<(), StoreError> {
         match self {
             Store::Sqlite(pool) => SQLITE_MIGRATIONS.run(pool).await?,
             Store::Postgres(pool) => POSTGRES_MIGRATIONS.run(pool).await?,
         }
-        Ok(())
+        self.fill_name_folds().await
     }
 
     pub async fn close(&self) {
@@ -167,7 +171,7 @@ fn classify(error: sqlx::Error) -> StoreError {
         && db.is_unique_violation()
     {
         let message = db.message();
-        if message.contains("name_key") {
+        if message.contains("name_key") || message.contains("name_fold") {
             return StoreError::Taken(UniqueField::Name);
         }
         if message.contains("mail_key") {

@@ -14,6 +14,8 @@ mod abuse_parsers;
 mod abuse_passwords;
 mod abuse_reauth;
 mod abuse_reset;
+mod account_names;
+mod account_races;
 mod audit_bounds;
 mod bad_input;
 mod cli;

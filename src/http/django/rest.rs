@@ -305,6 +305,14 @@ fn violation(violation: &Violation, password_field: &'static str) -> (&'static s
             "username",
             text("The username contains an illegal character."),
         ),
+        NameInvisibleCharacter => (
+            "username",
+            text("The username contains an invisible, control or text-direction character."),
+        ),
+        NameMixedScripts => (
+            "username",
+            text("The username mixes Latin, Greek or Cyrillic letters, as look-alike names do."),
+        ),
         NameTooLong { .. } => (
             "username",
             text("Ensure this field has no more than 60 characters."),

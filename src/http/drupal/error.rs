@@ -194,7 +194,11 @@ pub fn field_name(field: Field) -> &'static str {
     }
 }
 
-/// Drupal 8+'s texts for each violation.
+const INVISIBLE: &str = "The username contains an invisible, control or text-direction character.";
+const MIXED_SCRIPTS: &str =
+    "The username mixes Latin, Greek or Cyrillic letters, as look-alike names do.";
+
+/// Drupal 8+'s texts for each violation (Drupal has none for the Unicode rules latch adds).
 fn violation_text(violation: &Violation) -> String {
     match violation {
         Violation::NameMissing => "You must enter a username.".into(),
@@ -204,6 +208,8 @@ fn violation_text(violation: &Violation) -> String {
             "The username cannot contain multiple spaces in a row.".into()
         }
         Violation::NameInvalidCharacter => "The username contains an invalid character.".into(),
+        Violation::NameInvisibleCharacter => INVISIBLE.into(),
+        Violation::NameMixedScripts => MIXED_SCRIPTS.into(),
         Violation::NameTooLong { name } => {
             format!("The username {name} is too long: it must be 60 characters or less.")
         }

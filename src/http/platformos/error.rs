@@ -168,6 +168,10 @@ pub fn violation_text(violation: &Violation) -> String {
         NameTrailingSpace => "can't end with a space".into(),
         NameMultipleSpaces => "can't contain multiple spaces in a row".into(),
         NameInvalidCharacter => "contains a character that is not allowed".into(),
+        NameInvisibleCharacter => {
+            "contains an invisible, control or text-direction character".into()
+        }
+        NameMixedScripts => "mixes Latin, Greek or Cyrillic letters, as look-alike names do".into(),
         NameTooLong { .. } => "is too long (maximum is 60 characters)".into(),
         NameTaken { .. } | MailTaken { .. } => "has already been taken".into(),
         MailTooLong => "is too long (maximum is 254 characters)".into(),

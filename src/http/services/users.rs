@@ -159,6 +159,12 @@ fn violation_text(violation: &Violation, mail: Option<&str>) -> String {
             "The username cannot contain multiple spaces in a row.".into()
         }
         Violation::NameInvalidCharacter => "The username contains an illegal character.".into(),
+        Violation::NameInvisibleCharacter => {
+            "The username contains an invisible, control or text-direction character.".into()
+        }
+        Violation::NameMixedScripts => {
+            "The username mixes Latin, Greek or Cyrillic letters, as look-alike names do.".into()
+        }
         Violation::NameTooLong { name } => format!(
             "The username {} is too long: it must be 60 characters or less.",
             placeholder(name)

@@ -1,0 +1,184 @@
+//! Changing an existing account row. A change names only the columns it sets, and is applied
+//! to the row as it is when the change commits, not as it was when the request read it: a
+//! self-service profile update that spent a password hash's time between its read and its
+//! write must not put back a state or role an administrator changed meanwhile.
+
+use sqlx::AssertSqlSafe;
+
+use super::accounts::{EndSessions, account_by_id_in, outbox_insert, roles_in};
+use super::rows::{ACCOUNT_COLUMNS, account_from_row};
+use super::{Store, StoreError, classify, with_pool};
+use crate::core::accounts::{ADMINISTRATOR, Account, AccountState, name_fold, unique_key};
+use crate::core::mail::OutgoingMail;
+
+/// The columns one change sets; `None` (or an empty role list) leaves a column as the row has
+/// it at commit time.
+#[derive(Debug, Default, Clone)]
+pub struct AccountUpdate {
+    pub name: Option<String>,
+    /// `Some(None)` removes the address.
+    pub mail: Option<Option<String>>,
+    pub password_hash: Option<String>,
+    pub state: Option<AccountState>,
+    pub add_roles: Vec<String>,
+    pub remove_roles: Vec<String>,
+    pub timezone: Option<String>,
+    pub langcode: Option<String>,
+    /// The password hash the change was proven with: the change is refused if the account's
+    /// password has been replaced since, so a proof of an old password does not count.
+    pub proven_with: Option<Option<String>>,
+    /// The session the change is made in (its id hash): the change is refused if that session
+    /// has ended since, e.g. because its holder was blocked meanwhile.
+    pub session: Option<String>,
+    /// The change needs an administrator's rights: it is refused if the session's holder has
+    /// lost the administrator role since.
+    pub by_administrator: bool,
+}
+
+/// What a committed change brings with it, decided from the row before and after it.
+pub struct Consequences<'a> {
+    pub end: EndSessions<'a>,
+    pub mail: Vec<OutgoingMail>,
+}
+
+/// How a change ended.
+#[derive(Debug)]
+pub enum UpdateOutcome {
+    /// Written: the account as it was just before the change, and after it.
+    Saved {
+        before: Box<Account>,
+        after: Box<Account>,
+    },
+    /// The account no longer exists.
+    Gone,
+    /// The password the change was proven with has been replaced.
+    StaleProof,
+    /// The session the change was made in has ended.
+    SessionEnded,
+    /// The change needs an administrator, and the session's holder is no longer one.
+    NoLongerPermitted,
+}
+
+impl Store {
+    /// Applies `update` to account `id` in one transaction that holds the row (PostgreSQL) or
+    /// the database (SQLite) for writing from its first statement, re-reads the row, and lets
+    /// `consequences` decide from the fresh before and after which sessions end and what mail
+    /// is queued with it.
+    pub async fn update_account<'a>(
+        &self,
+        id: i64,
+        update: &AccountUpdate,
+        now: i64,
+        consequences: impl FnOnce(&Account, &Account) -> Consequences<'a>,
+    ) -> Result<UpdateOutcome, StoreError> {
+        let name_key = update.name.as_deref().map(unique_key);
+        let fold = update.name.as_deref().map(name_fold);
+        let mail_set = update.mail.is_some();
+        let mail = update.mail.clone().flatten();
+        let mail_key = mail.as_deref().map(unique_key);
+        with_pool!(self, |pool| {
+            let mut tx = pool.begin().await?;
+            // Writing first takes the write lock before anything is read: a row lock on
+            // PostgreSQL, the database's on SQLite (whose deferred transactions would otherwise
+            // fail to upgrade a read snapshot that another writer made stale).
+            let locked = sqlx::query("UPDATE accounts SET changed_at = $2 WHERE id = $1")
+                .bind(id)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+            if locked.rows_affected() == 0 {
+                return Ok(UpdateOutcome::Gone);
+            }
+            let Some(before) = account_by_id_in!(tx, id) else {
+                return Ok(UpdateOutcome::Gone);
+            };
+            if let Some(proven) = &update.proven_with
+                && *proven != before.password_hash
+            {
+                return Ok(UpdateOutcome::StaleProof);
+            }
+            if let Some(session) = &update.session {
+                let holder: Option<bool> = sqlx::query_scalar(
+                    "SELECT EXISTS (SELECT 1 FROM account_roles r \
+                     WHERE r.account_id = s.account_id AND r.role = $2) \
+                     FROM sessions s WHERE s.id_hash = $1",
+                )
+                .bind(session)
+                .bind(ADMINISTRATOR)
+                .fetch_optional(&mut *tx)
+                .await?;
+                match holder {
+                    None => return Ok(UpdateOutcome::SessionEnded),
+                    Some(false) if update.by_administrator => {
+                        return Ok(UpdateOutcome::NoLongerPermitted);
+                    }
+                    Some(_) => {}
+                }
+            }
+            sqlx::query(
+                "UPDATE accounts SET name = COALESCE($2, name), \
+                 name_key = COALESCE($3, name_key), name_fold = COALESCE($4, name_fold), \
+                 mail = CASE WHEN $5 THEN $6 ELSE mail END, \
+                 mail_key = CASE WHEN $5 THEN $7 ELSE mail_key END, \
+                 password_hash = COALESCE($8, password_hash), state = COALESCE($9, state), \
+                 timezone = COALESCE($10, timezone), langcode = COALESCE($11, langcode) \
+                 WHERE id = $1",
+            )
+            .bind(id)
+            .bind(&update.name)
+            .bind(&name_key)
+            .bind(&fold)
+            .bind(mail_set)
+            .bind(&mail)
+            .bind(&mail_key)
+            .bind(&update.password_hash)
+            .bind(update.state.map(AccountState::as_str))
+            .bind(&update.timezone)
+            .bind(&update.langcode)
+            .execute(&mut *tx)
+            .await
+            .map_err(classify)?;
+            for role in &update.remove_roles {
+                sqlx::query("DELETE FROM account_roles WHERE account_id = $1 AND role = $2")
+                    .bind(id)
+                    .bind(role)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            for role in &update.add_roles {
+                sqlx::query(
+                    "INSERT INTO account_roles (account_id, role) VALUES ($1, $2) \
+                     ON CONFLICT DO NOTHING",
+                )
+                .bind(id)
+                .bind(role)
+                .execute(&mut *tx)
+                .await?;
+            }
+            let after = account_by_id_in!(tx, id).ok_or_else(|| {
+                StoreError::Corrupt("an account vanished inside its own update".into())
+            })?;
+            let Consequences { end, mail } = consequences(&before, &after);
+            let keep = match end {
+                EndSessions::None => None,
+                EndSessions::All => Some(""),
+                EndSessions::AllBut(id_hash) => Some(id_hash),
+            };
+            if let Some(keep) = keep {
+                sqlx::query("DELETE FROM sessions WHERE account_id = $1 AND id_hash <> $2")
+                    .bind(id)
+                    .bind(keep)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            for message in &mail {
+                outbox_insert!(tx, message, now);
+            }
+            tx.commit().await?;
+            Ok(UpdateOutcome::Saved {
+                before: Box::new(before),
+                after: Box::new(after),
+            })
+        })
+    }
+}
