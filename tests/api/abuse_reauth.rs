@@ -32,14 +32,8 @@ async fn drupal_patch(
         "mail": [{"value": mail}],
         "pass": [{"existing": existing}],
     });
-    client
-        .patch(app.url(&format!("/user/{uid}?_format=json")))
-        .header("Content-Type", "application/json")
-        .header("X-CSRF-Token", token)
-        .body(body.to_string())
-        .send()
+    app.patch_user(client, token, uid, &body)
         .await
-        .unwrap()
         .status()
         .as_u16()
 }

@@ -34,14 +34,8 @@ async fn session(app: &TestApp, name: &str, pass: &str) -> (Client, String) {
 }
 
 async fn patch(app: &TestApp, (client, token): &(Client, String), uid: i64, body: Value) -> u16 {
-    client
-        .patch(app.url(&format!("/user/{uid}?_format=json")))
-        .header("Content-Type", "application/json")
-        .header("X-CSRF-Token", token)
-        .body(body.to_string())
-        .send()
+    app.patch_user(client, token, uid, &body)
         .await
-        .unwrap()
         .status()
         .as_u16()
 }

@@ -282,6 +282,24 @@ impl TestApp {
             .unwrap()
     }
 
+    /// `PATCH /user/{uid}` with a JSON body and the session's CSRF token.
+    pub async fn patch_user(
+        &self,
+        client: &Client,
+        token: &str,
+        uid: i64,
+        body: &Value,
+    ) -> Response {
+        client
+            .patch(self.url(&format!("/user/{uid}?_format=json")))
+            .header("Content-Type", "application/json")
+            .header("X-CSRF-Token", token)
+            .body(body.to_string())
+            .send()
+            .await
+            .unwrap()
+    }
+
     pub async fn logout(&self, client: &Client, token: &str) -> Response {
         client
             .post(self.url(&format!("/user/logout?_format=json&token={token}")))
