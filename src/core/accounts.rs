@@ -107,7 +107,7 @@ pub enum Violation {
     /// An invisible, control or text-direction character, which would let a name look like
     /// another or hide part of itself.
     NameInvisibleCharacter,
-    /// Latin, Greek and Cyrillic letters mixed, as in a look-alike of another name.
+    /// Latin, Greek and Cyrillic letters mixed in one word, as in a look-alike of another name.
     NameMixedScripts,
     NameTooLong {
         name: String,

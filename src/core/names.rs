@@ -51,22 +51,22 @@ fn is_default_ignorable(c: char) -> bool {
         | 0xE0000..=0xE0FFF)
 }
 
-/// Whether the name mixes Latin, Greek and Cyrillic letters, whose look-alikes ("а" and
-/// "a", "ο" and "o") make an impostor of a name ("pаypal") that reads the same. Other
-/// mixes (Latin with Han, say) are common in real names and stay allowed.
+/// Whether a word of the name (the name split at spaces) mixes Latin, Greek and Cyrillic
+/// letters, whose look-alikes ("а" and "a", "ο" and "o") make an impostor of a name
+/// ("pаypal") that reads the same. Words in different scripts ("Ivan Иван") and other mixes
+/// (Latin with Han, say) are common in real names and stay allowed.
 pub fn mixes_lookalike_scripts(name: &str) -> bool {
-    let mut seen: Option<Script> = None;
-    for c in name.chars() {
-        let script = c.script();
-        if !matches!(script, Script::Latin | Script::Greek | Script::Cyrillic) {
-            continue;
-        }
-        match seen {
-            Some(earlier) if earlier != script => return true,
-            _ => seen = Some(script),
-        }
-    }
-    false
+    name.split(' ').any(|word| {
+        let mut seen: Option<Script> = None;
+        word.chars().map(|c| c.script()).any(|script| {
+            if !matches!(script, Script::Latin | Script::Greek | Script::Cyrillic) {
+                return false;
+            }
+            let mixed = seen.is_some_and(|earlier| earlier != script);
+            seen = Some(script);
+            mixed
+        })
+    })
 }
 
 #[cfg(test)]
@@ -134,5 +134,10 @@ mod tests {
         assert!(!mixes_lookalike_scripts("\u{418}\u{432}\u{430}\u{43d}"));
         assert!(!mixes_lookalike_scripts("Zo\u{eb} \u{5c71}\u{7530}"));
         assert!(!mixes_lookalike_scripts("ann.b@x-1"));
+        assert!(!mixes_lookalike_scripts(
+            "Ivan \u{418}\u{432}\u{430}\u{43d}"
+        ));
+        assert!(mixes_lookalike_scripts("Ivan \u{418}v\u{430}n"));
+        assert!(mixes_lookalike_scripts("p\u{430}y.pal"));
     }
 }
