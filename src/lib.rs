@@ -6,6 +6,7 @@ pub mod cli;
 pub mod config;
 pub mod core;
 pub mod delivery;
+pub mod domain;
 pub mod http;
 pub mod import;
 pub mod store;

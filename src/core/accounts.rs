@@ -1,13 +1,15 @@
-//! Accounts: states, roles, the registration policy and the validation rules for names and
-//! mail addresses. Problems are reported as [`Violation`]s; each dialect words them its way.
+//! Accounts: the registration policy and the validation rules for names and mail addresses.
+//! Problems are reported as [`Violation`]s; each dialect words them its way. The account
+//! itself, which the store reads and writes too, lives in [`crate::domain`].
 
 use serde::{Deserialize, Serialize};
 
-use super::names::{is_invisible, mixes_lookalike_scripts};
-pub use super::names::{name_fold, normalize_name};
+pub use crate::domain::accounts::{
+    ADMINISTRATOR, AUTHENTICATED, Account, AccountState, unique_key,
+};
+use crate::domain::names::{is_invisible, mixes_lookalike_scripts};
+pub use crate::domain::names::{name_fold, normalize_name};
 
-pub const AUTHENTICATED: &str = "authenticated";
-pub const ADMINISTRATOR: &str = "administrator";
 const MAX_NAME_CHARS: usize = 60;
 const MAX_MAIL_CHARS: usize = 254;
 
@@ -21,69 +23,6 @@ pub enum RegistrationMode {
     Visitors,
     /// Visitors register; an administrator must approve the account before it can log in.
     VisitorsAdminApproval,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum AccountState {
-    Active,
-    Blocked,
-    /// Registered by a visitor, waiting for an administrator's approval.
-    Pending,
-}
-
-impl AccountState {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            AccountState::Active => "active",
-            AccountState::Blocked => "blocked",
-            AccountState::Pending => "pending",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<Self> {
-        match text {
-            "active" => Some(AccountState::Active),
-            "blocked" => Some(AccountState::Blocked),
-            "pending" => Some(AccountState::Pending),
-            _ => None,
-        }
-    }
-}
-
-#[derive(Debug, Clone)]
-pub struct Account {
-    pub id: i64,
-    pub uuid: String,
-    pub name: String,
-    pub mail: Option<String>,
-    pub password_hash: Option<String>,
-    pub state: AccountState,
-    pub timezone: String,
-    pub langcode: String,
-    pub created_at: i64,
-    pub changed_at: i64,
-    pub access_at: i64,
-    pub login_at: i64,
-    /// Roles beyond `authenticated`, which every account has.
-    pub roles: Vec<String>,
-}
-
-impl Account {
-    pub fn is_active(&self) -> bool {
-        self.state == AccountState::Active
-    }
-
-    /// Administrators may view, change, create, block and delete any account.
-    pub fn is_administrator(&self) -> bool {
-        self.roles.iter().any(|r| r == ADMINISTRATOR)
-    }
-
-    /// Every role, `authenticated` first.
-    pub fn all_roles(&self) -> Vec<&str> {
-        std::iter::once(AUTHENTICATED)
-            .chain(self.roles.iter().map(String::as_str))
-            .collect()
-    }
 }
 
 /// The account fields a violation is about.
@@ -158,11 +97,6 @@ impl Violation {
             RoleInvalid { .. } => Field::Roles,
         }
     }
-}
-
-/// The key under which a name or mail is unique: letter case does not make a new account.
-pub fn unique_key(value: &str) -> String {
-    value.to_lowercase()
 }
 
 /// Drupal's username rules, and the Unicode rules that keep names from impersonating each
@@ -322,12 +256,6 @@ mod tests {
         }
         let long = format!("{}@example.com", "a".repeat(250));
         assert_eq!(check_mail(&long), Err(Violation::MailTooLong));
-    }
-
-    #[test]
-    fn unique_keys_ignore_letter_case() {
-        assert_eq!(unique_key("Bob@Example.COM"), unique_key("bob@example.com"));
-        assert_eq!(unique_key("ÄNNE"), unique_key("änne"));
     }
 
     #[test]

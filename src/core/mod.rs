@@ -10,7 +10,6 @@ pub mod flood;
 mod import;
 mod links;
 pub mod mail;
-mod names;
 pub mod passwords;
 mod profile;
 mod recovery;

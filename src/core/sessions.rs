@@ -11,20 +11,11 @@ use super::audit::{AuditEvent, ClientContext, Subject};
 use super::flood::Claimant;
 use super::passwords::{MAX_PASSWORD_BYTES, Verification};
 use super::{Core, Error, csrf, now};
+pub use crate::domain::sessions::StoredSession;
 use crate::store::{LinkUse, NewSession};
 
 /// Longest cookie value worth looking up; real ids are 43 characters.
 const MAX_SESSION_ID_LEN: usize = 128;
-
-/// A session row as stored.
-#[derive(Debug, Clone)]
-pub struct StoredSession {
-    pub id_hash: String,
-    pub csrf_seed: String,
-    pub created_at: i64,
-    pub last_seen_at: i64,
-    pub expires_at: i64,
-}
 
 /// The live session a request presented, with its account.
 #[derive(Debug, Clone)]

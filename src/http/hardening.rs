@@ -289,7 +289,7 @@ mod tests {
 
         proptest! {
             #[test]
-            fn any_forwarded_for_yields_the_peer_or_an_address_it_names(
+            fn any_forwarded_for_yields_an_address_from_a_trusted_peer_and_is_ignored_from_others(
                 header in any::<String>(),
                 network in any::<String>(),
             ) {

@@ -8,8 +8,9 @@ use sqlx::AssertSqlSafe;
 use super::accounts::{EndSessions, account_by_id_in, outbox_insert, roles_in};
 use super::rows::{ACCOUNT_COLUMNS, account_from_row};
 use super::{Store, StoreError, classify, with_pool};
-use crate::core::accounts::{ADMINISTRATOR, Account, AccountState, name_fold, unique_key};
-use crate::core::mail::OutgoingMail;
+use crate::domain::accounts::{ADMINISTRATOR, Account, AccountState, unique_key};
+use crate::domain::mail::OutgoingMail;
+use crate::domain::names::name_fold;
 
 /// The columns one change sets; `None` (or an empty role list) leaves a column as the row has
 /// it at commit time.

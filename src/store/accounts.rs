@@ -4,8 +4,9 @@ use sqlx::AssertSqlSafe;
 
 use super::rows::{ACCOUNT_COLUMNS, account_from_row};
 use super::{Store, StoreError, classify, with_pool};
-use crate::core::accounts::{ADMINISTRATOR, Account, AccountState, name_fold, unique_key};
-use crate::core::mail::OutgoingMail;
+use crate::domain::accounts::{ADMINISTRATOR, Account, AccountState, unique_key};
+use crate::domain::mail::OutgoingMail;
+use crate::domain::names::name_fold;
 
 /// What a new account row holds.
 pub struct NewAccount {

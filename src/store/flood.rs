@@ -3,7 +3,7 @@
 
 use super::accounts::outbox_insert;
 use super::{Store, StoreError, with_pool};
-use crate::core::mail::OutgoingMail;
+use crate::domain::mail::OutgoingMail;
 
 /// The failures an identifier has within a window.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,7 +1,8 @@
 //! Bringing accounts over from other systems in one transaction: all rows or none.
 
 use super::{Store, StoreError, classify, with_pool};
-use crate::core::accounts::{AccountState, name_fold, unique_key};
+use crate::domain::accounts::{AccountState, unique_key};
+use crate::domain::names::name_fold;
 
 /// One account as another system stored it.
 #[derive(Debug, Clone)]

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use super::{Store, StoreError, with_pool};
-use crate::core::accounts::name_fold;
+use crate::domain::names::name_fold;
 
 /// How often a fill that lost a race with a concurrent registration is planned again.
 const ATTEMPTS: usize = 3;

@@ -4,7 +4,7 @@
 
 use super::accounts::outbox_insert;
 use super::{Store, StoreError, with_pool};
-use crate::core::mail::OutgoingMail;
+use crate::domain::mail::OutgoingMail;
 
 /// A message in the outbox.
 #[derive(Debug, Clone, sqlx::FromRow)]

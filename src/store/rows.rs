@@ -3,7 +3,7 @@
 use sqlx::{ColumnIndex, Decode, Row, Type};
 
 use super::StoreError;
-use crate::core::accounts::{Account, AccountState};
+use crate::domain::accounts::{Account, AccountState};
 
 /// The account columns every account query selects, from `accounts a`.
 pub(super) const ACCOUNT_COLUMNS: &str = "a.id, a.uuid, a.name, a.mail, a.password_hash, a.state, \

@@ -4,8 +4,8 @@ use sqlx::Row;
 
 use super::rows::account_from_row;
 use super::{Store, StoreError, with_pool};
-use crate::core::accounts::Account;
-use crate::core::sessions::StoredSession;
+use crate::domain::accounts::Account;
+use crate::domain::sessions::StoredSession;
 
 /// A one-time login link being used up by the login it opens: the account must still be as
 /// the link saw it, so two uses of one link cannot both succeed.

@@ -7,7 +7,9 @@ use std::time::{Duration, Instant};
 use reqwest::Client;
 use serde_json::{Value, json};
 
-use crate::helpers::{TestDatabase, body_json, new_client, spawn_with_config, test_config};
+use crate::helpers::{
+    TestDatabase, body_json, new_client, skipped, spawn_with_config, test_config,
+};
 use crate::process::{Server, free_port, free_ports, latch_command};
 
 const SHARED_SECRET: &str = "a shared secret that every node of the cluster has";
@@ -220,7 +222,7 @@ fn as_postgres(command: &mut Command) -> String {
 #[tokio::test]
 async fn a_database_outage_gets_503_and_latch_recovers_when_it_returns() {
     if std::env::var("LATCH_TEST_POSTGRES_URL").is_err() {
-        eprintln!("the outage test runs in the PostgreSQL pass only");
+        skipped("the outage test on SQLite: it runs in the PostgreSQL pass");
         return;
     }
     let pg =

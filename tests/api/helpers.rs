@@ -351,3 +351,22 @@ impl TestApp {
         self.core.store().count_sessions().await.unwrap()
     }
 }
+
+/// A test, or part of one, that needs a program or server this machine lacks: where a developer
+/// runs the suite it says so loudly and goes on; in CI (`LATCH_CI=1`, or `CI=true`), which
+/// provides everything the suite needs, that is a failure, so CI never passes a test it did
+/// not run.
+pub fn skip(reason: &str) {
+    let ci = std::env::var("LATCH_CI").is_ok_and(|v| v == "1")
+        || std::env::var("CI").is_ok_and(|v| v == "true");
+    if ci {
+        panic!("{reason}; CI must run every test: provide it in .ci/run");
+    }
+    skipped(reason);
+}
+
+/// Says `SKIPPED: reason` past the test harness's capture, so it shows though the test passes.
+pub fn skipped(reason: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "SKIPPED: {reason}");
+}

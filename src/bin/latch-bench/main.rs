@@ -3,6 +3,7 @@
 //! percentiles and server memory for each scenario, on SQLite and on PostgreSQL.
 //!
 //! Run it through `scripts/bench`, which installs wrk and builds both binaries first.
+#![forbid(unsafe_code)]
 
 mod load;
 mod report;

@@ -27,7 +27,7 @@ fn stored() -> impl Strategy<Value = String> {
 
 proptest! {
     #[test]
-    fn no_stored_hash_makes_verification_panic(stored in stored(), password in any::<String>()) {
+    fn no_stored_hash_makes_verifying_recognising_or_describing_it_panic(stored in stored(), password in any::<String>()) {
         let _ = verify_with(password.as_bytes(), &stored);
         let _ = is_recognised(&stored);
         let _ = legacy::describe(&stored);

@@ -150,7 +150,7 @@ mod properties {
         /// Well-formed JSON nested to any depth is read up to the limit and refused with a
         /// 400 past it; a stack overflow would abort the run.
         #[test]
-        fn json_nested_to_any_depth_is_read_or_refused_with_a_400(
+        fn json_is_read_up_to_the_nesting_limit_and_refused_with_a_400_past_it(
             depth in prop_oneof![1..=MAX_NESTING + 2, 1..40_000usize],
         ) {
             let body = format!("{}1{}", "{\"a\":".repeat(depth), "}".repeat(depth));
@@ -167,7 +167,7 @@ mod properties {
         }
 
         #[test]
-        fn no_body_makes_the_reader_panic(
+        fn no_body_makes_the_reader_panic_and_every_refusal_is_a_4xx(
             content_type in prop::sample::select(&TYPES[..]),
             seed in prop::sample::select(&SEEDS[..]),
             tail in any::<String>(),

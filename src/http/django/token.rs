@@ -138,7 +138,7 @@ mod tests {
 
         proptest! {
             #[test]
-            fn checking_any_token_never_panics_and_only_well_formed_ones_pass(
+            fn checking_any_token_never_panics_and_only_32_or_64_characters_pass_the_format_check(
                 submitted in token(),
                 cookie in token(),
             ) {

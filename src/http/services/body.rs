@@ -294,7 +294,7 @@ mod tests {
             }
 
             #[test]
-            fn well_formed_bodies_nest_up_to_the_limit_and_no_deeper(
+            fn well_formed_bodies_are_read_up_to_the_nesting_limit_and_refused_with_a_400_past_it(
                 shape in 0..5usize,
                 depth in prop_oneof![1..=MAX_NESTING + 2, 1..40_000usize],
             ) {
