@@ -1,27 +1,15 @@
 //! Accounts: states, roles, the registration policy and the validation rules for names and
 //! mail addresses. Problems are reported as [`Violation`]s; each dialect words them its way.
 
-use serde::{Deserialize, Serialize};
-
 use super::names::{is_invisible, mixes_lookalike_scripts};
 pub use super::names::{name_fold, normalize_name};
+/// Who may create accounts is a setting; it is defined with the others.
+pub use crate::config::RegistrationMode;
 
 pub const AUTHENTICATED: &str = "authenticated";
 pub const ADMINISTRATOR: &str = "administrator";
 const MAX_NAME_CHARS: usize = 60;
 const MAX_MAIL_CHARS: usize = 254;
-
-/// Who may create accounts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum RegistrationMode {
-    /// Only administrators create accounts.
-    AdminOnly,
-    /// Visitors register and are active at once.
-    Visitors,
-    /// Visitors register; an administrator must approve the account before it can log in.
-    VisitorsAdminApproval,
-}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AccountState {

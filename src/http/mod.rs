@@ -38,7 +38,6 @@ use crate::delivery::Delivery;
 use crate::store::{Outage, Store};
 pub use cookies::SessionCookies;
 use hardening::TrustedProxies;
-pub use hardening::check_hardening;
 
 /// What every handler can reach.
 #[derive(Clone)]
