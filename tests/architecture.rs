@@ -17,18 +17,7 @@ const LAYERS: &[&[&str]] = &[
     &["cli"],
 ];
 
-/// Upward uses the tree still has, each to be removed with the code that needs it. An entry
-/// that is no longer needed fails the test, so the list only shrinks.
-const TOLERATED_UPWARD: &[(&str, &str)] = &[
-    ("config", "core"),
-    ("config", "delivery"),
-    ("config", "http"),
-];
-
 const MAX_LINES: usize = 400;
-
-/// Files still longer than [`MAX_LINES`], under the same rule as [`TOLERATED_UPWARD`].
-const TOLERATED_LONG: &[&str] = &["config.rs"];
 
 #[test]
 fn top_level_modules_use_only_the_layers_below_them() {
@@ -46,17 +35,9 @@ fn top_level_modules_use_only_the_layers_below_them() {
         };
         for target in used {
             let to = rank[target.as_str()];
-            let tolerated = TOLERATED_UPWARD.contains(&(module.as_str(), target.as_str()));
-            if to >= from && !tolerated {
+            if to >= from {
                 problems.push(format!("{module} uses {target}, which is not below it"));
             }
-        }
-    }
-    for (module, target) in TOLERATED_UPWARD {
-        if !uses.get(*module).is_some_and(|used| used.contains(*target)) {
-            problems.push(format!(
-                "{module} no longer uses {target}: remove the pair from TOLERATED_UPWARD"
-            ));
         }
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
@@ -72,19 +53,8 @@ fn no_source_file_is_longer_than_400_lines() {
             .expect("readable source")
             .lines()
             .count();
-        let tolerated = TOLERATED_LONG.contains(&name.as_str());
-        if lines > MAX_LINES && !tolerated {
+        if lines > MAX_LINES {
             problems.push(format!("src/{name} has {lines} lines; split it"));
-        }
-        if lines <= MAX_LINES && tolerated {
-            problems.push(format!(
-                "src/{name} is short now: remove it from TOLERATED_LONG"
-            ));
-        }
-    }
-    for name in TOLERATED_LONG {
-        if !src.join(name).exists() {
-            problems.push(format!("src/{name} is gone: remove it from TOLERATED_LONG"));
         }
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));

@@ -6,6 +6,7 @@
 mod app;
 mod audit;
 mod backup;
+mod checks;
 mod copy;
 mod import;
 mod mail;
@@ -104,7 +105,7 @@ pub fn run() -> ExitCode {
         listen,
         database_url: cli.database.clone(),
     };
-    let config = match Config::load(cli.config.as_deref(), &overrides) {
+    let config = match Config::load_checked(cli.config.as_deref(), &overrides, checks::ALL) {
         Ok(config) => config,
         Err(e) => {
             eprintln!("latch: {e}");

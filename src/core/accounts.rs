@@ -2,8 +2,8 @@
 //! Problems are reported as [`Violation`]s; each dialect words them its way. The account
 //! itself, which the store reads and writes too, lives in [`crate::domain`].
 
-use serde::{Deserialize, Serialize};
-
+/// Who may create accounts is a setting; it is defined with the others.
+pub use crate::config::RegistrationMode;
 pub use crate::domain::accounts::{
     ADMINISTRATOR, AUTHENTICATED, Account, AccountState, unique_key,
 };
@@ -12,18 +12,6 @@ pub use crate::domain::names::{name_fold, normalize_name};
 
 const MAX_NAME_CHARS: usize = 60;
 const MAX_MAIL_CHARS: usize = 254;
-
-/// Who may create accounts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum RegistrationMode {
-    /// Only administrators create accounts.
-    AdminOnly,
-    /// Visitors register and are active at once.
-    Visitors,
-    /// Visitors register; an administrator must approve the account before it can log in.
-    VisitorsAdminApproval,
-}
 
 /// The account fields a violation is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -11,10 +11,9 @@
 
 use std::net::IpAddr;
 
-use serde::{Deserialize, Serialize};
-
 use super::accounts::Account;
 use super::{Core, Error, now};
+pub use crate::config::AuditConfig;
 use crate::store::{AuditFilter, AuditFold, AuditRow};
 
 /// Longest text kept per field; the rest is cut so a client cannot fill the table. Account
@@ -30,21 +29,6 @@ const FOLD_WINDOW: i64 = 600;
 const FOLD_AFTER: i64 = 20;
 const FOLD_SUMMARY: &str = "more events of this kind from this client within 10 minutes, \
      counted here without their details";
-
-/// How long the audit trail is kept.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct AuditConfig {
-    /// Days an event (and a delivered or dead message in the outbox) is kept; 0 keeps them
-    /// forever.
-    pub retain_days: u64,
-}
-
-impl Default for AuditConfig {
-    fn default() -> Self {
-        Self { retain_days: 365 }
-    }
-}
 
 /// What one purge removed.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

@@ -182,8 +182,8 @@ impl Core {
                 &config.site_name,
                 &config.public_url,
                 &secret,
-                // Config::load validated the templates; a Config built in code gets the same
-                // check here.
+                // The command line checked the templates at start; a Config built in code
+                // gets the same check here.
                 Templates::new(&config.mail.templates).map_err(StartupError::Templates)?,
             ),
             registration: config.registration.clone(),

@@ -16,6 +16,9 @@ use crate::config::{CookieConfig, SameSite};
 
 pub struct SessionCookies {
     config: CookieConfig,
+    /// The name when it does not depend on the request: configured, or derived from
+    /// `cookie.domain`.
+    fixed_name: Option<String>,
     /// `cookie.secure` as resolved against `public_url`.
     secure: bool,
     /// Another name the session cookie is read under.
@@ -24,8 +27,16 @@ pub struct SessionCookies {
 
 impl SessionCookies {
     pub fn new(config: CookieConfig, secure: bool) -> Self {
+        let fixed_name = if !config.name.is_empty() {
+            Some(config.name.clone())
+        } else if !config.domain.is_empty() {
+            Some(drupal_name(&config.domain, secure))
+        } else {
+            None
+        };
         Self {
             config,
+            fixed_name,
             secure,
             alias: None,
         }
@@ -40,23 +51,16 @@ impl SessionCookies {
     /// `SESS` (`SSESS` when secure) and 32 hex digits of SHA-256 over the cookie domain, or
     /// else the request's host without its port, as Drupal names its session cookie.
     pub fn name(&self, headers: &HeaderMap) -> String {
-        if !self.config.name.is_empty() {
-            return self.config.name.clone();
+        if let Some(name) = &self.fixed_name {
+            return name.clone();
         }
-        let basis = if self.config.domain.is_empty() {
-            let host = headers
-                .get(HOST)
-                .and_then(|h| h.to_str().ok())
-                .unwrap_or("localhost");
-            let path = self.config.path.trim_end_matches('/');
-            format!("{}{path}", strip_port(host).to_ascii_lowercase())
-        } else {
-            self.config.domain.clone()
-        };
-        let digest = Sha256::digest(basis.as_bytes());
-        let hex: String = digest.iter().take(16).map(|b| format!("{b:02x}")).collect();
-        let prefix = if self.secure { "SSESS" } else { "SESS" };
-        format!("{prefix}{hex}")
+        let host = headers
+            .get(HOST)
+            .and_then(|h| h.to_str().ok())
+            .unwrap_or("localhost");
+        let path = self.config.path.trim_end_matches('/');
+        let basis = format!("{}{path}", strip_port(host).to_ascii_lowercase());
+        drupal_name(&basis, self.secure)
     }
 
     /// The session id the request carries, if any: under the Drupal name, or else the alias.
@@ -125,6 +129,14 @@ impl SessionCookies {
         }
         cookie
     }
+}
+
+/// Drupal's session cookie name for `basis` (the cookie domain, or the host and path).
+fn drupal_name(basis: &str, secure: bool) -> String {
+    let digest = Sha256::digest(basis.as_bytes());
+    let hex: String = digest.iter().take(16).map(|b| format!("{b:02x}")).collect();
+    let prefix = if secure { "SSESS" } else { "SESS" };
+    format!("{prefix}{hex}")
 }
 
 /// Removals of session cookies that named no live session, collected while the request is

@@ -12,37 +12,7 @@ use axum::http::{HeaderMap, HeaderValue};
 use tower_http::cors::{AllowHeaders, AllowMethods, AllowOrigin, CorsLayer};
 use tower_http::set_header::SetResponseHeaderLayer;
 
-use crate::config::HttpConfig;
-
-/// Checks the settings this module reads, so a mistake stops the start, not a request.
-pub fn check_hardening(config: &HttpConfig) -> Result<(), String> {
-    for origin in &config.cors_origins {
-        if !is_origin(origin) {
-            return Err(format!(
-                "http.cors_origins: {origin:?} is not an origin like https://app.example.com \
-                 (scheme and host, optional port, no path or trailing slash)"
-            ));
-        }
-    }
-    for proxy in &config.trusted_proxies {
-        if Network::parse(proxy).is_none() {
-            return Err(format!(
-                "http.trusted_proxies: {proxy:?} is not an address or network like 10.0.0.0/8"
-            ));
-        }
-    }
-    Ok(())
-}
-
-fn is_origin(text: &str) -> bool {
-    let Some((scheme, rest)) = text.split_once("://") else {
-        return false;
-    };
-    matches!(scheme, "http" | "https")
-        && !rest.is_empty()
-        && !rest.contains(['/', '?', '#', '@', ' ', '*'])
-        && HeaderValue::from_str(text).is_ok()
-}
+use crate::config::{HttpConfig, Network, canonical_ip as canonical};
 
 /// Adds the security headers and, when origins are listed, CORS to `router`.
 pub fn harden(router: Router, config: &HttpConfig, public_url: &str) -> Router {
@@ -75,7 +45,7 @@ pub fn harden(router: Router, config: &HttpConfig, public_url: &str) -> Router {
     let origins = config
         .cors_origins
         .iter()
-        // check_hardening has refused origins that are not valid header values.
+        // Config::load has refused origins that are not valid header values.
         .filter_map(|o| HeaderValue::from_str(o).ok());
     // Only listed origins get any Access-Control-Allow-* answer, so only they may send
     // credentials; headers and methods are mirrored because `*` is void with credentials.
@@ -92,46 +62,6 @@ pub fn harden(router: Router, config: &HttpConfig, public_url: &str) -> Router {
             ])
             .max_age(Duration::from_secs(600)),
     )
-}
-
-/// An address or a CIDR network.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Network {
-    base: IpAddr,
-    prefix: u8,
-}
-
-impl Network {
-    pub fn parse(text: &str) -> Option<Self> {
-        let (address, prefix) = match text.split_once('/') {
-            Some((a, p)) => (a, Some(p.parse::<u8>().ok()?)),
-            None => (text, None),
-        };
-        let base: IpAddr = address.trim().parse().ok()?;
-        let bits = if base.is_ipv4() { 32 } else { 128 };
-        let prefix = prefix.unwrap_or(bits);
-        (prefix <= bits).then_some(Self { base, prefix })
-    }
-
-    pub fn contains(&self, ip: IpAddr) -> bool {
-        let (ip, base, bits) = match (canonical(ip), self.base) {
-            (IpAddr::V4(ip), IpAddr::V4(base)) => {
-                (u128::from(ip.to_bits()), u128::from(base.to_bits()), 32)
-            }
-            (IpAddr::V6(ip), IpAddr::V6(base)) => (ip.to_bits(), base.to_bits(), 128),
-            _ => return false,
-        };
-        let host_bits = bits - u32::from(self.prefix);
-        host_bits >= bits || (ip >> host_bits) == (base >> host_bits)
-    }
-}
-
-/// IPv4 peers on a dual-stack socket show as `::ffff:a.b.c.d`.
-fn canonical(ip: IpAddr) -> IpAddr {
-    match ip {
-        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
-        v4 => v4,
-    }
 }
 
 /// The proxies whose `X-Forwarded-For` is believed; none by default, so a client cannot
@@ -258,29 +188,6 @@ mod tests {
             trusted.client_ip(ip("::ffff:10.0.0.1"), &forwarded("198.51.100.7")),
             ip("198.51.100.7")
         );
-    }
-
-    #[test]
-    fn networks_match_by_prefix() {
-        let net = Network::parse("192.168.0.0/16").unwrap();
-        assert!(net.contains("192.168.44.1".parse().unwrap()));
-        assert!(!net.contains("192.169.0.1".parse().unwrap()));
-        assert!(
-            Network::parse("0.0.0.0/0")
-                .unwrap()
-                .contains("8.8.8.8".parse().unwrap())
-        );
-        assert_eq!(Network::parse("10.0.0.0/33"), None);
-        assert_eq!(Network::parse("example.com"), None);
-    }
-
-    #[test]
-    fn cors_origins_must_be_bare_origins() {
-        assert!(is_origin("https://app.example.com"));
-        assert!(is_origin("http://localhost:3000"));
-        assert!(!is_origin("https://app.example.com/"));
-        assert!(!is_origin("app.example.com"));
-        assert!(!is_origin("https://*.example.com"));
     }
 
     mod properties {

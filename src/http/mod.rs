@@ -38,7 +38,6 @@ use crate::delivery::Delivery;
 use crate::store::{Outage, Store};
 pub use cookies::SessionCookies;
 use hardening::TrustedProxies;
-pub use hardening::check_hardening;
 
 /// What every handler can reach.
 #[derive(Clone)]
@@ -71,13 +70,14 @@ impl AppState {
                 ),
             ),
             // Letting an origin call with credentials already trusts it with unsafe requests.
+            // Browsers send origins without a trailing slash; drop any once, not per request.
             trusted_origins: Arc::new(
                 config
                     .http
                     .trusted_origins
                     .iter()
                     .chain(&config.http.cors_origins)
-                    .cloned()
+                    .map(|origin| origin.trim_end_matches('/').to_string())
                     .collect(),
             ),
             trusted_proxies: Arc::new(TrustedProxies::new(&config.http)),

@@ -22,11 +22,8 @@ pub fn cross_site_refusal(
     if matches!(fetch_site, Some("same-origin") | Some("none")) {
         return None;
     }
-    let trusted_origin = |o: &str| {
-        trusted
-            .iter()
-            .any(|t| t.trim_end_matches('/').eq_ignore_ascii_case(o))
-    };
+    // `trusted` holds origins without a trailing slash (AppState::new).
+    let trusted_origin = |o: &str| trusted.iter().any(|t| t.eq_ignore_ascii_case(o));
     match origin {
         Some(origin) if trusted_origin(origin) => None,
         Some(origin) if fetch_site.is_none() && same_host(origin, headers) => None,

@@ -368,3 +368,46 @@ fn serve_refuses_a_config_file_with_an_unknown_key() {
         server.stderr()
     );
 }
+
+#[test]
+fn config_errors_name_the_key_as_written_and_where_its_value_was_set() {
+    let site = Site::with_config("[session]\nidle_timeout = \"soon\"\n");
+    let run = |args: &[&str], env: &[(&str, &str)]| {
+        let output = site
+            .command(args, true)
+            .envs(env.iter().copied())
+            .output()
+            .expect("run latch");
+        assert_eq!(output.status.code(), Some(2), "latch {args:?} {env:?}");
+        String::from_utf8_lossy(&output.stderr).into_owned()
+    };
+    let file = site.config.display().to_string();
+    let err = run(&["user", "list"], &[]);
+    assert!(
+        err.contains("session.idle_timeout:") && err.contains(&format!("in the file {file}")),
+        "{err}"
+    );
+    assert!(!err.contains("default."), "{err}");
+
+    std::fs::write(&site.config, "").unwrap();
+    let err = run(
+        &["user", "list"],
+        &[("LATCH_SESSION__IDLE_TIMEOUT", "soon")],
+    );
+    assert!(
+        err.contains("session.idle_timeout:")
+            && err.contains("in the environment variable LATCH_SESSION__IDLE_TIMEOUT"),
+        "{err}"
+    );
+    let err = run(&["user", "list"], &[("LATCH_MAIL__FROM", "nobody")]);
+    assert!(
+        err.contains("mail.from = \"nobody\" is not a mail address")
+            && err.contains("(in the environment variable LATCH_MAIL__FROM)"),
+        "{err}"
+    );
+    let err = run(&["serve", "--listen", "localhost"], &[]);
+    assert!(
+        err.contains("listen = \"localhost\"") && err.contains("(from the flag --listen)"),
+        "{err}"
+    );
+}

@@ -1,0 +1,197 @@
+use super::source::{env_var, top_level_keys};
+use super::*;
+
+fn file_with(toml: &str) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("latch.toml");
+    std::fs::write(&file, toml).unwrap();
+    (dir, file)
+}
+
+fn load_error(file: &Path, overrides: &Overrides, checks: &[Check]) -> String {
+    Config::load_checked(Some(file), overrides, checks)
+        .unwrap_err()
+        .to_string()
+}
+
+#[test]
+fn default_toml_loads_back_to_the_defaults() {
+    let (_dir, file) = file_with(&Config::default_toml());
+    let loaded = Config::load(Some(&file), &Overrides::default()).unwrap();
+    assert_eq!(loaded.listen, "127.0.0.1:8080");
+    assert_eq!(loaded.session.write_interval, 180);
+    assert_eq!(loaded.mail.smtp.port, 587);
+}
+
+#[test]
+fn the_smtp_password_is_redacted() {
+    let mut config = Config::default();
+    config.mail.smtp.password = Some(ConfigSecret("hunter2".into()));
+    assert!(!format!("{config:?}").contains("hunter2"));
+}
+
+#[test]
+fn unknown_keys_are_refused() {
+    let (_dir, file) = file_with("[session]\nidle_timout = 5\n");
+    let err = load_error(&file, &Overrides::default(), &[]);
+    assert!(err.contains("idle_timout"), "{err}");
+}
+
+#[test]
+fn a_bad_value_in_the_file_is_named_by_its_key_and_the_file() {
+    let (_dir, file) = file_with("[session]\nidle_timeout = \"soon\"\n");
+    let err = load_error(&file, &Overrides::default(), &[]);
+    assert!(err.contains("session.idle_timeout:"), "{err}");
+    assert!(
+        err.contains(&format!("in the file {}", file.display())),
+        "{err}"
+    );
+    assert!(!err.contains("default."), "{err}");
+    let (_dir, file) = file_with("[sesion]\nidle_timeout = 5\n");
+    let err = load_error(&file, &Overrides::default(), &[]);
+    assert!(err.contains("sesion:"), "{err}");
+}
+
+#[test]
+fn a_setting_that_fails_its_check_is_named_with_where_it_was_set() {
+    let (_dir, file) = file_with("[http]\ntrusted_proxies = [\"10.0.0.0/33\"]\n");
+    let err = load_error(&file, &Overrides::default(), &[]);
+    assert!(err.contains("http.trusted_proxies"), "{err}");
+    assert!(
+        err.contains(&format!("(in the file {})", file.display())),
+        "{err}"
+    );
+    let (_dir, file) = file_with("");
+    let overrides = Overrides {
+        listen: Some("localhost".into()),
+        database_url: None,
+    };
+    let err = load_error(&file, &overrides, &[]);
+    assert!(
+        err.contains("listen = \"localhost\" is not an address"),
+        "{err}"
+    );
+    assert!(err.contains("(from the flag --listen)"), "{err}");
+}
+
+#[test]
+fn checks_handed_in_run_after_the_own_ones_and_are_reported_alike() {
+    fn refuse_templates(config: &Config) -> Result<(), Invalid> {
+        if config.mail.templates.is_empty() {
+            Ok(())
+        } else {
+            Err(Invalid::new("mail.templates", "mail.templates: refused"))
+        }
+    }
+    let (_dir, file) = file_with("[mail.templates.password_reset]\nsubject = \"Hi\"\n");
+    let err = load_error(&file, &Overrides::default(), &[refuse_templates]);
+    assert!(
+        err.contains("mail.templates: refused (in the file"),
+        "{err}"
+    );
+    let (_dir, file) = file_with("listen = \"x\"\n[mail.templates.x]\nsubject = \"Hi\"\n");
+    let err = load_error(&file, &Overrides::default(), &[refuse_templates]);
+    assert!(err.contains("listen"), "{err}");
+}
+
+#[test]
+fn platformos_forms_load_and_fields_their_action_cannot_use_are_refused() {
+    let (_dir, file) = file_with(
+        "[platformos.forms.signup]\naction = \"create_user\"\n\
+         [platformos.forms.signup.fields.name]\nrequired = true\nmin_length = 3\n",
+    );
+    let loaded = Config::load(Some(&file), &Overrides::default()).unwrap();
+    let form = &loaded.platformos.forms["signup"];
+    assert_eq!(form.action, FormAction::CreateUser);
+    assert_eq!(form.fields["name"].min_length, Some(3));
+    std::fs::write(
+        &file,
+        "[platformos.forms.signup]\naction = \"create_user\"\n\
+         [platformos.forms.signup.fields.nickname]\nrequired = true\n",
+    )
+    .unwrap();
+    let err = load_error(&file, &Overrides::default(), &[]);
+    assert!(err.contains("fields.nickname"), "{err}");
+    std::fs::write(
+        &file,
+        "[platformos.forms.login]\naction = \"create_session\"\n\
+         [platformos.forms.login.fields.email]\nrequired = true\n",
+    )
+    .unwrap();
+    let err = load_error(&file, &Overrides::default(), &[]);
+    assert!(err.contains("password"), "{err}");
+}
+
+#[test]
+fn flags_override_the_file() {
+    let (_dir, file) = file_with("listen = \"127.0.0.1:9000\"\n");
+    let overrides = Overrides {
+        listen: Some("127.0.0.1:9001".into()),
+        database_url: None,
+    };
+    let loaded = Config::load(Some(&file), &overrides).unwrap();
+    assert_eq!(loaded.listen, "127.0.0.1:9001");
+}
+
+/// Every key of the settings' definition, with its table, such as `mail.smtp.port`.
+fn leaf_keys() -> Vec<String> {
+    fn walk(prefix: &str, value: &serde_json::Value, out: &mut Vec<String>) {
+        match value {
+            serde_json::Value::Object(map) => {
+                for (key, value) in map {
+                    let key = if prefix.is_empty() {
+                        key.clone()
+                    } else {
+                        format!("{prefix}.{key}")
+                    };
+                    walk(&key, value, out);
+                }
+            }
+            _ => out.push(prefix.to_string()),
+        }
+    }
+    // Optional settings are serialised only when set.
+    let mut config = Config {
+        secret: Some(ConfigSecret(String::new())),
+        ..Config::default()
+    };
+    config.mail.smtp.password = Some(ConfigSecret(String::new()));
+    let mut keys = Vec::new();
+    walk("", &serde_json::to_value(&config).unwrap(), &mut keys);
+    keys
+}
+
+#[test]
+fn every_setting_has_a_variable_and_a_row_in_the_readme() {
+    let readme = include_str!("../../README.md");
+    let keys = leaf_keys();
+    assert!(keys.contains(&"mail.smtp.ca_file".to_string()), "{keys:?}");
+    for key in &keys {
+        assert!(
+            readme.contains(&format!("| `{key}` |")),
+            "README's configuration table lacks `{key}` ({})",
+            env_var(key)
+        );
+        let top = key.split('.').next().unwrap();
+        assert!(top_level_keys().iter().any(|k| k == top), "{key}");
+    }
+    let table = readme
+        .split("## Configuration")
+        .nth(1)
+        .and_then(|rest| rest.split("\n## ").next())
+        .unwrap();
+    for row in table.lines().filter(|l| l.starts_with("| `")) {
+        let key = row.split('`').nth(1).unwrap();
+        // Rows such as `platformos.forms.NAME.action` stand for keys the operator names.
+        let named_by_operator = key.chars().any(|c| c.is_ascii_uppercase());
+        assert!(
+            named_by_operator || keys.iter().any(|k| k == key),
+            "README documents `{key}`, which is no setting"
+        );
+    }
+    assert_eq!(
+        env_var("session.idle_timeout"),
+        "LATCH_SESSION__IDLE_TIMEOUT"
+    );
+    assert!(readme.contains("LATCH_SESSION__IDLE_TIMEOUT"));
+}
