@@ -96,6 +96,19 @@ impl HttpConfig {
                 ));
             }
         }
+        // A trailing slash is forgiven here (it is dropped at start); a path or a pattern
+        // would silently trust nothing.
+        for origin in &self.trusted_origins {
+            if !is_origin(origin.trim_end_matches('/')) {
+                return Err(Invalid::new(
+                    "http.trusted_origins",
+                    format!(
+                        "http.trusted_origins: {origin:?} is not an origin like \
+                         https://app.example.com (scheme and host, optional port, no path)"
+                    ),
+                ));
+            }
+        }
         for proxy in &self.trusted_proxies {
             if Network::parse(proxy).is_none() {
                 return Err(Invalid::new(
@@ -187,5 +200,26 @@ mod tests {
         assert!(!is_origin("https://app.example.com/"));
         assert!(!is_origin("app.example.com"));
         assert!(!is_origin("https://*.example.com"));
+    }
+
+    #[test]
+    fn trusted_origins_must_be_origins_with_at_most_a_trailing_slash() {
+        let mut config = HttpConfig {
+            trusted_origins: vec!["https://app.example.com/".into()],
+            ..HttpConfig::default()
+        };
+        assert!(config.validate().is_ok());
+        for bad in [
+            "https://app.example.com/login",
+            "app.example.com",
+            "https://*.example.com",
+        ] {
+            config.trusted_origins = vec![bad.into()];
+            let error = config.validate().unwrap_err();
+            assert!(
+                format!("{error:?}").contains("http.trusted_origins"),
+                "{error:?}"
+            );
+        }
     }
 }
