@@ -41,13 +41,7 @@ async fn app_with(adjust: impl FnOnce(&mut latch::config::Config)) -> TestApp {
 /// One request's status, body and duration.
 async fn timed(client: &Client, app: &TestApp, path: &str, body: &str) -> (u16, String, Duration) {
     let started = Instant::now();
-    let response = client
-        .post(app.url(path))
-        .header("Content-Type", "application/json")
-        .body(body.to_string())
-        .send()
-        .await
-        .unwrap();
+    let response = app.post_json(client, path, body).await;
     let status = response.status().as_u16();
     let text = response.text().await.unwrap();
     (status, text, started.elapsed())

@@ -128,13 +128,7 @@ async fn post_json(
     path: &str,
     body: &str,
 ) -> (u16, serde_json::Value) {
-    let response = client
-        .post(app.url(path))
-        .header("Content-Type", "application/json")
-        .body(body.to_string())
-        .send()
-        .await
-        .expect("the server answers instead of dying");
+    let response = app.post_json(client, path, body).await;
     let status = response.status().as_u16();
     (status, response.json().await.unwrap())
 }

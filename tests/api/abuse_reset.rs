@@ -31,13 +31,7 @@ async fn request(
     path: &str,
     body: Value,
 ) -> (u16, String, String, Option<String>) {
-    let response = client
-        .post(app.url(path))
-        .header("Content-Type", "application/json")
-        .body(body.to_string())
-        .send()
-        .await
-        .unwrap();
+    let response = app.post_json(client, path, &body.to_string()).await;
     let status = response.status().as_u16();
     let reason = crate::services_support::reason(&response);
     let retry_after = response

@@ -213,18 +213,8 @@ async fn execute(app: &TestApp, sql: &str) {
 fn import(app: &TestApp, records: Value) -> (bool, String, String) {
     let file = app.dir.path().join("accounts.json");
     std::fs::write(&file, records.to_string()).unwrap();
-    let output = crate::process::latch_command(app.dir.path())
-        .args(["import", "json"])
-        .arg(&file)
-        .args(["--database", &app.config.database_url])
-        .output()
-        .unwrap();
-    let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
-    (
-        output.status.success(),
-        text(&output.stdout),
-        text(&output.stderr),
-    )
+    let file = file.to_str().expect("a UTF-8 temporary path");
+    crate::process::latch(app, &["import", "json", file])
 }
 
 #[tokio::test]

@@ -313,13 +313,9 @@ async fn safe_requests_from_a_foreign_origin_pass() {
 }
 
 async fn post_login_raw(app: &TestApp, client: &Client, body: &str) -> (u16, Value) {
-    let response = client
-        .post(app.url("/user/login?_format=json"))
-        .header("Content-Type", "application/json")
-        .body(body.to_string())
-        .send()
-        .await
-        .unwrap();
+    let response = app
+        .post_json(client, "/user/login?_format=json", body)
+        .await;
     let status = response.status().as_u16();
     (status, body_json(&response.text().await.unwrap()))
 }

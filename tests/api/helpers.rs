@@ -282,6 +282,17 @@ impl TestApp {
             .unwrap()
     }
 
+    /// `POST path` with a JSON body, as it is given (well-formed or not).
+    pub async fn post_json(&self, client: &Client, path: &str, body: &str) -> Response {
+        client
+            .post(self.url(path))
+            .header("Content-Type", "application/json")
+            .body(body.to_string())
+            .send()
+            .await
+            .expect("the server answers")
+    }
+
     /// `PATCH /user/{uid}` with a JSON body and the session's CSRF token.
     pub async fn patch_user(
         &self,

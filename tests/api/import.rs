@@ -5,8 +5,8 @@ use std::path::Path;
 
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, new_client, spawn_app};
-use crate::process::latch_command;
+use crate::helpers::{new_client, spawn_app};
+use crate::process::latch;
 
 /// One fixture per hash format: (format, password, hash).
 fn fixtures() -> Vec<(String, String, String)> {
@@ -30,20 +30,6 @@ fn fixtures() -> Vec<(String, String, String)> {
         }
     }
     out
-}
-
-fn latch(app: &TestApp, args: &[&str]) -> (bool, String, String) {
-    let output = latch_command(app.dir.path())
-        .args(args)
-        .args(["--database", &app.config.database_url])
-        .output()
-        .unwrap();
-    let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
-    (
-        output.status.success(),
-        text(&output.stdout),
-        text(&output.stderr),
-    )
 }
 
 fn write(dir: &Path, name: &str, text: &str) -> String {

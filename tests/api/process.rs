@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::helpers::rand_u128;
+use crate::helpers::{TestApp, rand_u128};
 
 /// `latch` with a cheap password-hashing cost and quiet logs.
 pub fn latch_command(dir: &Path) -> Command {
@@ -94,4 +94,19 @@ pub fn free_ports<const N: usize>() -> [u16; N] {
 
 pub fn free_port() -> u16 {
     free_ports::<1>()[0]
+}
+
+/// `latch ARGS --database …` on the test app's database: success, stdout and stderr.
+pub fn latch(app: &TestApp, args: &[&str]) -> (bool, String, String) {
+    let output = latch_command(app.dir.path())
+        .args(args)
+        .args(["--database", &app.config.database_url])
+        .output()
+        .unwrap();
+    let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+    (
+        output.status.success(),
+        text(&output.stdout),
+        text(&output.stderr),
+    )
 }
