@@ -7,6 +7,7 @@ mod django;
 mod drupal;
 mod form;
 mod hardening;
+mod jwt;
 mod limits;
 mod origin;
 mod platformos;
@@ -283,7 +284,8 @@ pub fn app(state: AppState, config: &Config) -> Router {
     let mut routes = drupal::router(&state)
         .merge(services::router(&state))
         .merge(django::router(&state))
-        .merge(platformos::router(&state));
+        .merge(platformos::router(&state))
+        .merge(jwt::router());
     if state.bench_hello {
         // The benchmark's ceiling: no database, no session, the same middleware.
         routes = routes.route("/bench/hello", axum::routing::get(|| async { "hello" }));

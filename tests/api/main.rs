@@ -40,6 +40,7 @@ mod mail_delivery;
 mod mail_flows;
 mod mail_sink;
 mod mail_tls;
+mod native_token;
 mod passwords;
 mod platformos_apps;
 mod platformos_sessions;
