@@ -91,11 +91,6 @@ impl From<PasswordError> for Error {
 }
 
 impl Error {
-    /// Whether the failure lies in the server rather than in the request.
-    pub fn is_internal(&self) -> bool {
-        matches!(self, Error::Store(_) | Error::Password(_))
-    }
-
     /// The database outage behind this failure, if any: the request is worth retrying once
     /// it passes.
     pub fn outage(&self) -> Option<crate::store::Outage> {
