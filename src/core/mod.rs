@@ -20,7 +20,7 @@ pub mod templates;
 mod upkeep;
 
 use std::sync::Arc;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use tokio::sync::Notify;
 
@@ -131,6 +131,17 @@ pub fn now() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_secs() as i64)
+}
+
+/// `length` in whole seconds, the unit of the times the store keeps. Saturating, so a setting
+/// of many centuries cannot wrap round into the past.
+pub fn whole_seconds(length: Duration) -> i64 {
+    i64::try_from(length.as_secs()).unwrap_or(i64::MAX)
+}
+
+/// The time `length` after `now`, in the store's seconds.
+pub fn later(now: i64, length: Duration) -> i64 {
+    now.saturating_add(whole_seconds(length))
 }
 
 pub struct Core {

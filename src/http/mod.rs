@@ -81,7 +81,7 @@ impl AppState {
                     .map(|origin| origin.trim_end_matches('/').to_string())
                     .collect(),
             ),
-            trusted_proxies: Arc::new(TrustedProxies::new(&config.http)),
+            trusted_proxies: Arc::new(TrustedProxies::new(&config.http.trusted_proxies)),
             body_limit: config.http.body_limit,
             header_limit: config.http.header_limit,
             services: Arc::new(config.services.clone()),
@@ -201,7 +201,7 @@ pub fn unreadable_body(
 
 /// The whole application with its middleware.
 pub fn app(state: AppState, config: &Config) -> Router {
-    let request_timeout = Duration::from_secs(config.http.request_timeout);
+    let request_timeout = config.http.request_timeout;
     let sensitive: Arc<[HeaderName]> = vec![
         COOKIE,
         SET_COOKIE,
@@ -264,9 +264,9 @@ pub async fn serve(
         connections::PerClientLimit {
             limit: config.http.max_connections_per_ip,
             ipv6_prefix: config.flood.ipv6_prefix,
-            exempt: TrustedProxies::new(&config.http),
+            exempt: TrustedProxies::new(&config.http.trusted_proxies),
         },
-        Duration::from_secs(config.http.request_timeout),
+        config.http.request_timeout,
         shutdown,
     )
     .await;
