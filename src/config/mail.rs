@@ -1,10 +1,11 @@
 //! Outgoing mail: the sender, the outbox's retry policy, SMTP and per-kind message texts.
 
 use std::collections::BTreeMap;
+use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use super::{ConfigSecret, Invalid};
+use super::{ConfigSecret, Invalid, duration};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -13,13 +14,16 @@ pub struct MailConfig {
     pub from: String,
     /// Attempts before a message that keeps failing temporarily is dead-lettered.
     pub max_attempts: u32,
-    /// Seconds before the first retry; each further retry waits twice as long (at most 6 h).
-    pub retry_delay: u64,
-    /// Seconds a worker may hold a message while sending it; a worker that dies mid-send
+    /// Wait before the first retry; each further retry waits twice as long (at most 6 h).
+    #[serde(with = "duration::seconds")]
+    pub retry_delay: Duration,
+    /// Time a worker may hold a message while sending it; a worker that dies mid-send
     /// releases it after this.
-    pub claim_timeout: u64,
-    /// Seconds between looks at the outbox (other nodes' messages, retries that fall due).
-    pub poll_interval: f64,
+    #[serde(with = "duration::seconds")]
+    pub claim_timeout: Duration,
+    /// Time between looks at the outbox (other nodes' messages, retries that fall due).
+    #[serde(with = "duration::fractional_seconds")]
+    pub poll_interval: Duration,
     /// Without SMTP, messages are also appended to this file (empty: log only).
     pub log_file: String,
     pub smtp: SmtpConfig,
@@ -42,8 +46,9 @@ pub struct SmtpConfig {
     pub username: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub password: Option<ConfigSecret>,
-    /// Seconds one delivery may take before it counts as a temporary failure.
-    pub timeout: u64,
+    /// Time one delivery may take before it counts as a temporary failure.
+    #[serde(with = "duration::seconds")]
+    pub timeout: Duration,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -72,9 +77,9 @@ impl Default for MailConfig {
         Self {
             from: "latch <noreply@localhost>".into(),
             max_attempts: 8,
-            retry_delay: 60,
-            claim_timeout: 300,
-            poll_interval: 5.0,
+            retry_delay: Duration::from_secs(60),
+            claim_timeout: Duration::from_secs(300),
+            poll_interval: Duration::from_secs(5),
             log_file: String::new(),
             smtp: SmtpConfig::default(),
             templates: BTreeMap::new(),
@@ -91,7 +96,7 @@ impl Default for SmtpConfig {
             ca_file: String::new(),
             username: String::new(),
             password: None,
-            timeout: 30,
+            timeout: Duration::from_secs(30),
         }
     }
 }
@@ -102,7 +107,7 @@ impl MailConfig {
     pub(super) fn validate(&self) -> Result<(), Invalid> {
         for (key, value) in [
             ("mail.max_attempts", u64::from(self.max_attempts)),
-            ("mail.retry_delay", self.retry_delay),
+            ("mail.retry_delay", self.retry_delay.as_secs()),
         ] {
             if value == 0 {
                 return Err(Invalid::new(
@@ -111,13 +116,13 @@ impl MailConfig {
                 ));
             }
         }
-        if !(self.poll_interval.is_finite() && self.poll_interval > 0.0) {
+        if self.poll_interval.is_zero() {
             return Err(Invalid::new(
                 "mail.poll_interval",
-                "mail.poll_interval must be a positive number of seconds",
+                "mail.poll_interval must be longer than 0",
             ));
         }
-        if self.smtp.timeout == 0 {
+        if self.smtp.timeout.is_zero() {
             return Err(Invalid::new(
                 "mail.smtp.timeout",
                 "mail.smtp.timeout must be at least 1 second",
@@ -129,8 +134,9 @@ impl MailConfig {
             return Err(Invalid::new(
                 "mail.claim_timeout",
                 format!(
-                    "mail.claim_timeout ({}) must be longer than mail.smtp.timeout ({})",
-                    self.claim_timeout, self.smtp.timeout
+                    "mail.claim_timeout ({} s) must be longer than mail.smtp.timeout ({} s)",
+                    self.claim_timeout.as_secs(),
+                    self.smtp.timeout.as_secs()
                 ),
             ));
         }

@@ -6,8 +6,10 @@
 //! [`Check`]s, so their errors are reported like every other setting's.
 
 mod django;
+mod duration;
 mod http;
 mod mail;
+mod network;
 mod platformos;
 mod server;
 mod services;
@@ -23,8 +25,9 @@ use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 
 pub use django::DjangoConfig;
-pub use http::{HttpConfig, Network, canonical_ip};
+pub use http::HttpConfig;
 pub use mail::{MailConfig, SmtpConfig, SmtpTls, TemplateConfig};
+pub use network::{Network, canonical_ip};
 pub use platformos::{FieldFormat, FieldRules, FormAction, FormConfig, PlatformosConfig};
 pub use server::{AuditConfig, FloodConfig, PasswordConfig, RegistrationConfig, RegistrationMode};
 pub use services::{ServicesApiVersion, ServicesConfig};

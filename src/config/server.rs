@@ -1,9 +1,11 @@
 //! Who may register, how passwords are hashed, failed-login limits and how long the audit
 //! trail is kept.
 
+use std::time::Duration;
+
 use serde::{Deserialize, Serialize};
 
-use super::Invalid;
+use super::{Invalid, duration};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -98,25 +100,29 @@ impl PasswordConfig {
 #[serde(deny_unknown_fields, default)]
 pub struct FloodConfig {
     pub enabled: bool,
-    /// Failed logins from one client IP, whatever the account, within `ip_window` seconds.
+    /// Failed logins from one client IP, whatever the account, within `ip_window`.
     pub ip_limit: u32,
-    pub ip_window: u64,
+    #[serde(with = "duration::seconds")]
+    pub ip_window: Duration,
     /// Failed logins to one account (from one IP, unless `uid_only`) within `user_window`.
     pub user_limit: u32,
-    pub user_window: u64,
+    #[serde(with = "duration::seconds")]
+    pub user_window: Duration,
     /// Count an account's failures from every IP together.
     pub uid_only: bool,
     /// IPv6 clients are counted by this leading part of their address (one site's /64 is
     /// one client); IPv4 clients by their whole address.
     pub ipv6_prefix: u8,
     /// Password-reset requests from one client IP within `password_request_ip_window`
-    /// seconds (Drupal's `user.password_request_ip`); past it the request is refused.
+    /// (Drupal's `user.password_request_ip`); past it the request is refused.
     pub password_request_ip_limit: u32,
-    pub password_request_ip_window: u64,
-    /// Reset mails to one account within `password_request_user_window` seconds (Drupal's
+    #[serde(with = "duration::seconds")]
+    pub password_request_ip_window: Duration,
+    /// Reset mails to one account within `password_request_user_window` (Drupal's
     /// `user.password_request_user`); past it requests answer as usual but queue no mail.
     pub password_request_user_limit: u32,
-    pub password_request_user_window: u64,
+    #[serde(with = "duration::seconds")]
+    pub password_request_user_window: Duration,
 }
 
 impl Default for FloodConfig {
@@ -125,16 +131,16 @@ impl Default for FloodConfig {
         Self {
             enabled: true,
             ip_limit: 50,
-            ip_window: 3600,
+            ip_window: Duration::from_secs(3600),
             user_limit: 5,
-            user_window: 21_600,
+            user_window: Duration::from_secs(21_600),
             uid_only: false,
             ipv6_prefix: 64,
             // Drupal reads its password-request limits from the same user.flood settings.
             password_request_ip_limit: 50,
-            password_request_ip_window: 3600,
+            password_request_ip_window: Duration::from_secs(3600),
             password_request_user_limit: 5,
-            password_request_user_window: 21_600,
+            password_request_user_window: Duration::from_secs(21_600),
         }
     }
 }
@@ -143,16 +149,16 @@ impl FloodConfig {
     pub(super) fn validate(&self) -> Result<(), Invalid> {
         let counts = [
             ("ip_limit", u64::from(self.ip_limit)),
-            ("ip_window", self.ip_window),
+            ("ip_window", self.ip_window.as_secs()),
             ("user_limit", u64::from(self.user_limit)),
-            ("user_window", self.user_window),
+            ("user_window", self.user_window.as_secs()),
             (
                 "password_request_ip_limit",
                 u64::from(self.password_request_ip_limit),
             ),
             (
                 "password_request_ip_window",
-                self.password_request_ip_window,
+                self.password_request_ip_window.as_secs(),
             ),
             (
                 "password_request_user_limit",
@@ -160,7 +166,7 @@ impl FloodConfig {
             ),
             (
                 "password_request_user_window",
-                self.password_request_user_window,
+                self.password_request_user_window.as_secs(),
             ),
         ];
         if let Some((key, _)) = counts.iter().find(|(_, value)| *value == 0) {
@@ -183,13 +189,16 @@ impl FloodConfig {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct AuditConfig {
-    /// Days an event (and a delivered or dead message in the outbox) is kept; 0 keeps them
-    /// forever.
-    pub retain_days: u64,
+    /// How long an event (and a delivered or dead message in the outbox) is kept; a plain
+    /// number counts days; 0 keeps them forever.
+    #[serde(with = "duration::days")]
+    pub retain_days: Duration,
 }
 
 impl Default for AuditConfig {
     fn default() -> Self {
-        Self { retain_days: 365 }
+        Self {
+            retain_days: Duration::from_secs(365 * 86_400),
+        }
     }
 }

@@ -1,27 +1,32 @@
 //! How long sessions last and the cookie that carries them.
 
+use std::time::Duration;
+
 use serde::{Deserialize, Serialize};
 
-use super::Invalid;
+use super::{Invalid, duration};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct SessionConfig {
-    /// Seconds of inactivity after which a session ends.
-    pub idle_timeout: u64,
-    /// Seconds after login at which a session ends however active it is.
-    pub lifetime: u64,
-    /// A session's last-access time is written at most once per this many seconds.
-    pub write_interval: u64,
+    /// Inactivity after which a session ends.
+    #[serde(with = "duration::seconds")]
+    pub idle_timeout: Duration,
+    /// Time after login at which a session ends however active it is.
+    #[serde(with = "duration::seconds")]
+    pub lifetime: Duration,
+    /// A session's last-access time is written at most once per this interval.
+    #[serde(with = "duration::seconds")]
+    pub write_interval: Duration,
 }
 
 impl Default for SessionConfig {
     fn default() -> Self {
         // Drupal's gc_maxlifetime, cookie_lifetime and session_write_interval.
         Self {
-            idle_timeout: 200_000,
-            lifetime: 2_000_000,
-            write_interval: 180,
+            idle_timeout: Duration::from_secs(200_000),
+            lifetime: Duration::from_secs(2_000_000),
+            write_interval: Duration::from_secs(180),
         }
     }
 }
@@ -32,7 +37,7 @@ impl SessionConfig {
             ("session.idle_timeout", self.idle_timeout),
             ("session.lifetime", self.lifetime),
         ] {
-            if value == 0 {
+            if value.is_zero() {
                 return Err(Invalid::new(
                     key,
                     "session.idle_timeout and session.lifetime must be positive",

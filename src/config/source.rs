@@ -19,7 +19,7 @@ pub(super) fn load(
     overrides: &Overrides,
     checks: &[Check],
 ) -> Result<Config, ConfigError> {
-    let mut figment = Figment::from(Serialized::defaults(Config::default()));
+    let mut figment = Figment::from(Defaults(Serialized::defaults(Config::default())));
     if let Some(file) = file {
         if !file.exists() {
             return Err(ConfigError::Invalid(format!(
@@ -90,7 +90,15 @@ fn describe_extraction(error: figment::Error) -> String {
     error
         .into_iter()
         .map(|e| {
-            let key = e.path.join(".");
+            // A list's entries are named by position (`http.trusted_proxies.1`); the operator
+            // wrote the list's key, and the message quotes the entry.
+            let key = e
+                .path
+                .iter()
+                .filter(|part| !part.chars().all(|c| c.is_ascii_digit()))
+                .map(String::as_str)
+                .collect::<Vec<_>>()
+                .join(".");
             let origin = e.metadata.as_ref().and_then(|md| origin(md, &key));
             let mut text = if key.is_empty() {
                 e.kind.to_string()
@@ -106,8 +114,11 @@ fn describe_extraction(error: figment::Error) -> String {
         .join("; ")
 }
 
-/// Where the value of `key` was set, in the operator's words; `None` for the defaults.
+/// Where the value of `key` was set, in the operator's words.
 fn origin(metadata: &Metadata, key: &str) -> Option<String> {
+    if metadata.name == DEFAULT_SOURCE {
+        return Some(DEFAULT_SOURCE.to_string());
+    }
     if let Some(path) = metadata.source.as_ref().and_then(|s| s.file_path()) {
         return Some(format!("in the file {}", path.display()));
     }
@@ -121,6 +132,22 @@ fn origin(metadata: &Metadata, key: &str) -> Option<String> {
 }
 
 const FLAG_SOURCE: &str = "flag ";
+/// How an error is told its value was nobody's choice but latch's.
+const DEFAULT_SOURCE: &str = "built-in default";
+
+/// The settings every other source overrides, named so an error about a default value says
+/// so (a default can fail a check against a value the operator did set).
+struct Defaults(Serialized<Config>);
+
+impl Provider for Defaults {
+    fn metadata(&self) -> Metadata {
+        Metadata::named(DEFAULT_SOURCE)
+    }
+
+    fn data(&self) -> Result<Map<Profile, Dict>, figment::Error> {
+        self.0.data()
+    }
+}
 
 /// A setting given as a command-line flag, named as the operator typed it.
 struct Flag {

@@ -12,7 +12,7 @@
 use std::net::IpAddr;
 
 use super::accounts::Account;
-use super::{Core, Error, now};
+use super::{Core, Error, now, whole_seconds};
 pub use crate::config::AuditConfig;
 use crate::store::{AuditFilter, AuditFold, AuditRow};
 
@@ -175,11 +175,10 @@ impl Core {
 
     /// Deletes audit events, and delivered or dead messages, older than `audit.retain_days`.
     pub async fn purge_old_records(&self) -> Result<Purged, Error> {
-        if self.audit.retain_days == 0 {
+        if self.audit.retain_days.is_zero() {
             return Ok(Purged::default());
         }
-        let days = i64::try_from(self.audit.retain_days).unwrap_or(i64::MAX / 86_400);
-        let before = now().saturating_sub(days.saturating_mul(86_400));
+        let before = now().saturating_sub(whole_seconds(self.audit.retain_days));
         Ok(Purged {
             events: self.store.purge_audit(before).await?,
             messages: self.store.purge_mail(before, true).await?,

@@ -10,6 +10,7 @@
 //! it locks exactly as an account would and a lock-out does not tell which names exist.
 
 use std::net::{IpAddr, Ipv6Addr};
+use std::time::Duration;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -18,7 +19,7 @@ use sha2::{Digest, Sha256};
 
 use super::accounts::{Account, name_fold, unique_key};
 use super::passwords::{MAX_PASSWORD_BYTES, Verification};
-use super::{Core, Error, now};
+use super::{Core, Error, later, now, whole_seconds};
 use crate::config::FloodConfig;
 
 /// Drupal's event names.
@@ -176,10 +177,10 @@ impl Core {
         event: &str,
         identifier: &str,
         limit: u32,
-        window: u64,
+        window: Duration,
     ) -> Result<Option<u64>, Error> {
         let now = now();
-        let window = window as i64;
+        let window = whole_seconds(window);
         // Drupal counts events newer than now - window.
         let count = self
             .store
@@ -190,7 +191,9 @@ impl Core {
         }
         // The oldest counted failure leaving the window frees a slot.
         let oldest = count.oldest.unwrap_or(now);
-        Ok(Some((oldest + window - now).max(1) as u64))
+        Ok(Some(
+            oldest.saturating_add(window).saturating_sub(now).max(1) as u64,
+        ))
     }
 
     /// Counts a failed login against the client's IP and against the claimant.
@@ -206,16 +209,11 @@ impl Core {
         let now = now();
         let ip = self.flood.ip_identifier(client_ip);
         self.store
-            .register_flood(IP_EVENT, &ip, now, now + config.ip_window as i64)
+            .register_flood(IP_EVENT, &ip, now, later(now, config.ip_window))
             .await?;
         let identifier = self.flood.user_identifier(claimant, client_ip);
         self.store
-            .register_flood(
-                USER_EVENT,
-                &identifier,
-                now,
-                now + config.user_window as i64,
-            )
+            .register_flood(USER_EVENT, &identifier, now, later(now, config.user_window))
             .await?;
         Ok(())
     }

@@ -21,7 +21,7 @@ pub mod tokens;
 mod upkeep;
 
 use std::sync::Arc;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use tokio::sync::Notify;
 
@@ -92,11 +92,6 @@ impl From<PasswordError> for Error {
 }
 
 impl Error {
-    /// Whether the failure lies in the server rather than in the request.
-    pub fn is_internal(&self) -> bool {
-        matches!(self, Error::Store(_) | Error::Password(_))
-    }
-
     /// The database outage behind this failure, if any: the request is worth retrying once
     /// it passes.
     pub fn outage(&self) -> Option<crate::store::Outage> {
@@ -137,6 +132,17 @@ pub fn now() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_secs() as i64)
+}
+
+/// `length` in whole seconds, the unit of the times the store keeps. Saturating, so a setting
+/// of many centuries cannot wrap round into the past.
+pub fn whole_seconds(length: Duration) -> i64 {
+    i64::try_from(length.as_secs()).unwrap_or(i64::MAX)
+}
+
+/// The time `length` after `now`, in the store's seconds.
+pub fn later(now: i64, length: Duration) -> i64 {
+    now.saturating_add(whole_seconds(length))
 }
 
 pub struct Core {

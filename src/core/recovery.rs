@@ -9,7 +9,7 @@ use super::accounts::{Account, AccountState};
 use super::audit::{AuditEvent, ClientContext, Subject};
 use super::flood::{Claimant, FloodScope};
 use super::mail::{LinkPath, MailKind};
-use super::{Core, Error, now};
+use super::{Core, Error, later, now};
 use crate::store::NewFloodEvent;
 
 /// Drupal's event names.
@@ -134,13 +134,13 @@ impl Core {
             events.push(NewFloodEvent {
                 event: IP_EVENT,
                 identifier: &ip_key,
-                expires_at: now + config.password_request_ip_window as i64,
+                expires_at: later(now, config.password_request_ip_window),
             });
             if allowed {
                 events.push(NewFloodEvent {
                     event: USER_EVENT,
                     identifier: &user_key,
-                    expires_at: now + config.password_request_user_window as i64,
+                    expires_at: later(now, config.password_request_user_window),
                 });
             }
         }

@@ -10,7 +10,7 @@ use super::accounts::Account;
 use super::audit::{AuditEvent, ClientContext, Subject};
 use super::flood::Claimant;
 use super::passwords::{MAX_PASSWORD_BYTES, Verification};
-use super::{Core, Error, csrf, now};
+use super::{Core, Error, csrf, later, now, whole_seconds};
 pub use crate::domain::sessions::StoredSession;
 use crate::store::{LinkUse, NewSession};
 
@@ -190,7 +190,7 @@ impl Core {
             Some(link) => now().max(link.login_at_was + 1),
             None => now(),
         };
-        let expires_at = now + self.sessions.lifetime as i64;
+        let expires_at = later(now, self.sessions.lifetime);
         let id_hash = hash_session_id(&session_id);
         let new = NewSession {
             id_hash: &id_hash,
@@ -231,7 +231,7 @@ impl Core {
             return Ok(None);
         };
         let now = now();
-        let idle = now - stored.last_seen_at >= self.sessions.idle_timeout as i64;
+        let idle = now - stored.last_seen_at >= whole_seconds(self.sessions.idle_timeout);
         if idle || now >= stored.expires_at {
             // Expired either way; the purge deletes it later if the database cannot now.
             if let Err(e) = self.store.delete_session(&id_hash).await
@@ -246,10 +246,11 @@ impl Core {
         }
         // Throttled so that read-only traffic does not write on every request, but often
         // enough that an active session never reaches its idle timeout.
-        let interval = self
-            .sessions
-            .write_interval
-            .min(self.sessions.idle_timeout / 2) as i64;
+        let interval = whole_seconds(
+            self.sessions
+                .write_interval
+                .min(self.sessions.idle_timeout / 2),
+        );
         if now - stored.last_seen_at >= interval
             && let Err(e) = self.store.touch_session(&id_hash, account.id, now).await
         {
@@ -284,7 +285,7 @@ impl Core {
     /// Deletes sessions that have expired; returns how many.
     pub async fn purge_expired_sessions(&self) -> Result<u64, Error> {
         let now = now();
-        let idle_before = now - self.sessions.idle_timeout as i64;
+        let idle_before = now.saturating_sub(whole_seconds(self.sessions.idle_timeout));
         Ok(self.store.delete_expired_sessions(idle_before, now).await?)
     }
 }

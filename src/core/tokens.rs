@@ -24,7 +24,7 @@ const ALGORITHM: &str = "EdDSA";
 const RELOAD_EVERY: i64 = 60;
 /// How long a retired key stays published: past the longest token it can have signed,
 /// including on nodes that signed with it until their next reload.
-pub const RETIRED_KEY_PUBLISHED_FOR: i64 = MAX_TOKEN_LIFETIME as i64 + 2 * RELOAD_EVERY;
+pub const RETIRED_KEY_PUBLISHED_FOR: i64 = MAX_TOKEN_LIFETIME.as_secs() as i64 + 2 * RELOAD_EVERY;
 
 #[derive(Debug, thiserror::Error)]
 pub enum TokenError {
@@ -75,7 +75,7 @@ struct KeyRing {
 
 pub struct Tokens {
     issuer: String,
-    lifetime: u64,
+    lifetime: std::time::Duration,
     sealing_key: [u8; 32],
     ring: RwLock<KeyRing>,
 }
@@ -281,7 +281,7 @@ impl Core {
             roles: account.all_roles(),
             sid: public_session_id(&session.id_hash),
             iat,
-            exp: iat + self.tokens.lifetime as i64,
+            exp: super::later(iat, self.tokens.lifetime),
         };
         let ring = self
             .tokens
@@ -297,7 +297,7 @@ impl Core {
         let token = jsonwebtoken::encode(&header, &claims, key)?;
         Ok(IssuedToken {
             token,
-            expires_in: self.tokens.lifetime,
+            expires_in: self.tokens.lifetime.as_secs(),
         })
     }
 

@@ -13,13 +13,13 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use crate::config::MailConfig;
-use crate::core::{Core, now};
+use crate::core::{Core, later, now};
 use crate::store::{Outcome, StoreError};
 pub use tls::parameters as tls_parameters;
 pub use transport::{Failure, Transport};
 
 /// Longest wait between retries of one message.
-const MAX_RETRY_DELAY: u64 = 6 * 3600;
+const MAX_RETRY_DELAY: Duration = Duration::from_secs(6 * 3600);
 
 /// A running worker; [`Delivery::stop`] ends it.
 pub struct Delivery {
@@ -42,7 +42,7 @@ impl Delivery {
         Ok(Self {
             stop,
             task,
-            grace: Duration::from_secs(config.smtp.timeout + 1),
+            grace: config.smtp.timeout.saturating_add(Duration::from_secs(1)),
         })
     }
 
@@ -66,7 +66,7 @@ struct Worker {
 impl Worker {
     async fn run(self, mut stopped: watch::Receiver<bool>) {
         let signal = self.core.mail_signal();
-        let poll = Duration::from_secs_f64(self.config.poll_interval);
+        let poll = self.config.poll_interval;
         tracing::debug!(worker = %self.id, "mail delivery worker started");
         loop {
             loop {
@@ -94,7 +94,7 @@ impl Worker {
     async fn deliver_next(&self) -> Result<bool, StoreError> {
         let store = self.core.store();
         let now = now();
-        let claim_until = now + self.config.claim_timeout as i64;
+        let claim_until = later(now, self.config.claim_timeout);
         let Some(mail) = store.claim_mail(&self.id, now, claim_until).await? else {
             return Ok(false);
         };
@@ -112,9 +112,9 @@ impl Worker {
                 let delay = retry_delay(self.config.retry_delay, attempts);
                 tracing::warn!(
                     id = mail.id, attempt = attempts, error = %e,
-                    "mail delivery failed; retrying in {delay} s"
+                    "mail delivery failed; retrying in {} s", delay.as_secs()
                 );
-                (Outcome::RetryAt(now + delay as i64), Some(e))
+                (Outcome::RetryAt(later(now, delay)), Some(e))
             }
             Err(Failure::Temporary(e) | Failure::Permanent(e)) => {
                 tracing::error!(
@@ -139,9 +139,9 @@ impl Worker {
     }
 }
 
-/// Seconds before retry number `attempts`: `base`, doubling each time, at most six hours.
-fn retry_delay(base: u64, attempts: u64) -> u64 {
-    let doubling = 1u64 << (attempts.saturating_sub(1)).min(20);
+/// The wait before retry number `attempts`: `base`, doubling each time, at most six hours.
+fn retry_delay(base: Duration, attempts: u64) -> Duration {
+    let doubling = 1u32 << (attempts.saturating_sub(1)).min(20);
     base.saturating_mul(doubling).min(MAX_RETRY_DELAY)
 }
 
@@ -151,9 +151,10 @@ mod tests {
 
     #[test]
     fn retries_back_off_exponentially_up_to_a_cap() {
-        assert_eq!(retry_delay(60, 1), 60);
-        assert_eq!(retry_delay(60, 2), 120);
-        assert_eq!(retry_delay(60, 4), 480);
-        assert_eq!(retry_delay(60, 40), MAX_RETRY_DELAY);
+        let minute = Duration::from_secs(60);
+        assert_eq!(retry_delay(minute, 1), minute);
+        assert_eq!(retry_delay(minute, 2), 2 * minute);
+        assert_eq!(retry_delay(minute, 4), 8 * minute);
+        assert_eq!(retry_delay(minute, 40), MAX_RETRY_DELAY);
     }
 }

@@ -55,8 +55,7 @@ impl Transport {
             SmtpTls::Implicit => Tls::Wrapper(super::tls::parameters(smtp)?),
         };
         let builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&smtp.host).tls(tls);
-        let timeout = Duration::from_secs(smtp.timeout);
-        let mut builder = builder.port(smtp.port).timeout(Some(timeout));
+        let mut builder = builder.port(smtp.port).timeout(Some(smtp.timeout));
         if !smtp.username.is_empty() {
             let password = smtp
                 .password
@@ -68,7 +67,7 @@ impl Transport {
         Ok(Transport::Smtp {
             mailer: builder.build(),
             from,
-            timeout,
+            timeout: smtp.timeout,
         })
     }
 

@@ -30,8 +30,8 @@ pub fn harden(router: Router, config: &HttpConfig, public_url: &str) -> Router {
             HeaderValue::from_static("DENY"),
         ));
     // latch speaks plain HTTP itself; an https public URL means a TLS proxy in front.
-    let router = if public_url.starts_with("https://") && config.hsts_max_age > 0 {
-        let value = format!("max-age={}", config.hsts_max_age);
+    let router = if public_url.starts_with("https://") && !config.hsts_max_age.is_zero() {
+        let value = format!("max-age={}", config.hsts_max_age.as_secs());
         router.layer(SetResponseHeaderLayer::if_not_present(
             STRICT_TRANSPORT_SECURITY,
             HeaderValue::from_str(&value).expect("digits are a valid header value"),
@@ -70,14 +70,8 @@ pub fn harden(router: Router, config: &HttpConfig, public_url: &str) -> Router {
 pub struct TrustedProxies(Vec<Network>);
 
 impl TrustedProxies {
-    pub fn new(config: &HttpConfig) -> Self {
-        Self(
-            config
-                .trusted_proxies
-                .iter()
-                .filter_map(|p| Network::parse(p))
-                .collect(),
-        )
+    pub fn new(networks: &[Network]) -> Self {
+        Self(networks.to_vec())
     }
 
     pub(super) fn trusts(&self, ip: IpAddr) -> bool {
@@ -135,10 +129,8 @@ mod tests {
     use super::*;
 
     fn proxies(list: &[&str]) -> TrustedProxies {
-        TrustedProxies::new(&HttpConfig {
-            trusted_proxies: list.iter().map(|s| s.to_string()).collect(),
-            ..HttpConfig::default()
-        })
+        let networks: Vec<Network> = list.iter().map(|s| Network::parse(s).unwrap()).collect();
+        TrustedProxies::new(&networks)
     }
 
     fn forwarded(value: &str) -> HeaderMap {

@@ -5,6 +5,7 @@ mod connections;
 mod cookies;
 mod django;
 mod drupal;
+mod failure;
 mod form;
 mod hardening;
 mod jwt;
@@ -36,8 +37,8 @@ use tower_http::trace::TraceLayer;
 use crate::config::{Config, DjangoConfig, ServicesConfig};
 use crate::core::{AuditEvent, ClientContext, Core, CurrentSession, Subject};
 use crate::delivery::Delivery;
-use crate::store::{Outage, Store};
 pub use cookies::SessionCookies;
+pub use failure::{ServerFailure, retry_after_header};
 use hardening::TrustedProxies;
 
 /// What every handler can reach.
@@ -81,7 +82,7 @@ impl AppState {
                     .map(|origin| origin.trim_end_matches('/').to_string())
                     .collect(),
             ),
-            trusted_proxies: Arc::new(TrustedProxies::new(&config.http)),
+            trusted_proxies: Arc::new(TrustedProxies::new(&config.http.trusted_proxies)),
             body_limit: config.http.body_limit,
             header_limit: config.http.header_limit,
             services: Arc::new(config.services.clone()),
@@ -181,77 +182,6 @@ impl FromRequestParts<AppState> for Visitor {
     }
 }
 
-/// What every dialect tells a client about a request that failed on the server's side.
-pub struct ServerFailure {
-    pub status: StatusCode,
-    pub message: &'static str,
-    pub retry_after: Option<u32>,
-}
-
-impl ServerFailure {
-    /// Logs the cause once, here; clients see only a generic message, and a retry hint while
-    /// the database is out (`outage`).
-    pub fn of(error: &dyn std::fmt::Display, outage: Option<Outage>) -> Self {
-        let Some(outage) = outage else {
-            tracing::error!(error = %error, "request failed");
-            return Self {
-                status: StatusCode::INTERNAL_SERVER_ERROR,
-                message: "The website encountered an unexpected error. Try again later.",
-                retry_after: None,
-            };
-        };
-        let reported = REQUEST_STORE.try_with(|store| store.report(outage, error));
-        if reported.is_err() {
-            tracing::error!(error = %error, ?outage, "request failed: the database is out");
-        }
-        match outage {
-            // Space comes back when an operator frees it, not in a moment.
-            Outage::DiskFull | Outage::Io => Self {
-                status: StatusCode::SERVICE_UNAVAILABLE,
-                message: "The server cannot save changes right now. Retry the request later.",
-                retry_after: Some(30),
-            },
-            Outage::Unreachable | Outage::Busy | Outage::Exhausted => Self {
-                status: StatusCode::SERVICE_UNAVAILABLE,
-                message: "The database is temporarily unavailable. Retry the request in a few seconds.",
-                retry_after: Some(5),
-            },
-        }
-    }
-}
-
-tokio::task_local! {
-    /// The store of the request being served, so that an outage is reported with where the
-    /// database is.
-    static REQUEST_STORE: Store;
-}
-
-async fn within_store(
-    axum::extract::State(core): axum::extract::State<Arc<Core>>,
-    request: axum::extract::Request,
-    next: axum::middleware::Next,
-) -> axum::response::Response {
-    REQUEST_STORE
-        .scope(core.store().clone(), next.run(request))
-        .await
-}
-
-impl ServerFailure {
-    /// Too many logins are waiting for password hashing: a fast refusal with a retry hint.
-    pub fn overloaded(retry_after: u64) -> Self {
-        Self {
-            status: StatusCode::SERVICE_UNAVAILABLE,
-            message: "The server is too busy to check passwords. Retry the request in a few seconds.",
-            retry_after: Some(retry_after_header(retry_after)),
-        }
-    }
-}
-
-/// Seconds for a `Retry-After` header.
-pub fn retry_after_header(seconds: u64) -> u32 {
-    u32::try_from(seconds).unwrap_or(u32::MAX)
-}
-
 /// Why a body could not be read: too large (413) or broken off (400).
 pub fn unreadable_body(
     rejection: &axum::extract::rejection::BytesRejection,
@@ -272,7 +202,7 @@ pub fn unreadable_body(
 
 /// The whole application with its middleware.
 pub fn app(state: AppState, config: &Config) -> Router {
-    let request_timeout = Duration::from_secs(config.http.request_timeout);
+    let request_timeout = config.http.request_timeout;
     let sensitive: Arc<[HeaderName]> = vec![
         COOKIE,
         SET_COOKIE,
@@ -295,7 +225,7 @@ pub fn app(state: AppState, config: &Config) -> Router {
         .layer(axum::middleware::from_fn(cookies::expire_stale_cookies))
         .layer(axum::middleware::from_fn_with_state(
             state.core.clone(),
-            within_store,
+            failure::within_store,
         ));
     hardening::harden(dialects, &config.http, &config.public_url)
         .layer(DefaultBodyLimit::max(state.body_limit))
@@ -336,9 +266,9 @@ pub async fn serve(
         connections::PerClientLimit {
             limit: config.http.max_connections_per_ip,
             ipv6_prefix: config.flood.ipv6_prefix,
-            exempt: TrustedProxies::new(&config.http),
+            exempt: TrustedProxies::new(&config.http.trusted_proxies),
         },
-        Duration::from_secs(config.http.request_timeout),
+        config.http.request_timeout,
         shutdown,
     )
     .await;

@@ -149,8 +149,8 @@ async fn in_uid_only_mode_an_accounts_failures_count_from_every_ip() {
 async fn the_block_lifts_when_the_window_passes_and_expired_events_are_purged() {
     let app = spawn_app_with(|config| {
         config.flood.user_limit = 2;
-        config.flood.user_window = 1;
-        config.flood.ip_window = 1;
+        config.flood.user_window = Duration::from_secs(1);
+        config.flood.ip_window = Duration::from_secs(1);
     })
     .await;
     app.create_account("bob", "right password", &[]).await;

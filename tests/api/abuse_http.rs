@@ -3,6 +3,7 @@
 
 use std::time::{Duration, Instant};
 
+use latch::config::Network;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
@@ -122,7 +123,7 @@ async fn forwarded_for_is_not_believed_by_default() {
 async fn a_trusted_proxy_reports_the_client_address() {
     let app = spawn_app_with(|c| {
         c.flood.ip_limit = 2;
-        c.http.trusted_proxies = vec!["127.0.0.0/8".into()];
+        c.http.trusted_proxies = vec![Network::parse("127.0.0.0/8").unwrap()];
     })
     .await;
     for _ in 0..2 {
@@ -194,7 +195,7 @@ async fn trickle(port: u16, head: &str, trickle: &[u8]) -> (String, Duration) {
 
 #[tokio::test]
 async fn a_client_trickling_its_body_is_cut_off_at_the_request_deadline() {
-    let app = spawn_app_with(|c| c.http.request_timeout = 1).await;
+    let app = spawn_app_with(|c| c.http.request_timeout = Duration::from_secs(1)).await;
     let head = "POST /user/login?_format=json HTTP/1.1\r\nHost: x\r\n\
                 Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n";
     let (answer, took) = trickle(app.port, head, b"{").await;
@@ -206,7 +207,7 @@ async fn a_client_trickling_its_body_is_cut_off_at_the_request_deadline() {
 
 #[tokio::test]
 async fn a_client_trickling_its_headers_is_cut_off_at_the_request_deadline() {
-    let app = spawn_app_with(|c| c.http.request_timeout = 1).await;
+    let app = spawn_app_with(|c| c.http.request_timeout = Duration::from_secs(1)).await;
     let (_, took) = trickle(app.port, "GET /session/token HTTP/1.1\r\nX-Slow: ", b"a").await;
     assert!(
         took < Duration::from_secs(5),

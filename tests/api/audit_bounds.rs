@@ -150,7 +150,7 @@ async fn events_and_finished_mail_older_than_retain_days_are_purged_by_the_serve
     let database = TestDatabase::create(dir.path());
     let mut config = test_config(&dir);
     config.database_url = database.url.clone();
-    config.audit.retain_days = 30;
+    config.audit.retain_days = Duration::from_secs(30 * 86_400);
     let core = latch::core::Core::open(&config).await.unwrap().core;
     let day = 86_400;
     for (age, kind) in [

@@ -14,8 +14,8 @@ use crate::helpers::{TestDatabase, test_config};
 use crate::process::{Server, free_port, free_ports, latch_command};
 
 /// A working directory with a database and a config file, as an operator would have.
-struct Site {
-    config: PathBuf,
+pub(crate) struct Site {
+    pub(crate) config: PathBuf,
     database: TestDatabase,
     dir: TempDir,
 }
@@ -31,7 +31,7 @@ impl Site {
         Self::with_config("")
     }
 
-    fn with_config(toml: &str) -> Self {
+    pub(crate) fn with_config(toml: &str) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
         let config = dir.path().join("latch.toml");
         std::fs::write(&config, toml).unwrap();
@@ -48,7 +48,7 @@ impl Site {
     }
 
     /// `latch --config FILE [--database URL] ARGS…` in the site's directory.
-    fn command(&self, args: &[&str], with_database: bool) -> Command {
+    pub(crate) fn command(&self, args: &[&str], with_database: bool) -> Command {
         let mut command = latch_command(self.dir.path());
         command.arg("--config").arg(&self.config);
         if with_database {
@@ -122,7 +122,12 @@ impl Site {
         core.store().close().await;
     }
 
-    fn serve(&self, extra: &[&str], env: &[(&str, &str)], with_database: bool) -> Server {
+    pub(crate) fn serve(
+        &self,
+        extra: &[&str],
+        env: &[(&str, &str)],
+        with_database: bool,
+    ) -> Server {
         let mut command = self.command(&[], with_database);
         command.arg("serve").args(extra).envs(env.iter().copied());
         Server::start(command, self.dir.path())

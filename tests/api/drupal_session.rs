@@ -227,7 +227,7 @@ async fn a_logged_out_cookie_replayed_by_hand_is_anonymous() {
 
 #[tokio::test]
 async fn an_idle_session_expires() {
-    let app = spawn_app_with(|c| c.session.idle_timeout = 2).await;
+    let app = spawn_app_with(|c| c.session.idle_timeout = Duration::from_secs(2)).await;
     app.create_account("bob", "secret", &[]).await;
     let client = new_client();
     app.logged_in(&client, "bob", "secret").await;
@@ -240,8 +240,8 @@ async fn an_idle_session_expires() {
 #[tokio::test]
 async fn a_session_in_use_outlives_the_idle_timeout() {
     let app = spawn_app_with(|c| {
-        c.session.idle_timeout = 3;
-        c.session.write_interval = 1;
+        c.session.idle_timeout = Duration::from_secs(3);
+        c.session.write_interval = Duration::from_secs(1);
     })
     .await;
     app.create_account("bob", "secret", &[]).await;
@@ -256,8 +256,8 @@ async fn a_session_in_use_outlives_the_idle_timeout() {
 #[tokio::test]
 async fn a_busy_session_still_ends_at_its_lifetime() {
     let app = spawn_app_with(|c| {
-        c.session.lifetime = 2;
-        c.session.write_interval = 1;
+        c.session.lifetime = Duration::from_secs(2);
+        c.session.write_interval = Duration::from_secs(1);
     })
     .await;
     app.create_account("bob", "secret", &[]).await;

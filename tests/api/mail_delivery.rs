@@ -140,7 +140,7 @@ async fn two_nodes_on_one_database_never_send_a_message_twice() {
     let sink = SmtpSink::start(Reply::Slow(0.2));
     let first = spawn_app_with(|c| {
         sink.configure(c);
-        c.mail.poll_interval = 0.05;
+        c.mail.poll_interval = Duration::from_millis(50);
     })
     .await;
     let second = spawn_with_config(first.config.clone(), tempfile::tempdir().unwrap()).await;
@@ -232,7 +232,7 @@ async fn configured_templates_fill_in_the_site_and_link_and_add_an_html_part() {
 #[tokio::test]
 async fn a_claim_of_a_worker_that_died_mid_send_lapses_and_another_worker_takes_the_message() {
     // No SMTP and a long poll: this node's own worker stays out of the way.
-    let app = spawn_app_with(|c| c.mail.poll_interval = 3600.0).await;
+    let app = spawn_app_with(|c| c.mail.poll_interval = Duration::from_secs(3600)).await;
     let store = app.core.store();
     let now = latch::core::now() + 10;
     let mail = OutgoingMail {

@@ -1,6 +1,8 @@
 //! The mail flows end to end, each completed by following the link taken from the message a
 //! real SMTP server received: verification at registration, password reset, approval.
 
+use std::time::Duration;
+
 use latch::core::accounts::RegistrationMode;
 use latch::core::mail::OneTimeLinks;
 use latch::core::secret::ServerSecret;
@@ -232,7 +234,7 @@ async fn site_with_reset_link() -> (TestApp, String, tempfile::TempDir) {
     // No SMTP server: the message goes to the log file, where a developer finds the link.
     let app = spawn_app_with(|c| {
         c.mail.log_file = log_setting;
-        c.mail.poll_interval = 0.2;
+        c.mail.poll_interval = Duration::from_millis(200);
     })
     .await;
     app.create_account("bea", "bea-pass", &[]).await;

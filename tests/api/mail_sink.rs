@@ -297,9 +297,9 @@ pub fn smtp_on(config: &mut Config, port: u16) {
     config.mail.smtp.host = "127.0.0.1".into();
     config.mail.smtp.port = port;
     config.mail.smtp.tls = SmtpTls::None;
-    config.mail.smtp.timeout = 5;
-    config.mail.poll_interval = 0.2;
-    config.mail.retry_delay = 1;
+    config.mail.smtp.timeout = Duration::from_secs(5);
+    config.mail.poll_interval = Duration::from_millis(200);
+    config.mail.retry_delay = Duration::from_secs(1);
 }
 
 /// Runs `latch ARGS… --database URL` on the app's database, in its directory (so it shares

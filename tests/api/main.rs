@@ -19,6 +19,7 @@ mod account_races;
 mod audit_bounds;
 mod bad_input;
 mod cli;
+mod cli_config;
 mod cluster;
 mod copy;
 mod django_browser;

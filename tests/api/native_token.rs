@@ -110,7 +110,7 @@ async fn a_session_gets_a_token_that_pyjwt_verifies_against_the_published_keys()
 
 #[tokio::test]
 async fn forged_and_expired_tokens_are_refused_by_the_verifier() {
-    let app = spawn_app_with(|config| config.token.lifetime = 1).await;
+    let app = spawn_app_with(|config| config.token.lifetime = std::time::Duration::from_secs(1)).await;
     let client = logged_in_client(&app, "bob").await;
     let csrf = app.session_token(&client).await;
     let response = issue(&app, &client, Some(&csrf)).await;

@@ -11,4 +11,5 @@ mod full_disk;
 mod outage;
 mod postgres;
 mod slow_clients;
+mod sqlite_faults;
 mod support;

@@ -103,7 +103,7 @@ async fn measure(
     let store = Store::connect(database_url).await?;
     let accounts = seed::account_ids(&store).await?;
     let ids = SessionIds::new();
-    let lifetime = config.session.lifetime as i64;
+    let lifetime = latch::core::whole_seconds(config.session.lifetime);
     eprintln!("[{backend}] adding {} sessions…", args.sessions);
     seed::add_sessions(&store, &ids, &accounts, 0, args.sessions, lifetime).await?;
     store.close().await;

@@ -145,10 +145,12 @@ fn server_failure(error: &Error) -> Response {
             );
             return response;
         }
-        Error::Overloaded { retry_after } => ServerFailure::overloaded(*retry_after),
-        Error::Store(_) | Error::Password(_) => ServerFailure::of(error, error.outage()),
-        // Refusals a view words itself before it gets here: reaching here is a fault.
-        Error::Invalid(_)
+        // Failures on the server's side; and refusals a view words itself before it gets
+        // here, so that reaching here is a fault.
+        Error::Overloaded { .. }
+        | Error::Store(_)
+        | Error::Password(_)
+        | Error::Invalid(_)
         | Error::RegistrationClosed
         | Error::PasswordRequired
         | Error::PasswordNotAllowed
@@ -158,9 +160,9 @@ fn server_failure(error: &Error) -> Response {
         | Error::FieldNotAllowed(_)
         | Error::NotPermitted
         | Error::LinkExpired
-        | Error::LinkInvalid => ServerFailure::of(error, None),
+        | Error::LinkInvalid => ServerFailure::from_core(error),
     };
-    let mut response = detail(failure.status, failure.message);
+    let mut response = detail(failure.status, &failure.message);
     if let Some(seconds) = failure.retry_after {
         response
             .headers_mut()

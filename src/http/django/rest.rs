@@ -284,9 +284,17 @@ pub fn account_error(error: &Error, password_field: &'static str) -> Response {
             StatusCode::FORBIDDEN,
             "You do not have permission to perform this action.",
         ),
-        e @ (Error::Flooded { .. } | Error::Overloaded { .. }) => server_failure(e),
-        e if e.is_internal() => server_failure(e),
-        e => non_field(&e.to_string()),
+        e @ (Error::Flooded { .. }
+        | Error::Overloaded { .. }
+        | Error::Store(_)
+        | Error::Password(_)) => server_failure(e),
+        e @ (Error::RegistrationClosed
+        | Error::PasswordNotAllowed
+        | Error::BadCredentials
+        | Error::AccountInactive
+        | Error::NoSuchAccount
+        | Error::LinkExpired
+        | Error::LinkInvalid) => non_field(&e.to_string()),
     }
 }
 

@@ -11,7 +11,6 @@ use crate::core::Error as CoreError;
 use crate::core::accounts::{Field, Violation};
 use crate::core::flood::FloodScope;
 use crate::http::{ServerFailure, SessionLookupFailed, retry_after_header};
-use crate::store::Outage;
 
 const RESET_HINT: &str = "Ask for a new link with POST /user/password?_format=json and \
      {\"mail\": \"…\"}; a link works once, for one day, and not after the password changes.";
@@ -79,9 +78,8 @@ impl DrupalError {
         Self::new(StatusCode::UNPROCESSABLE_ENTITY, message)
     }
 
-    /// A failure inside the server: logged once, never shown to the client.
-    pub fn internal(error: &dyn std::fmt::Display, outage: Option<Outage>) -> Self {
-        let failure = ServerFailure::of(error, outage);
+    /// A failure on the server's side, as `ServerFailure` decided it.
+    pub fn server(failure: ServerFailure) -> Self {
         let mut e = Self::new(failure.status, failure.message);
         e.retry_after = failure.retry_after;
         e
@@ -140,17 +138,9 @@ impl DrupalError {
                 e.retry_after = Some(retry_after_header(retry_after));
                 e
             }
-            CoreError::Overloaded { retry_after } => {
-                let failure = ServerFailure::overloaded(retry_after);
-                let mut e = Self::new(failure.status, failure.message);
-                e.retry_after = failure.retry_after;
-                e
+            CoreError::Overloaded { .. } | CoreError::Store(_) | CoreError::Password(_) => {
+                Self::server(ServerFailure::from_core(&error))
             }
-            CoreError::Store(e) => {
-                let outage = e.outage();
-                Self::internal(&e, outage)
-            }
-            CoreError::Password(e) => Self::internal(&e, None),
         }
     }
 }

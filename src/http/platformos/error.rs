@@ -55,8 +55,8 @@ impl PosError {
         self
     }
 
-    /// A failure inside the server: logged once, shown only as a generic message.
-    pub fn internal(failure: ServerFailure) -> Self {
+    /// A failure on the server's side, as `ServerFailure` decided it.
+    pub fn server(failure: ServerFailure) -> Self {
         let error = Self::base(failure.status, failure.message);
         match failure.retry_after {
             Some(seconds) => error.with_retry_after(seconds),
@@ -78,9 +78,6 @@ impl PosError {
                     format!("Too many {what}. Try again in {retry_after} seconds."),
                 )
                 .with_retry_after(retry_after_header(*retry_after))
-            }
-            CoreError::Overloaded { retry_after } => {
-                Self::internal(ServerFailure::overloaded(*retry_after))
             }
             CoreError::Invalid(violations) => Self::invalid(
                 violations
@@ -111,7 +108,15 @@ impl PosError {
                 StatusCode::FORBIDDEN,
                 "Registration is closed: only administrators can create accounts.",
             ),
-            other => Self::internal(ServerFailure::of(other, other.outage())),
+            // Failures on the server's side; and refusals the session and password actions
+            // word themselves, so that reaching here is a fault.
+            CoreError::Overloaded { .. }
+            | CoreError::Store(_)
+            | CoreError::Password(_)
+            | CoreError::BadCredentials
+            | CoreError::AccountInactive
+            | CoreError::LinkExpired
+            | CoreError::LinkInvalid => Self::server(ServerFailure::from_core(error)),
         }
     }
 }

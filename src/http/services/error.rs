@@ -10,7 +10,6 @@ use super::format::Format;
 use crate::core::Error as CoreError;
 use crate::core::flood::FloodScope;
 use crate::http::{ServerFailure, SessionLookupFailed, retry_after_header};
-use crate::store::Outage;
 
 #[derive(Debug)]
 pub struct ServicesError {
@@ -73,9 +72,8 @@ impl ServicesError {
         Self::not_acceptable(message).with_data(serde_json::json!({ "form_errors": errors }))
     }
 
-    /// A failure inside the server: logged once, never shown to the client.
-    pub fn internal(error: &dyn std::fmt::Display, outage: Option<Outage>) -> Self {
-        let failure = ServerFailure::of(error, outage);
+    /// A failure on the server's side, as `ServerFailure` decided it.
+    pub fn server(failure: ServerFailure) -> Self {
         let mut e = Self::new(failure.status, failure.message);
         e.retry_after = failure.retry_after;
         e
@@ -126,18 +124,17 @@ impl From<CoreError> for ServicesError {
                 e.retry_after = Some(retry_after_header(retry_after));
                 e
             }
-            CoreError::Overloaded { retry_after } => {
-                let failure = ServerFailure::overloaded(retry_after);
-                let mut e = Self::new(failure.status, failure.message);
-                e.retry_after = failure.retry_after;
-                e
+            CoreError::Overloaded { .. } | CoreError::Store(_) | CoreError::Password(_) => {
+                Self::server(ServerFailure::from_core(&error))
             }
-            CoreError::Store(e) => {
-                let outage = e.outage();
-                Self::internal(&e, outage)
-            }
-            CoreError::Password(e) => Self::internal(&e, None),
-            other => Self::not_acceptable(other.to_string()),
+            // Handlers word these where Services words them; elsewhere the core's text is
+            // the clearest thing to say.
+            CoreError::Invalid(_)
+            | CoreError::PasswordRequired
+            | CoreError::PasswordNotAllowed
+            | CoreError::AccountInactive
+            | CoreError::LinkExpired
+            | CoreError::LinkInvalid => Self::not_acceptable(error.to_string()),
         }
     }
 }
