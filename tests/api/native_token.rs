@@ -1,7 +1,7 @@
 //! `POST /latch/token` and `/.well-known/jwks.json`: short-lived JWTs that a backend verifies
 //! on its own, checked here by PyJWT as a Python backend would and by the jsonwebtoken crate.
 
-use std::process::Command;
+use tokio::process::Command;
 
 use reqwest::Client;
 use serde_json::{Value, json};
@@ -10,11 +10,14 @@ use crate::helpers::{TestApp, body_json, new_client, skip, spawn_app, spawn_app_
 use crate::process::latch;
 
 /// What PyJWT makes of `token`: the claims, or why it refused.
-fn pyjwt(app: &TestApp, token: &str) -> Option<Result<Value, String>> {
+/// Runs asynchronously: the server under test shares this test's runtime and must answer
+/// PyJWT's request for the keys meanwhile.
+async fn pyjwt(app: &TestApp, token: &str) -> Option<Result<Value, String>> {
     let output = Command::new("python3")
         .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/jwt/verify.py"))
         .args([&app.url("/.well-known/jwks.json"), &app.config.public_url, token])
-        .output();
+        .output()
+        .await;
     let output = match output {
         Ok(output) if !String::from_utf8_lossy(&output.stderr).contains("No module named 'jwt'") => {
             output
@@ -69,7 +72,7 @@ async fn a_session_gets_a_token_that_pyjwt_verifies_against_the_published_keys()
     let client = logged_in_client(&app, "alice").await;
     let token = token_of(&app, &client).await;
 
-    let Some(verified) = pyjwt(&app, &token) else {
+    let Some(verified) = pyjwt(&app, &token).await else {
         return;
     };
     let claims = verified.unwrap_or_else(|e| panic!("PyJWT refused latch's token: {e}"));
@@ -127,7 +130,7 @@ async fn forged_and_expired_tokens_are_refused_by_the_verifier() {
     payload["roles"] = json!(["authenticated", "administrator"]);
     parts[1] = engine.encode(payload.to_string());
     let forged = parts.join(".");
-    let Some(verdict) = pyjwt(&app, &forged) else {
+    let Some(verdict) = pyjwt(&app, &forged).await else {
         return;
     };
     let refusal = verdict.expect_err("a forged token must be refused");
@@ -135,6 +138,7 @@ async fn forged_and_expired_tokens_are_refused_by_the_verifier() {
 
     tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
     let refusal = pyjwt(&app, &token)
+        .await
         .unwrap()
         .expect_err("an expired token must be refused");
     assert!(refusal.contains("Expired"), "{refusal}");
@@ -198,7 +202,11 @@ async fn no_session_or_a_malformed_one_is_a_401_never_a_500() {
     }
     let response = anonymous
         .post(app.url("/latch/token"))
-        .header("Cookie", "SESSdeadbeef=%%%; sessionid=\u{7f}")
+        .header(
+            "Cookie",
+            reqwest::header::HeaderValue::from_bytes(b"SESSdeadbeef=%%%; sessionid=\"; SSESS=\xe9")
+                .unwrap(),
+        )
         .send()
         .await
         .unwrap();
@@ -274,7 +282,7 @@ async fn after_a_key_rotation_new_tokens_use_the_new_key_and_old_ones_still_veri
         .collect();
     assert!(published.contains(&kid_of(&before).as_str()), "{published:?}");
 
-    let Some(verdict) = pyjwt(&app, &before) else {
+    let Some(verdict) = pyjwt(&app, &before).await else {
         return;
     };
     verdict.expect("a token signed before the rotation still verifies");
@@ -284,6 +292,7 @@ async fn after_a_key_rotation_new_tokens_use_the_new_key_and_old_ones_still_veri
     let after = token_of(&app, &client).await;
     assert_eq!(kid_of(&after), rotated);
     pyjwt(&app, &after)
+        .await
         .unwrap()
         .expect("a token signed after the rotation verifies");
 }
