@@ -8,6 +8,7 @@
 mod django;
 mod http;
 mod mail;
+mod origin;
 mod platformos;
 mod server;
 mod services;
@@ -24,6 +25,7 @@ use serde::{Deserialize, Serialize};
 pub use django::DjangoConfig;
 pub use http::{HttpConfig, Network, canonical_ip};
 pub use mail::{MailConfig, SmtpConfig, SmtpTls, TemplateConfig};
+pub use origin::{Origin, OriginError, OriginPattern};
 pub use platformos::{FieldFormat, FieldRules, FormAction, FormConfig, PlatformosConfig};
 pub use server::{AuditConfig, FloodConfig, PasswordConfig, RegistrationConfig, RegistrationMode};
 pub use services::{ServicesApiVersion, ServicesConfig};

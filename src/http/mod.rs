@@ -32,7 +32,7 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
-use crate::config::{Config, DjangoConfig, ServicesConfig};
+use crate::config::{Config, DjangoConfig, Origin, ServicesConfig};
 use crate::core::{AuditEvent, ClientContext, Core, CurrentSession, Subject};
 use crate::delivery::Delivery;
 use crate::store::{Outage, Store};
@@ -44,7 +44,7 @@ use hardening::TrustedProxies;
 pub struct AppState {
     pub core: Arc<Core>,
     pub cookies: Arc<SessionCookies>,
-    pub trusted_origins: Arc<Vec<String>>,
+    pub trusted_origins: Arc<Vec<Origin>>,
     pub trusted_proxies: Arc<TrustedProxies>,
     pub body_limit: usize,
     pub header_limit: usize,
@@ -70,14 +70,13 @@ impl AppState {
                 ),
             ),
             // Letting an origin call with credentials already trusts it with unsafe requests.
-            // Browsers send origins without a trailing slash; drop any once, not per request.
             trusted_origins: Arc::new(
                 config
                     .http
                     .trusted_origins
                     .iter()
                     .chain(&config.http.cors_origins)
-                    .map(|origin| origin.trim_end_matches('/').to_string())
+                    .cloned()
                     .collect(),
             ),
             trusted_proxies: Arc::new(TrustedProxies::new(&config.http)),
