@@ -3,6 +3,7 @@
 
 mod connections;
 mod cookies;
+mod csrf;
 mod django;
 mod drupal;
 mod form;

@@ -7,6 +7,7 @@ use axum::http::header::{ORIGIN, REFERER};
 
 use super::token::{self, Malformed};
 use crate::config::{Origin, OriginPattern};
+use crate::http::csrf::{TokenSource, submitted};
 use crate::http::origin::{pattern_admits, pattern_admits_host, served_here};
 
 /// Where the submitted token came from, as Django names it in reasons.
@@ -152,13 +153,18 @@ pub fn check(request: &CsrfRequest<'_>) -> Result<String, CsrfFailure> {
             token::secret_of(cookie)
         }
     };
-    let (submitted, source) = match request.field.filter(|f| !f.is_empty()) {
-        Some(field) => (field.to_string(), Source::Field),
-        None => match header("x-csrftoken") {
-            Some(value) => (value, Source::Header),
-            None => return Err(CsrfFailure::TokenMissing),
-        },
-    };
+    // Django reads a non-empty form field first, then the header (an empty one counts).
+    let (source, submitted) = submitted(
+        request.headers,
+        &[
+            (
+                Source::Field,
+                TokenSource::Given(request.field.filter(|f| !f.is_empty())),
+            ),
+            (Source::Header, TokenSource::Header("x-csrftoken")),
+        ],
+    )
+    .ok_or(CsrfFailure::TokenMissing)?;
     token::check_format(&submitted).map_err(|m| CsrfFailure::TokenMalformed(source, m))?;
     if !token::matches(&submitted, &secret) {
         return Err(CsrfFailure::TokenIncorrect(source));

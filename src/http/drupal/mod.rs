@@ -19,6 +19,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get, post};
 use serde_json::{Map, Value};
 
+use super::csrf::{TokenProblem, TokenSource, check_session_token, submitted_token};
 use super::limits::{json_too_deep, oversized_headers};
 use super::origin::cross_site_refusal;
 use super::{AppState, Visitor, unreadable_body};
@@ -176,32 +177,29 @@ fn check_csrf_header(
     let Some(session) = &visitor.session else {
         return Ok(());
     };
-    let refused = |reason: &str| {
-        state.audit_csrf_rejection(Some(session), &visitor.client, reason);
-    };
-    let Some(token) = headers.get("x-csrf-token") else {
-        refused("X-CSRF-Token request header is missing");
-        return Err(DrupalError::new(
-            StatusCode::FORBIDDEN,
-            "X-CSRF-Token request header is missing",
-        )
-        .with_hint(
-            "This request carries a session cookie, so it needs a CSRF token: GET \
+    let token = submitted_token(headers, &[TokenSource::Header("x-csrf-token")]);
+    check_session_token(
+        state,
+        session,
+        &visitor.client,
+        HEADER_PURPOSES,
+        token.as_deref(),
+        |problem| match problem {
+            TokenProblem::Missing => "X-CSRF-Token request header is missing",
+            TokenProblem::Invalid => "X-CSRF-Token request header is invalid",
+        },
+    )
+    .map_err(|refused| {
+        DrupalError::forbidden(refused.reason).with_hint(match refused.problem {
+            TokenProblem::Missing => {
+                "This request carries a session cookie, so it needs a CSRF token: GET \
                  /session/token with the same cookie and send the answer in the X-CSRF-Token \
-                 header.",
-        ));
-    };
-    let token = token.to_str().unwrap_or_default();
-    if !state.core.csrf_token_valid(session, HEADER_PURPOSES, token) {
-        refused("X-CSRF-Token request header is invalid");
-        return Err(DrupalError::new(
-            StatusCode::FORBIDDEN,
-            "X-CSRF-Token request header is invalid",
-        )
-        .with_hint(
-            "The token does not belong to this session (tokens change at every login). \
-                 GET /session/token with the same cookie for a fresh one.",
-        ));
-    }
-    Ok(())
+                 header."
+            }
+            TokenProblem::Invalid => {
+                "The token does not belong to this session (tokens change at every login). \
+                 GET /session/token with the same cookie for a fresh one."
+            }
+        })
+    })
 }

@@ -17,6 +17,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, put};
 
 use super::AppState;
+use super::csrf::{TokenProblem, TokenSource, check_session_token, submitted_token};
 use super::limits::oversized_headers;
 use crate::config::PlatformosConfig;
 use crate::core::CurrentSession;
@@ -137,31 +138,34 @@ fn check_csrf(
     else {
         return Ok(());
     };
-    let token = headers
-        .get("x-csrf-token")
-        .and_then(|v| v.to_str().ok())
-        .or(authenticity_token);
-    let refuse = |reason: &str| {
-        state.audit_csrf_rejection(Some(session), &caller.client, reason);
-        PosError::base(StatusCode::FORBIDDEN, reason)
-    };
-    let Some(token) = token else {
-        return Err(refuse(
-            "X-CSRF-Token request header is missing. This request carries a session cookie, so \
-             it needs the session's CSRF token: GET /api/sessions with the same cookie and send \
-             its csrf_token in the X-CSRF-Token header (or authenticate as an application with \
-             Authorization: Token token=…).",
-        ));
-    };
-    if state.core.csrf_token_valid(session, HEADER_PURPOSES, token) {
-        Ok(())
-    } else {
-        Err(refuse(
-            "X-CSRF-Token request header is invalid: it does not belong to this session (tokens \
-             change at every login). GET /api/sessions with the same cookie for the current \
-             one.",
-        ))
-    }
+    let token = submitted_token(
+        headers,
+        &[
+            TokenSource::Header("x-csrf-token"),
+            TokenSource::Given(authenticity_token),
+        ],
+    );
+    check_session_token(
+        state,
+        session,
+        &caller.client,
+        HEADER_PURPOSES,
+        token.as_deref(),
+        |problem| match problem {
+            TokenProblem::Missing => {
+                "X-CSRF-Token request header is missing. This request carries a session \
+                 cookie, so it needs the session's CSRF token: GET /api/sessions with the same \
+                 cookie and send its csrf_token in the X-CSRF-Token header (or authenticate as \
+                 an application with Authorization: Token token=…)."
+            }
+            TokenProblem::Invalid => {
+                "X-CSRF-Token request header is invalid: it does not belong to this session \
+                 (tokens change at every login). GET /api/sessions with the same cookie for \
+                 the current one."
+            }
+        },
+    )
+    .map_err(|refused| PosError::base(StatusCode::FORBIDDEN, refused.reason))
 }
 
 /// The CSRF token of a session, as `GET /api/sessions` and a login hand it out.

@@ -24,6 +24,7 @@ use axum::response::Response;
 use axum::routing::{any, get};
 use serde_json::{Map, Value};
 
+use super::csrf::{TokenSource, check_session_token, submitted_token};
 use super::limits::oversized_headers;
 use super::origin::cross_site_refusal;
 use super::{AppState, SessionLookupFailed, Visitor, unreadable_body};
@@ -246,31 +247,31 @@ fn check_csrf(
     let Some(session) = &visitor.session else {
         return Ok(());
     };
-    let from_query = || {
-        let query = uri.query().unwrap_or_default();
-        serde_urlencoded::from_str::<Vec<(String, String)>>(query)
+    let query =
+        serde_urlencoded::from_str::<Vec<(String, String)>>(uri.query().unwrap_or_default())
             .unwrap_or_default()
             .into_iter()
             .find(|(k, _)| k == "services_token")
-            .map(|(_, v)| v)
-    };
-    let candidate = headers
-        .get("x-csrf-token")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_string)
-        .or_else(from_query)
-        .or_else(|| argument(data, "services_token"));
-    let valid = candidate.is_some_and(|token| {
-        state
-            .core
-            .csrf_token_valid(session, &[TOKEN_PURPOSE], &token)
-    });
-    if valid {
-        Ok(())
-    } else {
-        state.audit_csrf_rejection(Some(session), &visitor.client, "CSRF validation failed");
-        Err(ServicesError::unauthorized("CSRF validation failed"))
-    }
+            .map(|(_, v)| v);
+    let field = argument(data, "services_token");
+    let token = submitted_token(
+        headers,
+        &[
+            TokenSource::Header("x-csrf-token"),
+            TokenSource::Given(query.as_deref()),
+            TokenSource::Given(field.as_deref()),
+        ],
+    );
+    // The module words a missing token and a wrong one alike.
+    check_session_token(
+        state,
+        session,
+        &visitor.client,
+        &[TOKEN_PURPOSE],
+        token.as_deref(),
+        |_| "CSRF validation failed",
+    )
+    .map_err(|refused| ServicesError::unauthorized(refused.reason))
 }
 
 /// `%name`-style placeholder markup, with the value escaped as Drupal's `check_plain` does.
