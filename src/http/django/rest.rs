@@ -17,7 +17,7 @@ use super::{
     server_failure, with_cookies,
 };
 use crate::core::accounts::{Account, Field, Violation};
-use crate::core::{AccountChanges, CurrentSession, Error, Registrar, Registration};
+use crate::core::{AccountChanges, CurrentSession, Error, Registrar, Registration, SentPassword};
 use crate::http::{AppState, Visitor};
 
 pub const REQUIRED: &str = "This field is required.";
@@ -217,14 +217,14 @@ pub async fn register(
     if fields.get("password1") != fields.get("password2") {
         return Err(non_field("The two password fields didn't match."));
     }
-    let verify = state.core.registration_verifies_mail();
+    let terms = state.core.registration_terms(false);
     let registration = Registration {
         name: fields.text("username").unwrap_or_default(),
         mail: fields.text("email"),
-        // With mail verification the password is chosen through the mailed link.
-        password: (!verify)
-            .then(|| fields.secret("password1").map(SecretString::from))
-            .flatten(),
+        password: match terms.password {
+            SentPassword::Kept => fields.secret("password1").map(SecretString::from),
+            SentPassword::SetThroughMailedLink => None,
+        },
         ..Registration::default()
     };
     let account = match state
@@ -241,10 +241,10 @@ pub async fn register(
         }
         Err(e) => return Err(account_error(&e, "password1")),
     };
-    if verify {
+    if terms.password == SentPassword::SetThroughMailedLink {
         return Ok(created("Verification e-mail sent."));
     }
-    if !account.is_active() {
+    if !terms.signs_in(&account) {
         return Ok(created(
             "Your account has been created and awaits approval by an administrator.",
         ));
