@@ -8,18 +8,20 @@ mod forms;
 mod sessions;
 mod users;
 
+use std::sync::Arc;
+
 use axum::Router;
-use axum::extract::{Request, State};
+use axum::extract::{FromRef, Request, State};
 use axum::http::header::ACCEPT;
 use axum::http::{HeaderMap, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, put};
 
-use super::AppState;
 use super::csrf::{TokenProblem, TokenSource, check_session_token, submitted_token};
 use super::limits::oversized_headers;
-use crate::config::PlatformosConfig;
+use super::{AppState, CookieName, Dialect};
+use crate::config::{Config, PlatformosConfig};
 use crate::core::CurrentSession;
 use crate::core::csrf::{HEADER_PURPOSE, HEADER_PURPOSES};
 use caller::Caller;
@@ -31,7 +33,6 @@ pub const MEDIA_TYPE: &str = "application/vnd.api+json";
 
 /// The dialect's settings and forms.
 pub struct Platformos {
-    pub enabled: bool,
     pub require_app_token: bool,
     pub forms: Forms,
 }
@@ -39,17 +40,56 @@ pub struct Platformos {
 impl Platformos {
     pub fn new(config: &PlatformosConfig) -> Self {
         Self {
-            enabled: config.enabled,
             require_app_token: config.require_app_token,
             forms: Forms::new(config),
         }
     }
 }
 
-pub fn router(state: &AppState) -> Router<AppState> {
-    if !state.platformos.enabled {
+pub const DIALECT: Dialect = Dialect {
+    session_cookies,
+    router,
+};
+
+/// A browser's session comes in the server's standard session cookie.
+fn session_cookies(config: &Config) -> Vec<CookieName> {
+    if config.platformos.enabled {
+        vec![CookieName::Standard]
+    } else {
+        Vec::new()
+    }
+}
+
+/// What the dialect's handlers reach: the shared state, and the dialect's settings and forms.
+#[derive(Clone)]
+pub struct PlatformosState {
+    pub app: AppState,
+    pub settings: Arc<Platformos>,
+}
+
+/// The shared state's fields read as the dialect's own.
+impl std::ops::Deref for PlatformosState {
+    type Target = AppState;
+
+    fn deref(&self) -> &AppState {
+        &self.app
+    }
+}
+
+impl FromRef<PlatformosState> for AppState {
+    fn from_ref(state: &PlatformosState) -> Self {
+        state.app.clone()
+    }
+}
+
+fn router(app: &AppState, config: &Config) -> Router {
+    if !config.platformos.enabled {
         return Router::new();
     }
+    let state = PlatformosState {
+        app: app.clone(),
+        settings: Arc::new(Platformos::new(&config.platformos)),
+    };
     Router::new()
         .route(
             "/api/sessions",
@@ -70,6 +110,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
             state.clone(),
             screen_request,
         ))
+        .with_state(state)
 }
 
 async fn method_not_allowed() -> PosError {
@@ -81,7 +122,11 @@ async fn method_not_allowed() -> PosError {
 }
 
 /// Refuses oversized headers, and clients that accept no JSON, before any handler runs.
-async fn screen_request(State(state): State<AppState>, request: Request, next: Next) -> Response {
+async fn screen_request(
+    State(state): State<PlatformosState>,
+    request: Request,
+    next: Next,
+) -> Response {
     if let Some(reason) = oversized_headers(request.headers(), state.header_limit) {
         return PosError::base(StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE, reason).into_response();
     }
@@ -126,7 +171,7 @@ fn accepts_json(headers: &HeaderMap) -> bool {
 /// The CSRF check for a browser's cookie session: the session's token in `X-CSRF-Token` or
 /// in the body's `authenticity_token`.
 fn check_csrf(
-    state: &AppState,
+    state: &PlatformosState,
     caller: &Caller,
     headers: &HeaderMap,
     authenticity_token: Option<&str>,
@@ -169,7 +214,7 @@ fn check_csrf(
 }
 
 /// The CSRF token of a session, as `GET /api/sessions` and a login hand it out.
-fn csrf_token(state: &AppState, session_seed: &str) -> String {
+fn csrf_token(state: &PlatformosState, session_seed: &str) -> String {
     state.core.csrf_token(session_seed, HEADER_PURPOSE)
 }
 

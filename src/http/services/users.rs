@@ -75,7 +75,7 @@ pub async fn register(call: Call) -> Result<Reply, ServicesError> {
     let uri = format!(
         "{}/{}/user/{}",
         state.public_url.trim_end_matches('/'),
-        state.services.endpoint,
+        call.settings.endpoint,
         account.id
     );
     let uid = account.id.to_string();
