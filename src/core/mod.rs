@@ -39,7 +39,7 @@ pub use import::{Existing, ImportError, RowProblem};
 pub use links::ValidLink;
 pub use profile::AccountChanges;
 pub use recovery::AccountLookup;
-pub use registration::{Registrar, Registration};
+pub use registration::{Registrar, Registration, RegistrationTerms, SentPassword};
 pub use sessions::{CurrentSession, LoggedIn};
 
 #[derive(Debug, thiserror::Error)]
@@ -239,14 +239,5 @@ impl Core {
     /// Tells this node's worker that mail was just committed to the outbox.
     fn mail_queued(&self) {
         self.mail_signal.notify_one();
-    }
-
-    pub fn registration_mode(&self) -> accounts::RegistrationMode {
-        self.registration.mode
-    }
-
-    /// Whether visitors register without a password and get a one-time login link instead.
-    pub fn registration_verifies_mail(&self) -> bool {
-        self.registration.verify_mail
     }
 }
