@@ -104,6 +104,7 @@ impl AppState {
             user_agent: headers
                 .get(USER_AGENT)
                 .map(|ua| String::from_utf8_lossy(ua.as_bytes()).into_owned()),
+            dialect: extensions.get::<Dialect>().map(|d| d.0),
         }
     }
 
@@ -124,6 +125,10 @@ impl AppState {
         });
     }
 }
+
+/// The dialect whose router took the request, recorded on the sessions it opens.
+#[derive(Clone, Copy)]
+pub struct Dialect(pub &'static str);
 
 /// The caller as their session cookie identifies them.
 #[derive(Clone)]
@@ -280,10 +285,11 @@ pub fn app(state: AppState, config: &Config) -> Router {
         HeaderName::from_static("x-session-token"),
     ]
     .into();
-    let mut routes = drupal::router(&state)
-        .merge(services::router(&state))
-        .merge(django::router(&state))
-        .merge(platformos::router(&state));
+    let tagged = |router: Router<AppState>, name| router.layer(axum::Extension(Dialect(name)));
+    let mut routes = tagged(drupal::router(&state), "drupal")
+        .merge(tagged(services::router(&state), "services"))
+        .merge(tagged(django::router(&state), "django"))
+        .merge(tagged(platformos::router(&state), "platformos"));
     if state.bench_hello {
         // The benchmark's ceiling: no database, no session, the same middleware.
         routes = routes.route("/bench/hello", axum::routing::get(|| async { "hello" }));
