@@ -6,6 +6,7 @@
 //! [`Check`]s, so their errors are reported like every other setting's.
 
 mod django;
+mod forward_auth;
 mod http;
 mod mail;
 mod platformos;
@@ -22,6 +23,7 @@ use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 
 pub use django::DjangoConfig;
+pub use forward_auth::{AccessPolicy, AccessRule, ForwardAuthConfig};
 pub use http::{HttpConfig, Network, canonical_ip};
 pub use mail::{MailConfig, SmtpConfig, SmtpTls, TemplateConfig};
 pub use platformos::{FieldFormat, FieldRules, FormAction, FormConfig, PlatformosConfig};
@@ -58,6 +60,9 @@ pub struct Config {
     pub platformos: PlatformosConfig,
     pub mail: MailConfig,
     pub audit: AuditConfig,
+    pub forward_auth: ForwardAuthConfig,
+    /// `[[access]]` rules for `/latch/verify`, first match wins.
+    pub access: Vec<AccessRule>,
 }
 
 impl Default for Config {
@@ -81,6 +86,8 @@ impl Default for Config {
             platformos: PlatformosConfig::default(),
             mail: MailConfig::default(),
             audit: AuditConfig::default(),
+            forward_auth: ForwardAuthConfig::default(),
+            access: Vec::new(),
         }
     }
 }
@@ -196,6 +203,8 @@ impl Config {
         if self.platformos.enabled {
             self.platformos.validate()?;
         }
+        self.forward_auth.validate()?;
+        forward_auth::validate_access(&self.access)?;
         self.mail.validate()
     }
 }

@@ -8,6 +8,7 @@ mod drupal;
 mod form;
 mod hardening;
 mod limits;
+mod native;
 mod origin;
 mod platformos;
 mod redact;
@@ -55,6 +56,8 @@ pub struct AppState {
     pub public_url: Arc<str>,
     /// Whether `GET /bench/hello` is served (`http.bench_hello`).
     pub bench_hello: bool,
+    /// `/latch/verify`'s access rules and the hosts the login page may return to.
+    pub forward_auth: Arc<crate::core::forward_auth::ForwardAuth>,
 }
 
 impl AppState {
@@ -88,6 +91,7 @@ impl AppState {
             platformos: Arc::new(platformos::Platformos::new(&config.platformos)),
             public_url: config.public_url.as_str().into(),
             bench_hello: config.http.bench_hello,
+            forward_auth: Arc::new(crate::core::forward_auth::ForwardAuth::new(config)),
         }
     }
 }
@@ -289,7 +293,8 @@ pub fn app(state: AppState, config: &Config) -> Router {
     let mut routes = tagged(drupal::router(&state), "drupal")
         .merge(tagged(services::router(&state), "services"))
         .merge(tagged(django::router(&state), "django"))
-        .merge(tagged(platformos::router(&state), "platformos"));
+        .merge(tagged(platformos::router(&state), "platformos"))
+        .merge(native::router());
     if state.bench_hello {
         // The benchmark's ceiling: no database, no session, the same middleware.
         routes = routes.route("/bench/hello", axum::routing::get(|| async { "hello" }));
