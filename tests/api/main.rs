@@ -40,6 +40,7 @@ mod mail_delivery;
 mod mail_flows;
 mod mail_sink;
 mod mail_tls;
+mod native_nginx;
 #[allow(dead_code)]
 mod native_support;
 mod native_verify;
