@@ -276,7 +276,10 @@ mod tests {
                 ..rule("*", "/", &["admin"])
             },
         ] {
-            assert!(validate_access(std::slice::from_ref(&bad)).is_err(), "{bad:?}");
+            assert!(
+                validate_access(std::slice::from_ref(&bad)).is_err(),
+                "{bad:?}"
+            );
         }
     }
 }

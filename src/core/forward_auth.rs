@@ -43,13 +43,8 @@ impl ForwardAuth {
         }
     }
 
-    /// Whether any `[[access]]` rule is configured (otherwise the original request does not
-    /// matter).
-    pub fn has_rules(&self) -> bool {
-        !self.rules.is_empty()
-    }
-
     /// The first matching rule decides what the request needs; with none, a live session.
+    /// A report that names no one request is refused when there are rules to apply.
     /// Roles the proxy asks for (`?role=`) apply on top, whatever the rule says: a `bypass`
     /// rule does not lift a requirement written into the proxy's own configuration.
     pub fn verdict(
@@ -58,13 +53,15 @@ impl ForwardAuth {
         asked_roles: &[String],
         session: Option<&CurrentSession>,
     ) -> Verdict {
-        let OriginalRequest::Known { host, path } = original else {
-            return Verdict::Forbidden;
+        let rule = match original {
+            // Without rules the original request does not matter, however it was reported.
+            _ if self.rules.is_empty() => None,
+            OriginalRequest::Known { host, path } => self
+                .rules
+                .iter()
+                .find(|rule| rule.matches(host.as_deref(), path.as_deref())),
+            OriginalRequest::Unreadable => return Verdict::Forbidden,
         };
-        let rule = self
-            .rules
-            .iter()
-            .find(|rule| rule.matches(host.as_deref(), path.as_deref()));
         let (needs_session, rule_roles): (bool, &[String]) = match rule {
             None => (true, &[]),
             Some(rule) => match rule.policy {

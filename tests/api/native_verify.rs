@@ -214,6 +214,23 @@ async fn forwarded_headers_from_an_untrusted_peer_are_ignored() {
 }
 
 #[tokio::test]
+async fn without_access_rules_the_original_request_does_not_matter() {
+    let app = spawn_app_with(behind_proxy).await;
+    app.create_account("hank", "secret", &[]).await;
+    let cookie = drupal_session(&app, "hank", "secret").await;
+    for headers in [
+        [("X-Original-URI", "/a"), ("X-Forwarded-Uri", "/b")],
+        [
+            ("X-Forwarded-Host", "app.test"),
+            ("X-Forwarded-Uri", "/100%"),
+        ],
+    ] {
+        let response = verify(&app, "", Some(&cookie), &headers).await;
+        assert_eq!(response.status(), 200, "{headers:?}");
+    }
+}
+
+#[tokio::test]
 async fn the_login_page_returns_only_to_allowed_hosts() {
     let app = spawn_app_with(behind_proxy).await;
     app.create_account("erin", "secret", &[]).await;
