@@ -7,6 +7,7 @@
 
 mod django;
 mod duration;
+mod forward_auth;
 mod http;
 mod mail;
 mod network;
@@ -25,6 +26,7 @@ use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 
 pub use django::DjangoConfig;
+pub use forward_auth::{AccessPolicy, AccessRule, ForwardAuthConfig};
 pub use http::HttpConfig;
 pub use mail::{MailConfig, SmtpConfig, SmtpTls, TemplateConfig};
 pub use network::{Network, canonical_ip};
@@ -63,6 +65,9 @@ pub struct Config {
     pub platformos: PlatformosConfig,
     pub mail: MailConfig,
     pub audit: AuditConfig,
+    pub forward_auth: ForwardAuthConfig,
+    /// `[[access]]` rules for `/latch/verify`, first match wins.
+    pub access: Vec<AccessRule>,
 }
 
 impl Default for Config {
@@ -86,6 +91,8 @@ impl Default for Config {
             platformos: PlatformosConfig::default(),
             mail: MailConfig::default(),
             audit: AuditConfig::default(),
+            forward_auth: ForwardAuthConfig::default(),
+            access: Vec::new(),
         }
     }
 }
@@ -201,6 +208,8 @@ impl Config {
         if self.platformos.enabled {
             self.platformos.validate()?;
         }
+        self.forward_auth.validate()?;
+        forward_auth::validate_access(&self.access)?;
         self.mail.validate()
     }
 }

@@ -7,6 +7,7 @@ pub mod apps;
 pub mod audit;
 pub mod csrf;
 pub mod flood;
+pub mod forward_auth;
 mod import;
 mod links;
 pub mod mail;

@@ -10,6 +10,7 @@ mod failure;
 mod form;
 mod hardening;
 mod limits;
+mod native;
 mod origin;
 mod platformos;
 mod redact;
@@ -44,6 +45,8 @@ use hardening::TrustedProxies;
 /// A dialect as the server assembles it. Adding one is its module, its settings section and
 /// one entry in [`DIALECTS`].
 pub struct Dialect {
+    /// Its name, recorded on the sessions it opens (`drupal`, `django`, …).
+    pub name: &'static str,
     /// The names it issues or reads the session cookie under, by its settings; none when it
     /// is switched off.
     pub session_cookies: fn(&Config) -> Vec<CookieName>,
@@ -118,6 +121,7 @@ impl AppState {
             user_agent: headers
                 .get(USER_AGENT)
                 .map(|ua| String::from_utf8_lossy(ua.as_bytes()).into_owned()),
+            dialect: extensions.get::<ServedBy>().map(|d| d.0),
         }
     }
 
@@ -138,6 +142,10 @@ impl AppState {
         });
     }
 }
+
+/// The dialect whose router took the request, recorded on the sessions it opens.
+#[derive(Clone, Copy)]
+pub struct ServedBy(pub &'static str);
 
 /// The caller as their session cookie identifies them.
 #[derive(Clone)]
@@ -221,8 +229,10 @@ pub fn app(state: AppState, config: &Config) -> Router {
     ]
     .into();
     let mut routes = DIALECTS.iter().fold(Router::new(), |routes, dialect| {
-        routes.merge((dialect.router)(&state, config))
+        routes
+            .merge((dialect.router)(&state, config).layer(axum::Extension(ServedBy(dialect.name))))
     });
+    routes = routes.merge(native::router(&state, config));
     if state.bench_hello {
         // The benchmark's ceiling: no database, no session, the same middleware.
         routes = routes.route("/bench/hello", axum::routing::get(|| async { "hello" }));

@@ -131,9 +131,13 @@ pub async fn login(
     };
     let cookies = login_cookies(&state, &logged_in);
     let response = if html {
+        // Besides this site, the apps `/latch/verify?redirect=1` sent the browser from.
         let target = next
             .as_deref()
-            .and_then(|n| safe_next(n, &host(&headers), is_secure(&state)))
+            .and_then(|n| {
+                safe_next(n, &host(&headers), is_secure(&state))
+                    .or_else(|| state.forward_auth.return_target(n))
+            })
             .unwrap_or_else(|| default_redirect(&state));
         (StatusCode::FOUND, [(LOCATION, target)]).into_response()
     } else {

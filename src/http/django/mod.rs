@@ -40,6 +40,7 @@ const CSRF_COOKIE_AGE: i64 = 31_449_600;
 type Answer = Result<Response, Response>;
 
 pub const DIALECT: Dialect = Dialect {
+    name: "django",
     session_cookies,
     router,
 };
@@ -58,6 +59,9 @@ fn session_cookies(config: &Config) -> Vec<CookieName> {
 pub struct DjangoState {
     pub app: AppState,
     pub settings: Arc<DjangoConfig>,
+    /// Decides where else the login page may return to: the apps `/latch/verify?redirect=1`
+    /// sent the browser from.
+    pub forward_auth: Arc<crate::core::forward_auth::ForwardAuth>,
 }
 
 /// The shared state's fields read as the dialect's own, as Django views see one `request`.
@@ -82,6 +86,7 @@ fn router(app: &AppState, config: &Config) -> Router {
     let state = DjangoState {
         app: app.clone(),
         settings: Arc::new(config.django.clone()),
+        forward_auth: Arc::new(crate::core::forward_auth::ForwardAuth::new(config)),
     };
     let django = &state.settings;
     let login = &django.login_prefix;

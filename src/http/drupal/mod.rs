@@ -31,6 +31,7 @@ use crate::core::csrf::{HEADER_PURPOSE, HEADER_PURPOSES};
 const LOGOUT_TOKEN_PURPOSE: &str = "user/logout";
 
 pub const DIALECT: Dialect = Dialect {
+    name: "drupal",
     session_cookies,
     router,
 };

@@ -47,6 +47,7 @@ impl Platformos {
 }
 
 pub const DIALECT: Dialect = Dialect {
+    name: "platformos",
     session_cookies,
     router,
 };

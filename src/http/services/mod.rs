@@ -40,6 +40,7 @@ use format::{Format, split_suffix};
 const TOKEN_PURPOSE: &str = "services";
 
 pub const DIALECT: Dialect = Dialect {
+    name: "services",
     session_cookies,
     router,
 };
