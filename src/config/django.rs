@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::Invalid;
+use super::origin::OriginPattern;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -14,7 +15,7 @@ pub struct DjangoConfig {
     pub rest_auth_prefix: String,
     /// `CSRF_TRUSTED_ORIGINS`: origins such as `https://app.example.com` or
     /// `https://*.example.com` allowed to send unsafe requests besides latch's own.
-    pub trusted_origins: Vec<String>,
+    pub trusted_origins: Vec<OriginPattern>,
     /// `CSRF_COOKIE_NAME`.
     pub csrf_cookie: String,
     /// `SESSION_COOKIE_NAME`; the Drupal dialects recognise sessions under this name too.
@@ -73,17 +74,6 @@ impl DjangoConfig {
                     format!("django.{key}"),
                     "django.csrf_cookie and django.session_cookie must be plain cookie \
                      names (letters, digits, - and _)",
-                ));
-            }
-        }
-        for origin in &self.trusted_origins {
-            if !(origin.starts_with("http://") || origin.starts_with("https://")) {
-                return Err(Invalid::new(
-                    "django.trusted_origins",
-                    format!(
-                        "django.trusted_origins entry {origin:?} must start with http:// or \
-                         https://"
-                    ),
                 ));
             }
         }

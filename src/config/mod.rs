@@ -7,9 +7,11 @@
 
 mod django;
 mod duration;
+mod forward_auth;
 mod http;
 mod mail;
 mod network;
+mod origin;
 mod platformos;
 mod server;
 mod services;
@@ -25,9 +27,11 @@ use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 
 pub use django::DjangoConfig;
+pub use forward_auth::{AccessPolicy, AccessRule, ForwardAuthConfig};
 pub use http::HttpConfig;
 pub use mail::{MailConfig, SmtpConfig, SmtpTls, TemplateConfig};
 pub use network::{Network, canonical_ip};
+pub use origin::{Origin, OriginError, OriginPattern};
 pub use platformos::{FieldFormat, FieldRules, FormAction, FormConfig, PlatformosConfig};
 pub use server::{AuditConfig, FloodConfig, PasswordConfig, RegistrationConfig, RegistrationMode};
 pub use services::{ServicesApiVersion, ServicesConfig};
@@ -64,6 +68,9 @@ pub struct Config {
     pub platformos: PlatformosConfig,
     pub mail: MailConfig,
     pub audit: AuditConfig,
+    pub forward_auth: ForwardAuthConfig,
+    /// `[[access]]` rules for `/latch/verify`, first match wins.
+    pub access: Vec<AccessRule>,
 }
 
 impl Default for Config {
@@ -88,6 +95,8 @@ impl Default for Config {
             platformos: PlatformosConfig::default(),
             mail: MailConfig::default(),
             audit: AuditConfig::default(),
+            forward_auth: ForwardAuthConfig::default(),
+            access: Vec::new(),
         }
     }
 }
@@ -204,6 +213,8 @@ impl Config {
         if self.platformos.enabled {
             self.platformos.validate()?;
         }
+        self.forward_auth.validate()?;
+        forward_auth::validate_access(&self.access)?;
         self.mail.validate()
     }
 }

@@ -43,6 +43,9 @@ pub struct ClientContext {
     /// The client's address (behind a trusted proxy, the one it reported).
     pub ip: Option<IpAddr>,
     pub user_agent: Option<String>,
+    /// The interface the request came through (a dialect's name), recorded on the sessions
+    /// it opens. The core only stores it: it knows no dialect.
+    pub dialect: Option<&'static str>,
 }
 
 impl ClientContext {
@@ -51,6 +54,7 @@ impl ClientContext {
         Self {
             ip: None,
             user_agent: Some("latch command line".into()),
+            dialect: None,
         }
     }
 }

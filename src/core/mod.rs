@@ -7,6 +7,7 @@ pub mod apps;
 pub mod audit;
 pub mod csrf;
 pub mod flood;
+pub mod forward_auth;
 mod import;
 mod links;
 pub mod mail;
@@ -40,7 +41,7 @@ pub use import::{Existing, ImportError, RowProblem};
 pub use links::ValidLink;
 pub use profile::AccountChanges;
 pub use recovery::AccountLookup;
-pub use registration::{Registrar, Registration};
+pub use registration::{Registrar, Registration, RegistrationTerms, SentPassword};
 pub use sessions::{CurrentSession, LoggedIn};
 
 #[derive(Debug, thiserror::Error)]
@@ -242,14 +243,5 @@ impl Core {
     /// Tells this node's worker that mail was just committed to the outbox.
     fn mail_queued(&self) {
         self.mail_signal.notify_one();
-    }
-
-    pub fn registration_mode(&self) -> accounts::RegistrationMode {
-        self.registration.mode
-    }
-
-    /// Whether visitors register without a password and get a one-time login link instead.
-    pub fn registration_verifies_mail(&self) -> bool {
-        self.registration.verify_mail
     }
 }

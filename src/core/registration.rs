@@ -32,7 +32,56 @@ pub enum Registrar {
     Administrator { notify: bool },
 }
 
+/// What the registration policy grants a registrant. The core decides it; a dialect asks
+/// before it reads a form, and only words the answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RegistrationTerms {
+    /// Whether the registrant may create an account at all.
+    pub allowed: bool,
+    /// What becomes of a password the registrant sends.
+    pub password: SentPassword,
+    by_visitor: bool,
+}
+
+/// What becomes of a password sent at registration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SentPassword {
+    /// It becomes the account's password; a visitor must send one.
+    Kept,
+    /// The site verifies addresses: the holder chooses a password through the mailed one-time
+    /// link, so a visitor may not set one now.
+    SetThroughMailedLink,
+}
+
+impl RegistrationTerms {
+    /// Whether a visitor's new account may be logged in at once: the visitor chose its
+    /// password and no administrator has to approve it first.
+    pub fn signs_in(&self, account: &Account) -> bool {
+        self.by_visitor && self.password == SentPassword::Kept && account.is_active()
+    }
+}
+
 impl Core {
+    /// The terms on which a visitor, or an administrator (`by_administrator`), registers.
+    pub fn registration_terms(&self, by_administrator: bool) -> RegistrationTerms {
+        if by_administrator {
+            return RegistrationTerms {
+                allowed: true,
+                password: SentPassword::Kept,
+                by_visitor: false,
+            };
+        }
+        RegistrationTerms {
+            allowed: self.registration.mode != RegistrationMode::AdminOnly,
+            password: if self.registration.verify_mail {
+                SentPassword::SetThroughMailedLink
+            } else {
+                SentPassword::Kept
+            },
+            by_visitor: true,
+        }
+    }
+
     /// Creates an account on the operator's behalf, or a visitor's through [`Self::register_from`].
     pub async fn register(
         &self,
@@ -67,12 +116,15 @@ impl Core {
             registration.password = registration
                 .password
                 .filter(|p| !p.expose_secret().is_empty());
-            if self.registration.mode == RegistrationMode::AdminOnly {
+            let terms = self.registration_terms(false);
+            if !terms.allowed {
                 return Err(Error::RegistrationClosed);
             }
-            match (self.registration.verify_mail, &registration.password) {
-                (false, None) => return Err(Error::PasswordRequired),
-                (true, Some(_)) => return Err(Error::PasswordNotAllowed),
+            match (terms.password, &registration.password) {
+                (SentPassword::Kept, None) => return Err(Error::PasswordRequired),
+                (SentPassword::SetThroughMailedLink, Some(_)) => {
+                    return Err(Error::PasswordNotAllowed);
+                }
                 _ => {}
             }
             if registration.state.is_some() {

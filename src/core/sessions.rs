@@ -22,7 +22,10 @@ const MAX_SESSION_ID_LEN: usize = 128;
 pub struct CurrentSession {
     pub id_hash: String,
     pub csrf_seed: String,
+    pub created_at: i64,
     pub expires_at: i64,
+    /// The interface the session was opened through (a dialect's name); none if unrecorded.
+    pub dialect: Option<String>,
     pub account: Account,
 }
 
@@ -199,6 +202,7 @@ impl Core {
             now,
             expires_at,
             client_ip: client.ip.map(|ip| ip.to_string()),
+            dialect: client.dialect,
         };
         let opened = self
             .store
@@ -264,7 +268,9 @@ impl Core {
         Ok(Some(CurrentSession {
             id_hash: stored.id_hash,
             csrf_seed: stored.csrf_seed,
+            created_at: stored.created_at,
             expires_at: stored.expires_at,
+            dialect: stored.dialect,
             account,
         }))
     }

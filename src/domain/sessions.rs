@@ -8,4 +8,6 @@ pub struct StoredSession {
     pub created_at: i64,
     pub last_seen_at: i64,
     pub expires_at: i64,
+    /// The interface the session was opened through (a dialect's name); none if unrecorded.
+    pub dialect: Option<String>,
 }

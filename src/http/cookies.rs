@@ -1,6 +1,6 @@
 //! The session cookie: its name (Drupal's scheme unless configured) and attributes. A session
-//! may also arrive under the Django dialect's name (`sessionid`), so that every dialect sees
-//! the same login.
+//! may arrive under any name an enabled dialect issues (Django's `sessionid`, say), so that
+//! every dialect sees the same login.
 
 use std::sync::{Arc, Mutex};
 
@@ -21,12 +21,22 @@ pub struct SessionCookies {
     fixed_name: Option<String>,
     /// `cookie.secure` as resolved against `public_url`.
     secure: bool,
-    /// Another name the session cookie is read under.
-    alias: Option<String>,
+    /// The names the session is read under, in this order: those the enabled dialects issue.
+    read_as: Vec<CookieName>,
+}
+
+/// A name a dialect issues or reads the session cookie under.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CookieName {
+    /// The server's own: `cookie.name`, or as Drupal names it.
+    Standard,
+    /// A name of the dialect's, such as Django's `sessionid`.
+    Named(String),
 }
 
 impl SessionCookies {
-    pub fn new(config: CookieConfig, secure: bool) -> Self {
+    /// The cookie with `config`'s attributes, read under `read_as` (duplicates are dropped).
+    pub fn new(config: CookieConfig, secure: bool, read_as: Vec<CookieName>) -> Self {
         let fixed_name = if !config.name.is_empty() {
             Some(config.name.clone())
         } else if !config.domain.is_empty() {
@@ -34,18 +44,18 @@ impl SessionCookies {
         } else {
             None
         };
+        let mut unique = Vec::with_capacity(read_as.len());
+        for name in read_as {
+            if !unique.contains(&name) {
+                unique.push(name);
+            }
+        }
         Self {
             config,
             fixed_name,
             secure,
-            alias: None,
+            read_as: unique,
         }
-    }
-
-    /// Also reads the session from a cookie named `alias`.
-    pub fn with_alias(mut self, alias: Option<String>) -> Self {
-        self.alias = alias;
-        self
     }
 
     /// `SESS` (`SSESS` when secure) and 32 hex digits of SHA-256 over the cookie domain, or
@@ -63,7 +73,7 @@ impl SessionCookies {
         drupal_name(&basis, self.secure)
     }
 
-    /// The session id the request carries, if any: under the Drupal name, or else the alias.
+    /// The session id the request carries, if any, under the first name it has a cookie of.
     pub fn read(&self, headers: &HeaderMap) -> Option<String> {
         self.candidates(headers)
             .into_iter()
@@ -71,18 +81,21 @@ impl SessionCookies {
             .map(|(_, id)| id)
     }
 
-    /// Every session id the request carries, with the name of its cookie: the Drupal name
-    /// first, then the alias. A browser can hold both, one of them from an ended session.
+    /// Every session id the request carries, with the name of its cookie, in the order of
+    /// the names read. A browser can hold several, some from ended sessions.
     pub fn candidates(&self, headers: &HeaderMap) -> Vec<(String, String)> {
-        let name = self.name(headers);
-        let mut found = Vec::with_capacity(2);
-        if let Some(id) = read_cookie(headers, &name) {
-            found.push((name, id));
-        }
-        if let Some(alias) = &self.alias
-            && let Some(id) = read_cookie(headers, alias)
-        {
-            found.push((alias.clone(), id));
+        let mut found: Vec<(String, String)> = Vec::with_capacity(self.read_as.len());
+        for name in &self.read_as {
+            let name = match name {
+                CookieName::Standard => self.name(headers),
+                CookieName::Named(name) => name.clone(),
+            };
+            if found.iter().any(|(seen, _)| *seen == name) {
+                continue;
+            }
+            if let Some(id) = read_cookie(headers, &name) {
+                found.push((name, id));
+            }
         }
         found
     }
@@ -209,9 +222,16 @@ mod tests {
         h
     }
 
+    /// Read as the Drupal and Django dialects issue it.
+    fn django_too() -> SessionCookies {
+        let names = vec![CookieName::Standard, CookieName::Named("sessionid".into())];
+        SessionCookies::new(CookieConfig::default(), false, names)
+    }
+
     #[test]
     fn the_name_follows_drupal_and_ignores_the_port() {
-        let cookies = SessionCookies::new(CookieConfig::default(), false);
+        let cookies =
+            SessionCookies::new(CookieConfig::default(), false, vec![CookieName::Standard]);
         let name = cookies.name(&headers("example.com:8080"));
         assert_eq!(name, cookies.name(&headers("example.com")));
         assert!(name.starts_with("SESS") && name.len() == 36, "{name}");
@@ -226,14 +246,15 @@ mod tests {
             ..CookieConfig::default()
         };
         assert_eq!(
-            SessionCookies::new(config, false).name(&headers("x")),
+            SessionCookies::new(config, false, vec![CookieName::Standard]).name(&headers("x")),
             "sid"
         );
     }
 
     #[test]
     fn the_session_id_is_read_among_other_cookies() {
-        let cookies = SessionCookies::new(CookieConfig::default(), false);
+        let cookies =
+            SessionCookies::new(CookieConfig::default(), false, vec![CookieName::Standard]);
         let mut h = headers("example.com");
         let name = cookies.name(&h);
         h.insert(COOKIE, format!("a=1; {name}=abc; b=2").parse().unwrap());
@@ -241,9 +262,8 @@ mod tests {
     }
 
     #[test]
-    fn the_alias_is_read_when_the_drupal_cookie_is_absent() {
-        let cookies = SessionCookies::new(CookieConfig::default(), false)
-            .with_alias(Some("sessionid".into()));
+    fn another_dialects_name_is_read_when_the_standard_cookie_is_absent() {
+        let cookies = django_too();
         let mut h = headers("example.com");
         h.insert(COOKIE, "sessionid=xyz".parse().unwrap());
         assert_eq!(cookies.read(&h).as_deref(), Some("xyz"));
@@ -257,7 +277,8 @@ mod tests {
 
     #[test]
     fn issued_cookies_carry_the_configured_attributes() {
-        let cookies = SessionCookies::new(CookieConfig::default(), false);
+        let cookies =
+            SessionCookies::new(CookieConfig::default(), false, vec![CookieName::Standard]);
         let set = cookies.issue(&headers("example.com"), "abc", 100);
         assert!(
             set.contains("HttpOnly") && set.contains("SameSite=Lax") && set.contains("Path=/"),
@@ -284,8 +305,7 @@ mod tests {
                 raw in prop::collection::vec(any::<u8>(), 0..300),
                 seeded in any::<String>(),
             ) {
-                let cookies = SessionCookies::new(CookieConfig::default(), false)
-                    .with_alias(Some("sessionid".into()));
+                let cookies = django_too();
                 for value in [raw, format!("sessionid={seeded}; SESSx=%{seeded}").into_bytes()] {
                     let Ok(value) = HeaderValue::from_bytes(&value) else { continue };
                     let mut h = headers("example.com");

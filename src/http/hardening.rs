@@ -45,8 +45,8 @@ pub fn harden(router: Router, config: &HttpConfig, public_url: &str) -> Router {
     let origins = config
         .cors_origins
         .iter()
-        // Config::load has refused origins that are not valid header values.
-        .filter_map(|o| HeaderValue::from_str(o).ok());
+        // Config::load has refused anything but origins, whose text is a valid header value.
+        .filter_map(|o| HeaderValue::from_str(&o.to_string()).ok());
     // Only listed origins get any Access-Control-Allow-* answer, so only they may send
     // credentials; headers and methods are mirrored because `*` is void with credentials.
     router.layer(

@@ -3,13 +3,14 @@
 
 mod connections;
 mod cookies;
+mod csrf;
 mod django;
 mod drupal;
 mod failure;
 mod form;
 mod hardening;
-mod jwt;
 mod limits;
+mod native;
 mod origin;
 mod platformos;
 mod redact;
@@ -21,7 +22,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
-use axum::extract::{ConnectInfo, DefaultBodyLimit, FromRequestParts};
+use axum::extract::{ConnectInfo, DefaultBodyLimit};
 use axum::http::header::{
     AUTHORIZATION, CACHE_CONTROL, COOKIE, SET_COOKIE, USER_AGENT, X_CONTENT_TYPE_OPTIONS,
 };
@@ -34,25 +35,42 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
-use crate::config::{Config, DjangoConfig, ServicesConfig};
+use crate::config::{Config, Origin};
 use crate::core::{AuditEvent, ClientContext, Core, CurrentSession, Subject};
 use crate::delivery::Delivery;
-pub use cookies::SessionCookies;
+pub use cookies::{CookieName, SessionCookies};
 pub use failure::{ServerFailure, retry_after_header};
 use hardening::TrustedProxies;
 
-/// What every handler can reach.
+/// A dialect as the server assembles it. Adding one is its module, its settings section and
+/// one entry in [`DIALECTS`].
+pub struct Dialect {
+    /// Its name, recorded on the sessions it opens (`drupal`, `django`, …).
+    pub name: &'static str,
+    /// The names it issues or reads the session cookie under, by its settings; none when it
+    /// is switched off.
+    pub session_cookies: fn(&Config) -> Vec<CookieName>,
+    /// Its routes, with its own state built from its settings; none when switched off.
+    pub router: fn(&AppState, &Config) -> Router,
+}
+
+/// Every dialect, in the order their session cookies are read.
+const DIALECTS: [Dialect; 4] = [
+    drupal::DIALECT,
+    services::DIALECT,
+    django::DIALECT,
+    platformos::DIALECT,
+];
+
+/// What every handler can reach; a dialect's own settings live in its own router state.
 #[derive(Clone)]
 pub struct AppState {
     pub core: Arc<Core>,
     pub cookies: Arc<SessionCookies>,
-    pub trusted_origins: Arc<Vec<String>>,
+    pub trusted_origins: Arc<Vec<Origin>>,
     pub trusted_proxies: Arc<TrustedProxies>,
     pub body_limit: usize,
     pub header_limit: usize,
-    pub services: Arc<ServicesConfig>,
-    pub django: Arc<DjangoConfig>,
-    pub platformos: Arc<platformos::Platformos>,
     /// Base of absolute links in answers, such as a new account's `uri`.
     pub public_url: Arc<str>,
     /// Whether `GET /bench/hello` is served (`http.bench_hello`).
@@ -61,33 +79,30 @@ pub struct AppState {
 
 impl AppState {
     pub fn new(core: Arc<Core>, config: &Config) -> Self {
+        let cookie_names = DIALECTS
+            .iter()
+            .flat_map(|dialect| (dialect.session_cookies)(config))
+            .collect();
         Self {
             core,
-            cookies: Arc::new(
-                SessionCookies::new(config.cookie.clone(), config.cookie_secure()).with_alias(
-                    config
-                        .django
-                        .enabled
-                        .then(|| config.django.session_cookie.clone()),
-                ),
-            ),
+            cookies: Arc::new(SessionCookies::new(
+                config.cookie.clone(),
+                config.cookie_secure(),
+                cookie_names,
+            )),
             // Letting an origin call with credentials already trusts it with unsafe requests.
-            // Browsers send origins without a trailing slash; drop any once, not per request.
             trusted_origins: Arc::new(
                 config
                     .http
                     .trusted_origins
                     .iter()
                     .chain(&config.http.cors_origins)
-                    .map(|origin| origin.trim_end_matches('/').to_string())
+                    .cloned()
                     .collect(),
             ),
             trusted_proxies: Arc::new(TrustedProxies::new(&config.http.trusted_proxies)),
             body_limit: config.http.body_limit,
             header_limit: config.http.header_limit,
-            services: Arc::new(config.services.clone()),
-            django: Arc::new(config.django.clone()),
-            platformos: Arc::new(platformos::Platformos::new(&config.platformos)),
             public_url: config.public_url.as_str().into(),
             bench_hello: config.http.bench_hello,
         }
@@ -106,6 +121,7 @@ impl AppState {
             user_agent: headers
                 .get(USER_AGENT)
                 .map(|ua| String::from_utf8_lossy(ua.as_bytes()).into_owned()),
+            dialect: extensions.get::<ServedBy>().map(|d| d.0),
         }
     }
 
@@ -127,6 +143,10 @@ impl AppState {
     }
 }
 
+/// The dialect whose router took the request, recorded on the sessions it opens.
+#[derive(Clone, Copy)]
+pub struct ServedBy(pub &'static str);
+
 /// The caller as their session cookie identifies them.
 #[derive(Clone)]
 pub struct Visitor {
@@ -137,17 +157,14 @@ pub struct Visitor {
     pub client: ClientContext,
 }
 
-/// Looking the session up failed inside the server.
+/// Looking the session up failed inside the server. Each dialect's own extractor words it in
+/// that dialect's shape; it has no shape of its own.
 #[derive(Debug)]
 pub struct SessionLookupFailed(pub crate::core::Error);
 
-impl FromRequestParts<AppState> for Visitor {
-    type Rejection = SessionLookupFailed;
-
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
+impl Visitor {
+    /// The caller as their session cookie identifies them, looked up once per request.
+    pub async fn look_up(parts: &mut Parts, state: &AppState) -> Result<Self, SessionLookupFailed> {
         if let Some(visitor) = parts.extensions.get::<Visitor>() {
             return Ok(visitor.clone());
         }
@@ -211,17 +228,16 @@ pub fn app(state: AppState, config: &Config) -> Router {
         HeaderName::from_static("x-session-token"),
     ]
     .into();
-    let mut routes = drupal::router(&state)
-        .merge(services::router(&state))
-        .merge(django::router(&state))
-        .merge(platformos::router(&state))
-        .merge(jwt::router());
+    let mut routes = DIALECTS.iter().fold(Router::new(), |routes, dialect| {
+        routes
+            .merge((dialect.router)(&state, config).layer(axum::Extension(ServedBy(dialect.name))))
+    });
+    routes = routes.merge(native::router(&state, config));
     if state.bench_hello {
         // The benchmark's ceiling: no database, no session, the same middleware.
         routes = routes.route("/bench/hello", axum::routing::get(|| async { "hello" }));
     }
     let dialects = routes
-        .with_state(state.clone())
         .layer(axum::middleware::from_fn(cookies::expire_stale_cookies))
         .layer(axum::middleware::from_fn_with_state(
             state.core.clone(),

@@ -85,6 +85,7 @@ tables! {
     sessions ("id_hash") => SessionRow {
         id_hash: String, account_id: i64, csrf_seed: String, created_at: i64,
         last_seen_at: i64, expires_at: i64, client_ip: Option<String>,
+        dialect: Option<String>,
     }
     mail_outbox ("id") => OutboxRow {
         id: i64, kind: String, recipient: String, subject: String, body: String,

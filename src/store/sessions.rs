@@ -23,6 +23,8 @@ pub struct NewSession<'a> {
     pub now: i64,
     pub expires_at: i64,
     pub client_ip: Option<String>,
+    /// The interface the session was opened through (a dialect's name), if known.
+    pub dialect: Option<&'a str>,
 }
 
 /// The session lookup with the account's roles aggregated by `$concat`, SQLite's and
@@ -32,7 +34,7 @@ macro_rules! session_sql {
     ($concat:literal) => {
         concat!(
             "SELECT s.id_hash, s.csrf_seed, s.created_at AS s_created_at, s.last_seen_at, ",
-            "s.expires_at, a.id, a.uuid, a.name, a.mail, a.password_hash, a.state, a.timezone, ",
+            "s.expires_at, s.dialect, a.id, a.uuid, a.name, a.mail, a.password_hash, a.state, a.timezone, ",
             "a.langcode, a.created_at, a.changed_at, a.access_at, a.login_at, (SELECT ",
             $concat,
             "(role, ' ') FROM account_roles r WHERE r.account_id = a.id) AS roles ",
@@ -86,7 +88,7 @@ impl Store {
             }
             sqlx::query(
                 "INSERT INTO sessions (id_hash, account_id, csrf_seed, created_at, last_seen_at, \
-                 expires_at, client_ip) VALUES ($1, $2, $3, $4, $4, $5, $6)",
+                 expires_at, client_ip, dialect) VALUES ($1, $2, $3, $4, $4, $5, $6, $7)",
             )
             .bind(new.id_hash)
             .bind(new.account_id)
@@ -94,6 +96,7 @@ impl Store {
             .bind(new.now)
             .bind(new.expires_at)
             .bind(&new.client_ip)
+            .bind(new.dialect)
             .execute(&mut *tx)
             .await?;
             if link.is_none() {
@@ -129,6 +132,7 @@ impl Store {
                 created_at: row.try_get("s_created_at")?,
                 last_seen_at: row.try_get("last_seen_at")?,
                 expires_at: row.try_get("expires_at")?,
+                dialect: row.try_get("dialect")?,
             };
             let mut account = account_from_row(&row)?;
             let roles: Option<String> = row.try_get("roles")?;

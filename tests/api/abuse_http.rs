@@ -44,7 +44,8 @@ async fn an_https_public_url_turns_on_hsts() {
 #[tokio::test]
 async fn cors_answers_listed_origins_with_credentials_and_ignores_others() {
     let app =
-        spawn_app_with(|c| c.http.cors_origins = vec!["https://app.example.com".into()]).await;
+        spawn_app_with(|c| c.http.cors_origins = vec!["https://app.example.com".parse().unwrap()])
+            .await;
     app.create_account("bob", "secret", &[]).await;
     let preflight = |origin: &'static str| {
         new_client()

@@ -225,8 +225,8 @@ async fn the_origin_is_checked_before_the_cookie_and_token() {
 async fn trusted_origins_are_accepted_exactly_or_by_subdomain_wildcard() {
     let app = spawn_app_with(|c| {
         c.django.trusted_origins = vec![
-            "https://spa.example".into(),
-            "https://*.corp.example".into(),
+            "https://spa.example".parse().unwrap(),
+            "https://*.corp.example".parse().unwrap(),
         ];
     })
     .await;
@@ -248,7 +248,7 @@ async fn trusted_origins_are_accepted_exactly_or_by_subdomain_wildcard() {
 async fn on_https_a_request_without_origin_needs_a_good_referer() {
     let app = spawn_app_with(|c| {
         c.public_url = "https://login.example".into();
-        c.django.trusted_origins = vec!["https://spa.example".into()];
+        c.django.trusted_origins = vec!["https://spa.example".parse().unwrap()];
     })
     .await;
     app.create_account("bench", "correct horse", &[]).await;

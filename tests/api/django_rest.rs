@@ -563,7 +563,8 @@ async fn the_prefix_is_configurable() {
 #[tokio::test]
 async fn anonymous_logins_and_registrations_from_another_site_are_refused_by_origin() {
     let app =
-        spawn_app_with(|c| c.django.trusted_origins = vec!["https://spa.example".into()]).await;
+        spawn_app_with(|c| c.django.trusted_origins = vec!["https://spa.example".parse().unwrap()])
+            .await;
     app.create_account("bench", "correct horse", &[]).await;
     let registration = json!({"username": "newbie", "email": "newbie@example.com",
         "password1": "a long pass phrase", "password2": "a long pass phrase"});

@@ -285,7 +285,9 @@ async fn a_login_from_a_foreign_origin_is_refused() {
 
 #[tokio::test]
 async fn logins_from_the_own_origin_from_curl_and_from_trusted_origins_pass() {
-    let app = spawn_app_with(|c| c.http.trusted_origins = vec!["https://app.example".into()]).await;
+    let app =
+        spawn_app_with(|c| c.http.trusted_origins = vec!["https://app.example".parse().unwrap()])
+            .await;
     app.create_account("bob", "secret", &[]).await;
     let own = format!("http://127.0.0.1:{}", app.port);
     let same = login_with_header(&app, &new_client(), "Origin", &own).await;

@@ -41,7 +41,12 @@ mod mail_delivery;
 mod mail_flows;
 mod mail_sink;
 mod mail_tls;
+mod native_nginx;
+#[allow(dead_code)]
+mod native_support;
 mod native_token;
+mod native_verify;
+mod native_whoami;
 mod passwords;
 mod platformos_apps;
 mod platformos_sessions;

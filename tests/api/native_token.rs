@@ -15,15 +15,23 @@ use crate::process::latch;
 async fn pyjwt(app: &TestApp, token: &str) -> Option<Result<Value, String>> {
     let output = Command::new("python3")
         .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/jwt/verify.py"))
-        .args([&app.url("/.well-known/jwks.json"), &app.config.public_url, token])
+        .args([
+            &app.url("/.well-known/jwks.json"),
+            &app.config.public_url,
+            token,
+        ])
         .output()
         .await;
     let output = match output {
-        Ok(output) if !String::from_utf8_lossy(&output.stderr).contains("No module named 'jwt'") => {
+        Ok(output)
+            if !String::from_utf8_lossy(&output.stderr).contains("No module named 'jwt'") =>
+        {
             output
         }
         _ => {
-            skip("verifying JWTs with PyJWT: python3 with PyJWT is needed (scripts/test installs it)");
+            skip(
+                "verifying JWTs with PyJWT: python3 with PyJWT is needed (scripts/test installs it)",
+            );
             return None;
         }
     };
@@ -76,7 +84,13 @@ async fn a_session_gets_a_token_that_pyjwt_verifies_against_the_published_keys()
         return;
     };
     let claims = verified.unwrap_or_else(|e| panic!("PyJWT refused latch's token: {e}"));
-    let account = app.core.store().account_by_name("alice").await.unwrap().unwrap();
+    let account = app
+        .core
+        .store()
+        .account_by_name("alice")
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(claims["sub"], account.uuid);
     assert_eq!(claims["name"], "alice");
     assert_eq!(claims["roles"], json!(["authenticated", "editor"]));
@@ -106,14 +120,20 @@ async fn a_session_gets_a_token_that_pyjwt_verifies_against_the_published_keys()
     let key = &jwks["keys"][0];
     assert_eq!(
         (&key["kty"], &key["crv"], &key["alg"], &key["use"]),
-        (&json!("OKP"), &json!("Ed25519"), &json!("EdDSA"), &json!("sig"))
+        (
+            &json!("OKP"),
+            &json!("Ed25519"),
+            &json!("EdDSA"),
+            &json!("sig")
+        )
     );
     assert!(key.get("d").is_none(), "the private key is never published");
 }
 
 #[tokio::test]
 async fn forged_and_expired_tokens_are_refused_by_the_verifier() {
-    let app = spawn_app_with(|config| config.token.lifetime = std::time::Duration::from_secs(1)).await;
+    let app =
+        spawn_app_with(|config| config.token.lifetime = std::time::Duration::from_secs(1)).await;
     let client = logged_in_client(&app, "bob").await;
     let csrf = app.session_token(&client).await;
     let response = issue(&app, &client, Some(&csrf)).await;
@@ -256,13 +276,20 @@ async fn after_a_key_rotation_new_tokens_use_the_new_key_and_old_ones_still_veri
     let (ok, stdout, stderr) = latch(&app, &["key", "rotate"]);
     assert!(ok, "latch key rotate: {stderr}");
     let new_kid = kid_of(&before);
-    assert!(!stdout.contains(&new_kid), "a new key, not the old one: {stdout}");
+    assert!(
+        !stdout.contains(&new_kid),
+        "a new key, not the old one: {stdout}"
+    );
 
     // This server reloads keys once a minute; a fresh server on the same database signs with
     // the new key at once.
     let (ok, listing, _) = latch(&app, &["key", "list"]);
     assert!(ok);
-    assert_eq!(listing.lines().count(), 3, "a header, the new key and the retired one: {listing}");
+    assert_eq!(
+        listing.lines().count(),
+        3,
+        "a header, the new key and the retired one: {listing}"
+    );
 
     let jwks = body_json(
         &client
@@ -280,7 +307,10 @@ async fn after_a_key_rotation_new_tokens_use_the_new_key_and_old_ones_still_veri
         .iter()
         .map(|k| k["kid"].as_str().unwrap())
         .collect();
-    assert!(published.contains(&kid_of(&before).as_str()), "{published:?}");
+    assert!(
+        published.contains(&kid_of(&before).as_str()),
+        "{published:?}"
+    );
 
     let Some(verdict) = pyjwt(&app, &before).await else {
         return;

@@ -3,9 +3,12 @@
 //! Django's exact reason and advice in plain words for the HTML page.
 
 use axum::http::HeaderMap;
-use axum::http::header::{HOST, ORIGIN, REFERER};
+use axum::http::header::{ORIGIN, REFERER};
 
 use super::token::{self, Malformed};
+use crate::config::{Origin, OriginPattern};
+use crate::http::csrf::{TokenSource, submitted};
+use crate::http::origin::{pattern_admits, pattern_admits_host, served_here};
 
 /// Where the submitted token came from, as Django names it in reasons.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -123,7 +126,7 @@ pub struct CsrfRequest<'a> {
     pub headers: &'a HeaderMap,
     /// `request.is_secure()`.
     pub secure: bool,
-    pub trusted_origins: &'a [String],
+    pub trusted_origins: &'a [OriginPattern],
     /// The `csrftoken` cookie's value, if sent.
     pub cookie: Option<&'a str>,
     /// The `csrfmiddlewaretoken` form field of a POST form body.
@@ -138,13 +141,10 @@ pub fn check(request: &CsrfRequest<'_>) -> Result<String, CsrfFailure> {
             .get(name)
             .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
     };
-    let host = header(HOST.as_str())
-        .unwrap_or_default()
-        .to_ascii_lowercase();
     if header(ORIGIN.as_str()).is_some() {
         check_origin(request)?;
     } else if request.secure {
-        check_referer(header(REFERER.as_str()), &host, request.trusted_origins)?;
+        check_referer(header(REFERER.as_str()), request)?;
     }
     let secret = match request.cookie {
         None => return Err(CsrfFailure::NoCookie),
@@ -153,13 +153,18 @@ pub fn check(request: &CsrfRequest<'_>) -> Result<String, CsrfFailure> {
             token::secret_of(cookie)
         }
     };
-    let (submitted, source) = match request.field.filter(|f| !f.is_empty()) {
-        Some(field) => (field.to_string(), Source::Field),
-        None => match header("x-csrftoken") {
-            Some(value) => (value, Source::Header),
-            None => return Err(CsrfFailure::TokenMissing),
-        },
-    };
+    // Django reads a non-empty form field first, then the header (an empty one counts).
+    let (source, submitted) = submitted(
+        request.headers,
+        &[
+            (
+                Source::Field,
+                TokenSource::Given(request.field.filter(|f| !f.is_empty())),
+            ),
+            (Source::Header, TokenSource::Header("x-csrftoken")),
+        ],
+    )
+    .ok_or(CsrfFailure::TokenMissing)?;
     token::check_format(&submitted).map_err(|m| CsrfFailure::TokenMalformed(source, m))?;
     if !token::matches(&submitted, &secret) {
         return Err(CsrfFailure::TokenIncorrect(source));
@@ -174,45 +179,24 @@ pub fn check_origin(request: &CsrfRequest<'_>) -> Result<(), CsrfFailure> {
         return Ok(());
     };
     let origin = String::from_utf8_lossy(origin.as_bytes()).into_owned();
-    let host = request
-        .headers
-        .get(HOST)
-        .map(|h| String::from_utf8_lossy(h.as_bytes()).to_ascii_lowercase())
-        .unwrap_or_default();
-    if origin_verified(&origin, &host, request) {
+    // `Origin: null` and other non-origins match nothing.
+    let verified = Origin::parse(&origin).is_ok_and(|parsed| {
+        let scheme = if request.secure { "https" } else { "http" };
+        served_here(&parsed, scheme, request.headers)
+            || request
+                .trusted_origins
+                .iter()
+                .any(|pattern| pattern_admits(pattern, &parsed))
+    });
+    if verified {
         Ok(())
     } else {
         Err(CsrfFailure::BadOrigin(origin))
     }
 }
 
-fn origin_verified(origin: &str, host: &str, request: &CsrfRequest<'_>) -> bool {
-    let scheme = if request.secure { "https" } else { "http" };
-    if origin.eq_ignore_ascii_case(&format!("{scheme}://{host}")) {
-        return true;
-    }
-    if request.trusted_origins.iter().any(|t| t == origin) {
-        return true;
-    }
-    let Some((origin_scheme, netloc)) = split_url(origin) else {
-        return false;
-    };
-    let netloc = netloc.to_ascii_lowercase();
-    request.trusted_origins.iter().any(|trusted| {
-        split_url(trusted).is_some_and(|(s, pattern)| {
-            s == origin_scheme
-                && pattern
-                    .strip_prefix('*')
-                    .is_some_and(|domain| is_same_domain(&netloc, domain))
-        })
-    })
-}
-
-fn check_referer(
-    referer: Option<String>,
-    host: &str,
-    trusted_origins: &[String],
-) -> Result<(), CsrfFailure> {
+/// The Referer must be an HTTPS page of this server's host or a trusted origin's.
+fn check_referer(referer: Option<String>, request: &CsrfRequest<'_>) -> Result<(), CsrfFailure> {
     let referer = referer.ok_or(CsrfFailure::NoReferer)?;
     let (scheme, netloc) = split_url(&referer).ok_or(CsrfFailure::MalformedReferer)?;
     if scheme.is_empty() || netloc.is_empty() {
@@ -221,14 +205,18 @@ fn check_referer(
     if !scheme.eq_ignore_ascii_case("https") {
         return Err(CsrfFailure::InsecureReferer);
     }
-    let netloc = netloc.to_ascii_lowercase();
-    let trusted = trusted_origins.iter().any(|origin| {
-        split_url(origin).is_some_and(|(_, h)| is_same_domain(&netloc, h.trim_start_matches('*')))
+    let trusted = Origin::from_parts("https", netloc).is_ok_and(|page| {
+        served_here(&page, "https", request.headers)
+            || request
+                .trusted_origins
+                .iter()
+                .any(|pattern| pattern_admits_host(pattern, &page))
     });
-    if trusted || is_same_domain(&netloc, host) {
-        return Ok(());
+    if trusted {
+        Ok(())
+    } else {
+        Err(CsrfFailure::BadReferer(referer))
     }
-    Err(CsrfFailure::BadReferer(referer))
 }
 
 /// Scheme and netloc (`host[:port]`) of an absolute URL, as `urlsplit` finds them.
@@ -244,18 +232,10 @@ fn split_url(url: &str) -> Option<(&str, &str)> {
     Some((scheme, &rest[..end]))
 }
 
-/// Django's `is_same_domain`: a pattern starting with `.` also matches every subdomain.
-fn is_same_domain(host: &str, pattern: &str) -> bool {
-    let pattern = pattern.to_ascii_lowercase();
-    match pattern.strip_prefix('.') {
-        Some(bare) => host.ends_with(&pattern) || host == bare,
-        None => host == pattern,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use axum::http::header::HOST;
 
     fn run(
         pairs: &[(&'static str, &str)],
@@ -268,8 +248,8 @@ mod tests {
             headers.insert(*k, v.parse().unwrap());
         }
         let trusted = vec![
-            "https://app.test".to_string(),
-            "https://*.corp.test".to_string(),
+            "https://app.test".parse().unwrap(),
+            "https://*.corp.test".parse().unwrap(),
         ];
         check(&CsrfRequest {
             headers: &headers,

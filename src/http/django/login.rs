@@ -12,6 +12,7 @@ use axum::response::{Html, IntoResponse, Response};
 use secrecy::SecretString;
 use serde_json::json;
 
+use super::DjangoState;
 use super::DjangoVisitor;
 use super::page::{self, LoginForm};
 use super::{
@@ -19,7 +20,6 @@ use super::{
     login_cookies, server_failure, token, wants_html, with_cookies,
 };
 use crate::core::Error;
-use crate::http::AppState;
 
 /// Django's `AuthenticationForm` message for a wrong name or password.
 pub const BAD_CREDENTIALS: &str = "Please enter a correct username and password. Note that both \
@@ -34,7 +34,7 @@ pub struct NextQuery {
 /// `GET login/`: the form, or who is logged in. Sets the `csrftoken` cookie (keeping a
 /// well-formed one), as `{% csrf_token %}` does.
 pub async fn page(
-    State(state): State<AppState>,
+    State(state): State<DjangoState>,
     headers: HeaderMap,
     DjangoVisitor(visitor): DjangoVisitor,
     uri: Uri,
@@ -61,7 +61,7 @@ pub async fn page(
 
 /// `POST login/`: form fields or JSON `username` and `password`, with the CSRF token.
 pub async fn login(
-    State(state): State<AppState>,
+    State(state): State<DjangoState>,
     headers: HeaderMap,
     uri: Uri,
     DjangoVisitor(visitor): DjangoVisitor,
@@ -131,9 +131,13 @@ pub async fn login(
     };
     let cookies = login_cookies(&state, &logged_in);
     let response = if html {
+        // Besides this site, the apps `/latch/verify?redirect=1` sent the browser from.
         let target = next
             .as_deref()
-            .and_then(|n| safe_next(n, &host(&headers), is_secure(&state)))
+            .and_then(|n| {
+                safe_next(n, &host(&headers), is_secure(&state))
+                    .or_else(|| state.forward_auth.return_target(n))
+            })
             .unwrap_or_else(|| default_redirect(&state));
         (StatusCode::FOUND, [(LOCATION, target)]).into_response()
     } else {
@@ -151,7 +155,7 @@ pub async fn login(
 /// `POST logout/`: ends the session (if any) and deletes the `sessionid` cookie. The CSRF
 /// secret is kept, as Django does.
 pub async fn logout(
-    State(state): State<AppState>,
+    State(state): State<DjangoState>,
     headers: HeaderMap,
     uri: Uri,
     DjangoVisitor(visitor): DjangoVisitor,
@@ -185,13 +189,13 @@ pub async fn logout(
     };
     Ok(with_cookies(
         response,
-        &[state.cookies.expire_as(&state.django.session_cookie)],
+        &[state.cookies.expire_as(&state.settings.session_cookie)],
     ))
 }
 
 /// The form again with an error and the name typed, and a fresh masked token.
 fn form_again(
-    state: &AppState,
+    state: &DjangoState,
     headers: &HeaderMap,
     name: &str,
     next: Option<&str>,
@@ -208,19 +212,19 @@ fn form_again(
     with_cookies(Html(html).into_response(), &[csrf_cookie(state, &secret)])
 }
 
-fn login_path(state: &AppState) -> String {
-    format!("{}login/", state.django.login_prefix)
+fn login_path(state: &DjangoState) -> String {
+    format!("{}login/", state.settings.login_prefix)
 }
 
-fn logout_path(state: &AppState) -> String {
-    format!("{}logout/", state.django.login_prefix)
+fn logout_path(state: &DjangoState) -> String {
+    format!("{}logout/", state.settings.login_prefix)
 }
 
-fn default_redirect(state: &AppState) -> String {
-    if state.django.login_redirect.is_empty() {
+fn default_redirect(state: &DjangoState) -> String {
+    if state.settings.login_redirect.is_empty() {
         login_path(state)
     } else {
-        state.django.login_redirect.clone()
+        state.settings.login_redirect.clone()
     }
 }
 

@@ -14,8 +14,10 @@ mod rest;
 mod rest_password;
 mod token;
 
+use std::sync::Arc;
+
 use axum::Router;
-use axum::extract::{FromRequestParts, Request, State};
+use axum::extract::{FromRef, FromRequestParts, Request, State};
 use axum::http::header::{ACCEPT, HOST, SET_COOKIE, VARY};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
@@ -26,7 +28,8 @@ use serde_json::{Value, json};
 
 use super::cookies::read_cookie;
 use super::limits::oversized_headers;
-use super::{AppState, ServerFailure, Visitor};
+use super::{AppState, CookieName, Dialect, ServerFailure, Visitor};
+use crate::config::{Config, DjangoConfig};
 use crate::core::{Error, LoggedIn, now};
 use csrf::CsrfRequest;
 
@@ -36,11 +39,56 @@ const CSRF_COOKIE_AGE: i64 = 31_449_600;
 /// Either answer is a finished response.
 type Answer = Result<Response, Response>;
 
-pub fn router(state: &AppState) -> Router<AppState> {
-    let django = &state.django;
-    if !django.enabled {
+pub const DIALECT: Dialect = Dialect {
+    name: "django",
+    session_cookies,
+    router,
+};
+
+/// Django issues its session cookie under its own name (`SESSION_COOKIE_NAME`).
+fn session_cookies(config: &Config) -> Vec<CookieName> {
+    if config.django.enabled {
+        vec![CookieName::Named(config.django.session_cookie.clone())]
+    } else {
+        Vec::new()
+    }
+}
+
+/// What the dialect's handlers reach: the shared state, and Django's settings.
+#[derive(Clone)]
+pub struct DjangoState {
+    pub app: AppState,
+    pub settings: Arc<DjangoConfig>,
+    /// Decides where else the login page may return to: the apps `/latch/verify?redirect=1`
+    /// sent the browser from.
+    pub forward_auth: Arc<crate::core::forward_auth::ForwardAuth>,
+}
+
+/// The shared state's fields read as the dialect's own, as Django views see one `request`.
+impl std::ops::Deref for DjangoState {
+    type Target = AppState;
+
+    fn deref(&self) -> &AppState {
+        &self.app
+    }
+}
+
+impl FromRef<DjangoState> for AppState {
+    fn from_ref(state: &DjangoState) -> Self {
+        state.app.clone()
+    }
+}
+
+fn router(app: &AppState, config: &Config) -> Router {
+    if !config.django.enabled {
         return Router::new();
     }
+    let state = DjangoState {
+        app: app.clone(),
+        settings: Arc::new(config.django.clone()),
+        forward_auth: Arc::new(crate::core::forward_auth::ForwardAuth::new(config)),
+    };
+    let django = &state.settings;
     let login = &django.login_prefix;
     let rest = &django.rest_auth_prefix;
     let mut router = Router::new();
@@ -91,11 +139,16 @@ pub fn router(state: &AppState) -> Router<AppState> {
             state.clone(),
             screen_request,
         ))
+        .with_state(state)
 }
 
 /// Refuses oversized headers before any view runs, with the status the other dialects give
 /// (Django leaves the limit to its server, whose refusals are 400s without a reason).
-async fn screen_request(State(state): State<AppState>, request: Request, next: Next) -> Response {
+async fn screen_request(
+    State(state): State<DjangoState>,
+    request: Request,
+    next: Next,
+) -> Response {
     match oversized_headers(request.headers(), state.header_limit) {
         Some(reason) => detail(StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE, &reason),
         None => next.run(request).await,
@@ -175,11 +228,14 @@ fn server_failure(error: &Error) -> Response {
 /// (the database is out) is answered in DRF's shape, as every other refusal here.
 pub struct DjangoVisitor(pub Visitor);
 
-impl FromRequestParts<AppState> for DjangoVisitor {
+impl<S: Send + Sync> FromRequestParts<S> for DjangoVisitor
+where
+    AppState: FromRef<S>,
+{
     type Rejection = Response;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
-        Visitor::from_request_parts(parts, state)
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Response> {
+        Visitor::look_up(parts, &AppState::from_ref(state))
             .await
             .map(DjangoVisitor)
             .map_err(|failure| server_failure(&failure.0))
@@ -196,7 +252,7 @@ fn wants_html(headers: &HeaderMap) -> bool {
 
 /// `request.is_secure()`: latch learns its scheme from `public_url`, as it runs behind a proxy
 /// that terminates TLS.
-fn is_secure(state: &AppState) -> bool {
+fn is_secure(state: &DjangoState) -> bool {
     state.public_url.starts_with("https://")
 }
 
@@ -209,16 +265,16 @@ fn host(headers: &HeaderMap) -> String {
 }
 
 /// The well-formed `csrftoken` secret the request carries, if any.
-fn csrf_secret(state: &AppState, headers: &HeaderMap) -> Option<String> {
-    read_cookie(headers, &state.django.csrf_cookie)
+fn csrf_secret(state: &DjangoState, headers: &HeaderMap) -> Option<String> {
+    read_cookie(headers, &state.settings.csrf_cookie)
         .filter(|c| token::check_format(c).is_ok())
         .map(|c| token::secret_of(&c))
 }
 
 /// `Set-Cookie` for the `csrftoken` cookie: 52 weeks, readable by scripts (they copy it into
 /// `X-CSRFToken`), `SameSite=Lax`.
-fn csrf_cookie(state: &AppState, secret: &str) -> String {
-    let mut cookie = cookie::Cookie::new(state.django.csrf_cookie.clone(), secret.to_string());
+fn csrf_cookie(state: &DjangoState, secret: &str) -> String {
+    let mut cookie = cookie::Cookie::new(state.settings.csrf_cookie.clone(), secret.to_string());
     cookie.set_path("/");
     cookie.set_same_site(cookie::SameSite::Lax);
     cookie.set_secure(is_secure(state));
@@ -243,10 +299,10 @@ fn with_cookies(mut response: Response, cookies: &[String]) -> Response {
 
 /// The cookies of a fresh login: the session under the Django name, and a rotated CSRF
 /// secret, so tokens from before the login stop working.
-fn login_cookies(state: &AppState, logged_in: &LoggedIn) -> Vec<String> {
+fn login_cookies(state: &DjangoState, logged_in: &LoggedIn) -> Vec<String> {
     vec![
         state.cookies.issue_as(
-            &state.django.session_cookie,
+            &state.settings.session_cookie,
             &logged_in.session_id,
             logged_in.expires_at - now(),
         ),
@@ -257,18 +313,18 @@ fn login_cookies(state: &AppState, logged_in: &LoggedIn) -> Vec<String> {
 /// Django's CSRF checks; on failure the 403 in the form the client reads (`json` for DRF
 /// views and API clients, else a page naming the reason).
 fn enforce_csrf(
-    state: &AppState,
+    state: &DjangoState,
     visitor: &Visitor,
     headers: &HeaderMap,
     path: &str,
     field: Option<&str>,
     json: bool,
 ) -> Result<(), Response> {
-    let cookie = read_cookie(headers, &state.django.csrf_cookie);
+    let cookie = read_cookie(headers, &state.settings.csrf_cookie);
     let request = CsrfRequest {
         headers,
         secure: is_secure(state),
-        trusted_origins: &state.django.trusted_origins,
+        trusted_origins: &state.settings.trusted_origins,
         cookie: cookie.as_deref(),
         field,
     };
@@ -281,7 +337,7 @@ fn enforce_csrf(
 /// for them, which lets another site log a visitor's browser into an account of its choosing
 /// (login CSRF) with a `sessionid` every dialect honours.
 fn enforce_origin(
-    state: &AppState,
+    state: &DjangoState,
     visitor: &Visitor,
     headers: &HeaderMap,
     path: &str,
@@ -289,7 +345,7 @@ fn enforce_origin(
     let request = CsrfRequest {
         headers,
         secure: is_secure(state),
-        trusted_origins: &state.django.trusted_origins,
+        trusted_origins: &state.settings.trusted_origins,
         cookie: None,
         field: None,
     };
@@ -300,7 +356,7 @@ fn enforce_origin(
 /// The 403 for a failed check, in the form the client reads (`json` for DRF views and API
 /// clients, else a page naming the reason); audited and logged as Django logs it.
 fn csrf_refusal(
-    state: &AppState,
+    state: &DjangoState,
     visitor: &Visitor,
     path: &str,
     failure: &csrf::CsrfFailure,
@@ -316,7 +372,7 @@ fn csrf_refusal(
             StatusCode::FORBIDDEN,
             Html(page::csrf_failure(
                 &reason,
-                &failure.advice(&state.django.csrf_cookie),
+                &failure.advice(&state.settings.csrf_cookie),
             )),
         )
             .into_response()

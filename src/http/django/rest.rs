@@ -11,14 +11,15 @@ use axum::response::{IntoResponse, Response};
 use secrecy::SecretString;
 use serde_json::json;
 
+use super::DjangoState;
 use super::body::{self, Fields};
 use super::{
     Answer, DjangoVisitor, detail, enforce_csrf, enforce_origin, field_errors, login_cookies,
     server_failure, with_cookies,
 };
 use crate::core::accounts::{Account, Field, Violation};
-use crate::core::{AccountChanges, CurrentSession, Error, Registrar, Registration};
-use crate::http::{AppState, Visitor};
+use crate::core::{AccountChanges, CurrentSession, Error, Registrar, Registration, SentPassword};
+use crate::http::Visitor;
 
 pub const REQUIRED: &str = "This field is required.";
 const NOT_AUTHENTICATED: &str = "Authentication credentials were not provided.";
@@ -26,7 +27,7 @@ const NOT_AUTHENTICATED: &str = "Authentication credentials were not provided.";
 /// The request's fields after DRF's `SessionAuthentication` CSRF check, or for anonymous
 /// callers Django's Origin check (see `enforce_origin`).
 pub async fn checked_fields(
-    state: &AppState,
+    state: &DjangoState,
     headers: &HeaderMap,
     uri: &Uri,
     visitor: &Visitor,
@@ -59,7 +60,7 @@ pub fn require_session(visitor: &Visitor) -> Result<&CurrentSession, Response> {
 /// `POST login/`: `username` (or `email`) and `password`. There is no DRF token model, so
 /// success is dj-rest-auth's 204 with the session and rotated CSRF cookies.
 pub async fn login(
-    State(state): State<AppState>,
+    State(state): State<DjangoState>,
     headers: HeaderMap,
     uri: Uri,
     DjangoVisitor(visitor): DjangoVisitor,
@@ -92,7 +93,7 @@ pub async fn login(
 
 /// `POST logout/`: ends the session, if any, and deletes its cookie.
 pub async fn logout(
-    State(state): State<AppState>,
+    State(state): State<DjangoState>,
     headers: HeaderMap,
     uri: Uri,
     DjangoVisitor(visitor): DjangoVisitor,
@@ -108,7 +109,7 @@ pub async fn logout(
     }
     Ok(with_cookies(
         Json(json!({"detail": "Successfully logged out."})).into_response(),
-        &[state.cookies.expire_as(&state.django.session_cookie)],
+        &[state.cookies.expire_as(&state.settings.session_cookie)],
     ))
 }
 
@@ -120,7 +121,7 @@ pub async fn user(DjangoVisitor(visitor): DjangoVisitor) -> Answer {
 
 /// `PUT user/`: `username` is required.
 pub async fn replace_user(
-    State(state): State<AppState>,
+    State(state): State<DjangoState>,
     headers: HeaderMap,
     uri: Uri,
     DjangoVisitor(visitor): DjangoVisitor,
@@ -131,7 +132,7 @@ pub async fn replace_user(
 
 /// `PATCH user/`.
 pub async fn update_user(
-    State(state): State<AppState>,
+    State(state): State<DjangoState>,
     headers: HeaderMap,
     uri: Uri,
     DjangoVisitor(visitor): DjangoVisitor,
@@ -141,7 +142,7 @@ pub async fn update_user(
 }
 
 async fn change_user(
-    state: AppState,
+    state: DjangoState,
     headers: HeaderMap,
     uri: Uri,
     visitor: Visitor,
@@ -198,7 +199,7 @@ fn user_body(account: &Account) -> serde_json::Value {
 
 /// `POST registration/`: `username`, `email`, `password1`, `password2`.
 pub async fn register(
-    State(state): State<AppState>,
+    State(state): State<DjangoState>,
     headers: HeaderMap,
     uri: Uri,
     DjangoVisitor(visitor): DjangoVisitor,
@@ -217,14 +218,14 @@ pub async fn register(
     if fields.get("password1") != fields.get("password2") {
         return Err(non_field("The two password fields didn't match."));
     }
-    let verify = state.core.registration_verifies_mail();
+    let terms = state.core.registration_terms(false);
     let registration = Registration {
         name: fields.text("username").unwrap_or_default(),
         mail: fields.text("email"),
-        // With mail verification the password is chosen through the mailed link.
-        password: (!verify)
-            .then(|| fields.secret("password1").map(SecretString::from))
-            .flatten(),
+        password: match terms.password {
+            SentPassword::Kept => fields.secret("password1").map(SecretString::from),
+            SentPassword::SetThroughMailedLink => None,
+        },
         ..Registration::default()
     };
     let account = match state
@@ -241,10 +242,10 @@ pub async fn register(
         }
         Err(e) => return Err(account_error(&e, "password1")),
     };
-    if verify {
+    if terms.password == SentPassword::SetThroughMailedLink {
         return Ok(created("Verification e-mail sent."));
     }
-    if !account.is_active() {
+    if !terms.signs_in(&account) {
         return Ok(created(
             "Your account has been created and awaits approval by an administrator.",
         ));

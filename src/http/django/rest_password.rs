@@ -13,12 +13,12 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use secrecy::SecretString;
 use serde_json::json;
 
+use super::DjangoState;
 use super::body::Fields;
 use super::rest::{REQUIRED, account_error, checked_fields, require_session};
 use super::{Answer, DjangoVisitor, field_errors, server_failure};
 use crate::core::accounts::check_mail;
 use crate::core::{AccountChanges, AccountLookup, Error};
-use crate::http::AppState;
 
 /// Django's `SetPasswordForm` wording (with its typographic apostrophe).
 const MISMATCH: &str = "The two password fields didn\u{2019}t match.";
@@ -27,7 +27,7 @@ const INVALID: &str = "Invalid value";
 /// `POST password/change/`: `old_password`, `new_password1`, `new_password2`. This session
 /// stays; every other session of the account ends.
 pub async fn change(
-    State(state): State<AppState>,
+    State(state): State<DjangoState>,
     headers: HeaderMap,
     uri: Uri,
     DjangoVisitor(visitor): DjangoVisitor,
@@ -51,7 +51,7 @@ pub async fn change(
 
 /// `POST password/reset/`: `email`. The same answer whether or not an account has it.
 pub async fn reset(
-    State(state): State<AppState>,
+    State(state): State<DjangoState>,
     headers: HeaderMap,
     uri: Uri,
     DjangoVisitor(visitor): DjangoVisitor,
@@ -67,7 +67,7 @@ pub async fn reset(
             "Enter a valid email address.".into(),
         )]));
     }
-    let prefix = state.django.rest_auth_prefix.clone();
+    let prefix = state.settings.rest_auth_prefix.clone();
     let path = move |uid: i64, timestamp: i64, hash: &str| {
         format!(
             "{prefix}password/reset/confirm/{}/{timestamp}-{hash}/",
@@ -84,7 +84,7 @@ pub async fn reset(
 
 /// `POST password/reset/confirm/`: `uid`, `token`, `new_password1`, `new_password2`.
 pub async fn confirm(
-    State(state): State<AppState>,
+    State(state): State<DjangoState>,
     headers: HeaderMap,
     uri: Uri,
     DjangoVisitor(visitor): DjangoVisitor,

@@ -10,18 +10,22 @@ use axum::response::{IntoResponse, Response};
 use secrecy::SecretString;
 use serde_json::{Map, Value, json};
 
+use super::DrupalVisitor;
 use super::{
     DrupalError, DrupalQuery, HEADER_PURPOSE, LOGOUT_TOKEN_PURPOSE, body_bytes, json_object,
 };
 use crate::core::{AccountLookup, LoggedIn, now};
-use crate::http::{AppState, Visitor};
+use crate::http::AppState;
 
 const TEXT_PLAIN: &str = "text/plain; charset=UTF-8";
 const LOGIN_EXAMPLE: &str = r#"{"name": "…", "pass": "…"}"#;
 
 /// `GET /session/token`: the caller's CSRF token. Callers without a session get a token bound
 /// to nothing; it is useless but harmless, and costs no storage.
-pub async fn session_token(State(state): State<AppState>, visitor: Visitor) -> Response {
+pub async fn session_token(
+    State(state): State<AppState>,
+    DrupalVisitor(visitor): DrupalVisitor,
+) -> Response {
     let token = match &visitor.session {
         Some(session) => state.core.csrf_token(&session.csrf_seed, HEADER_PURPOSE),
         None => state.core.unbound_csrf_token(HEADER_PURPOSE),
@@ -34,7 +38,7 @@ pub async fn login(
     State(state): State<AppState>,
     uri: Uri,
     headers: HeaderMap,
-    visitor: Visitor,
+    DrupalVisitor(visitor): DrupalVisitor,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, DrupalError> {
     DrupalQuery::from_uri(&uri).require_json()?;
@@ -113,7 +117,10 @@ fn credential(credentials: &Map<String, Value>, key: &str) -> Result<Option<Stri
 }
 
 /// `GET /user/login_status`: `1` or `0` as plain text.
-pub async fn login_status(uri: Uri, visitor: Visitor) -> Result<Response, DrupalError> {
+pub async fn login_status(
+    uri: Uri,
+    DrupalVisitor(visitor): DrupalVisitor,
+) -> Result<Response, DrupalError> {
     DrupalQuery::from_uri(&uri).require_json()?;
     let status = if visitor.session.is_some() { "1" } else { "0" };
     Ok(([(CONTENT_TYPE, TEXT_PLAIN)], status).into_response())
@@ -124,7 +131,7 @@ pub async fn logout(
     State(state): State<AppState>,
     uri: Uri,
     headers: HeaderMap,
-    visitor: Visitor,
+    DrupalVisitor(visitor): DrupalVisitor,
 ) -> Result<Response, DrupalError> {
     let query = DrupalQuery::from_uri(&uri);
     query.require_json()?;
@@ -167,7 +174,7 @@ pub async fn logout(
 pub async fn password(
     State(state): State<AppState>,
     uri: Uri,
-    visitor: Visitor,
+    DrupalVisitor(visitor): DrupalVisitor,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, DrupalError> {
     DrupalQuery::from_uri(&uri).require_json()?;

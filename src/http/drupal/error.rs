@@ -167,12 +167,6 @@ impl IntoResponse for DrupalError {
     }
 }
 
-impl IntoResponse for SessionLookupFailed {
-    fn into_response(self) -> Response {
-        DrupalError::from(self).into_response()
-    }
-}
-
 /// Drupal's field machine names.
 pub fn field_name(field: Field) -> &'static str {
     match field {

@@ -11,23 +11,37 @@ mod users;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{Request, State};
+use axum::extract::{FromRef, FromRequestParts, Request, State};
 use axum::http::header::CONTENT_TYPE;
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get, post};
 use serde_json::{Map, Value};
 
+use super::csrf::{TokenProblem, TokenSource, check_session_token, submitted_token};
 use super::limits::{json_too_deep, oversized_headers};
 use super::origin::cross_site_refusal;
-use super::{AppState, Visitor, unreadable_body};
+use super::{AppState, CookieName, Dialect, Visitor, unreadable_body};
+use crate::config::Config;
 pub use error::{DrupalError, field_name};
 
 use crate::core::csrf::{HEADER_PURPOSE, HEADER_PURPOSES};
 const LOGOUT_TOKEN_PURPOSE: &str = "user/logout";
 
-pub fn router(state: &AppState) -> Router<AppState> {
+pub const DIALECT: Dialect = Dialect {
+    name: "drupal",
+    session_cookies,
+    router,
+};
+
+/// Drupal issues the server's standard session cookie.
+fn session_cookies(_: &Config) -> Vec<CookieName> {
+    vec![CookieName::Standard]
+}
+
+fn router(state: &AppState, _: &Config) -> Router {
     Router::new()
         .route("/session/token", any(auth::session_token))
         // Drupal 8.0-8.9 path, still used by older clients and guides.
@@ -52,6 +66,23 @@ pub fn router(state: &AppState) -> Router<AppState> {
             state.clone(),
             screen_request,
         ))
+        .with_state(state.clone())
+}
+
+/// The caller as the session cookie identifies them; a lookup that fails inside the server
+/// is answered in Drupal's shape.
+pub struct DrupalVisitor(pub Visitor);
+
+impl<S: Send + Sync> FromRequestParts<S> for DrupalVisitor
+where
+    AppState: FromRef<S>,
+{
+    type Rejection = DrupalError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, DrupalError> {
+        let state = AppState::from_ref(state);
+        Ok(Self(Visitor::look_up(parts, &state).await?))
+    }
 }
 
 /// Refuses oversized headers and cross-site browser requests before any handler runs.
@@ -176,32 +207,29 @@ fn check_csrf_header(
     let Some(session) = &visitor.session else {
         return Ok(());
     };
-    let refused = |reason: &str| {
-        state.audit_csrf_rejection(Some(session), &visitor.client, reason);
-    };
-    let Some(token) = headers.get("x-csrf-token") else {
-        refused("X-CSRF-Token request header is missing");
-        return Err(DrupalError::new(
-            StatusCode::FORBIDDEN,
-            "X-CSRF-Token request header is missing",
-        )
-        .with_hint(
-            "This request carries a session cookie, so it needs a CSRF token: GET \
+    let token = submitted_token(headers, &[TokenSource::Header("x-csrf-token")]);
+    check_session_token(
+        state,
+        session,
+        &visitor.client,
+        HEADER_PURPOSES,
+        token.as_deref(),
+        |problem| match problem {
+            TokenProblem::Missing => "X-CSRF-Token request header is missing",
+            TokenProblem::Invalid => "X-CSRF-Token request header is invalid",
+        },
+    )
+    .map_err(|refused| {
+        DrupalError::forbidden(refused.reason).with_hint(match refused.problem {
+            TokenProblem::Missing => {
+                "This request carries a session cookie, so it needs a CSRF token: GET \
                  /session/token with the same cookie and send the answer in the X-CSRF-Token \
-                 header.",
-        ));
-    };
-    let token = token.to_str().unwrap_or_default();
-    if !state.core.csrf_token_valid(session, HEADER_PURPOSES, token) {
-        refused("X-CSRF-Token request header is invalid");
-        return Err(DrupalError::new(
-            StatusCode::FORBIDDEN,
-            "X-CSRF-Token request header is invalid",
-        )
-        .with_hint(
-            "The token does not belong to this session (tokens change at every login). \
-                 GET /session/token with the same cookie for a fresh one.",
-        ));
-    }
-    Ok(())
+                 header."
+            }
+            TokenProblem::Invalid => {
+                "The token does not belong to this session (tokens change at every login). \
+                 GET /session/token with the same cookie for a fresh one."
+            }
+        })
+    })
 }

@@ -51,7 +51,7 @@ impl FromRequestParts<AppState> for LinkRequest {
     ) -> Result<Self, Self::Rejection> {
         let html = wants_html(&parts.uri, &parts.headers);
         let fail = |e: DrupalError| failure(e, html);
-        let visitor = Visitor::from_request_parts(parts, state)
+        let visitor = Visitor::look_up(parts, state)
             .await
             .map_err(|e| fail(e.into()))?;
         // Anything unparsable is simply an invalid link.

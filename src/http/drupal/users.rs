@@ -8,6 +8,7 @@ use axum::http::{HeaderMap, StatusCode, Uri};
 use secrecy::SecretString;
 use serde_json::Value;
 
+use super::DrupalVisitor;
 use super::entity::{self, Viewer};
 use super::error::field_name;
 use super::{
@@ -15,7 +16,7 @@ use super::{
 };
 use crate::core::accounts::Field;
 use crate::core::{AccountChanges, Error as CoreError, Registrar, Registration};
-use crate::http::{AppState, Visitor};
+use crate::http::AppState;
 
 const REGISTER_EXAMPLE: &str =
     r#"{"name": {"value": "…"}, "mail": {"value": "…"}, "pass": {"value": "…"}}"#;
@@ -26,7 +27,7 @@ pub async fn register(
     State(state): State<AppState>,
     uri: Uri,
     headers: HeaderMap,
-    visitor: Visitor,
+    DrupalVisitor(visitor): DrupalVisitor,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<Value>, DrupalError> {
     require_json_content_type(&headers)?;
@@ -81,7 +82,7 @@ pub async fn show(
     State(state): State<AppState>,
     uri: Uri,
     Path(uid): Path<String>,
-    visitor: Visitor,
+    DrupalVisitor(visitor): DrupalVisitor,
 ) -> Result<Json<Value>, DrupalError> {
     DrupalQuery::from_uri(&uri).require_json()?;
     let uid = parse_uid(&uri, &uid)?;
@@ -114,7 +115,7 @@ pub async fn update(
     uri: Uri,
     Path(uid): Path<String>,
     headers: HeaderMap,
-    visitor: Visitor,
+    DrupalVisitor(visitor): DrupalVisitor,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<Value>, DrupalError> {
     require_json_content_type(&headers)?;

@@ -6,12 +6,13 @@ use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode};
 
+use super::PlatformosState;
 use super::error::PosError;
 use crate::core::CurrentSession;
 use crate::core::apps::App;
 use crate::core::audit::ClientContext;
+use crate::http::Visitor;
 use crate::http::origin::cross_site_refusal;
-use crate::http::{AppState, Visitor};
 
 /// The header native apps that keep no cookies carry their session in.
 pub const SESSION_HEADER: &str = "x-session-token";
@@ -69,21 +70,21 @@ pub fn bearer_token(value: &str) -> Option<&str> {
         .filter(|v| !v.is_empty() && !v.contains(char::is_whitespace))
 }
 
-impl FromRequestParts<AppState> for Caller {
+impl FromRequestParts<PlatformosState> for Caller {
     type Rejection = PosError;
 
     async fn from_request_parts(
         parts: &mut Parts,
-        state: &AppState,
+        state: &PlatformosState,
     ) -> Result<Self, Self::Rejection> {
         // The cookie session and the client context, as every dialect reads them.
-        let visitor = Visitor::from_request_parts(parts, state)
+        let visitor = Visitor::look_up(parts, state)
             .await
             .map_err(|failure| PosError::from_core(&failure.0))?;
         let client = visitor.client;
         let app = application(&parts.headers, state).await?;
         if app.is_none() {
-            if state.platformos.require_app_token {
+            if state.settings.require_app_token {
                 return Err(PosError::unauthorized(
                     "This API needs an application token: send Authorization: Token \
                      token=<token>, with a token from `latch app add NAME`.",
@@ -120,7 +121,10 @@ impl FromRequestParts<AppState> for Caller {
 
 /// The application the `Authorization` header authenticates. A header that is present but
 /// malformed, unknown or revoked is refused, never treated as absent.
-async fn application(headers: &HeaderMap, state: &AppState) -> Result<Option<App>, PosError> {
+async fn application(
+    headers: &HeaderMap,
+    state: &PlatformosState,
+) -> Result<Option<App>, PosError> {
     let Some(value) = headers.get(AUTHORIZATION) else {
         return Ok(None);
     };

@@ -9,12 +9,13 @@ use axum::http::header::CONTENT_TYPE;
 use axum::http::{HeaderMap, StatusCode};
 use serde_json::{Map, Value};
 
+use super::PlatformosState;
 use super::error::{BLANK, PosError};
 use crate::config::{FieldFormat, FieldRules, FormAction, FormConfig, PlatformosConfig};
 use crate::core::accounts::check_mail;
 use crate::http::form::essence;
 use crate::http::limits::json_too_deep;
-use crate::http::{AppState, unreadable_body};
+use crate::http::unreadable_body;
 
 /// Built-in forms: the seed's names, the singular names of the reference forms, and plain
 /// ones.
@@ -267,14 +268,14 @@ const EXAMPLE: &str = "{\"form_name\": \"reference_rest_api_create_sessions\", \
 /// Reads the envelope of a request that must name a form for `action`, and checks the
 /// form's values.
 pub fn read_form(
-    state: &AppState,
+    state: &PlatformosState,
     headers: &HeaderMap,
     body: Result<Bytes, BytesRejection>,
     action: FormAction,
 ) -> Result<(Envelope, Values), PosError> {
     let envelope = read_envelope(headers, body, state.body_limit, false)?;
     let form = state
-        .platformos
+        .settings
         .forms
         .get(envelope.form_name.as_deref().unwrap_or_default(), action)?;
     let values = form.validate(&envelope.form)?;

@@ -8,17 +8,20 @@ mod forms;
 mod sessions;
 mod users;
 
+use std::sync::Arc;
+
 use axum::Router;
-use axum::extract::{Request, State};
+use axum::extract::{FromRef, Request, State};
 use axum::http::header::ACCEPT;
 use axum::http::{HeaderMap, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, put};
 
-use super::AppState;
+use super::csrf::{TokenProblem, TokenSource, check_session_token, submitted_token};
 use super::limits::oversized_headers;
-use crate::config::PlatformosConfig;
+use super::{AppState, CookieName, Dialect};
+use crate::config::{Config, PlatformosConfig};
 use crate::core::CurrentSession;
 use crate::core::csrf::{HEADER_PURPOSE, HEADER_PURPOSES};
 use caller::Caller;
@@ -30,7 +33,6 @@ pub const MEDIA_TYPE: &str = "application/vnd.api+json";
 
 /// The dialect's settings and forms.
 pub struct Platformos {
-    pub enabled: bool,
     pub require_app_token: bool,
     pub forms: Forms,
 }
@@ -38,17 +40,57 @@ pub struct Platformos {
 impl Platformos {
     pub fn new(config: &PlatformosConfig) -> Self {
         Self {
-            enabled: config.enabled,
             require_app_token: config.require_app_token,
             forms: Forms::new(config),
         }
     }
 }
 
-pub fn router(state: &AppState) -> Router<AppState> {
-    if !state.platformos.enabled {
+pub const DIALECT: Dialect = Dialect {
+    name: "platformos",
+    session_cookies,
+    router,
+};
+
+/// A browser's session comes in the server's standard session cookie.
+fn session_cookies(config: &Config) -> Vec<CookieName> {
+    if config.platformos.enabled {
+        vec![CookieName::Standard]
+    } else {
+        Vec::new()
+    }
+}
+
+/// What the dialect's handlers reach: the shared state, and the dialect's settings and forms.
+#[derive(Clone)]
+pub struct PlatformosState {
+    pub app: AppState,
+    pub settings: Arc<Platformos>,
+}
+
+/// The shared state's fields read as the dialect's own.
+impl std::ops::Deref for PlatformosState {
+    type Target = AppState;
+
+    fn deref(&self) -> &AppState {
+        &self.app
+    }
+}
+
+impl FromRef<PlatformosState> for AppState {
+    fn from_ref(state: &PlatformosState) -> Self {
+        state.app.clone()
+    }
+}
+
+fn router(app: &AppState, config: &Config) -> Router {
+    if !config.platformos.enabled {
         return Router::new();
     }
+    let state = PlatformosState {
+        app: app.clone(),
+        settings: Arc::new(Platformos::new(&config.platformos)),
+    };
     Router::new()
         .route(
             "/api/sessions",
@@ -69,6 +111,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
             state.clone(),
             screen_request,
         ))
+        .with_state(state)
 }
 
 async fn method_not_allowed() -> PosError {
@@ -80,7 +123,11 @@ async fn method_not_allowed() -> PosError {
 }
 
 /// Refuses oversized headers, and clients that accept no JSON, before any handler runs.
-async fn screen_request(State(state): State<AppState>, request: Request, next: Next) -> Response {
+async fn screen_request(
+    State(state): State<PlatformosState>,
+    request: Request,
+    next: Next,
+) -> Response {
     if let Some(reason) = oversized_headers(request.headers(), state.header_limit) {
         return PosError::base(StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE, reason).into_response();
     }
@@ -125,7 +172,7 @@ fn accepts_json(headers: &HeaderMap) -> bool {
 /// The CSRF check for a browser's cookie session: the session's token in `X-CSRF-Token` or
 /// in the body's `authenticity_token`.
 fn check_csrf(
-    state: &AppState,
+    state: &PlatformosState,
     caller: &Caller,
     headers: &HeaderMap,
     authenticity_token: Option<&str>,
@@ -137,35 +184,38 @@ fn check_csrf(
     else {
         return Ok(());
     };
-    let token = headers
-        .get("x-csrf-token")
-        .and_then(|v| v.to_str().ok())
-        .or(authenticity_token);
-    let refuse = |reason: &str| {
-        state.audit_csrf_rejection(Some(session), &caller.client, reason);
-        PosError::base(StatusCode::FORBIDDEN, reason)
-    };
-    let Some(token) = token else {
-        return Err(refuse(
-            "X-CSRF-Token request header is missing. This request carries a session cookie, so \
-             it needs the session's CSRF token: GET /api/sessions with the same cookie and send \
-             its csrf_token in the X-CSRF-Token header (or authenticate as an application with \
-             Authorization: Token token=…).",
-        ));
-    };
-    if state.core.csrf_token_valid(session, HEADER_PURPOSES, token) {
-        Ok(())
-    } else {
-        Err(refuse(
-            "X-CSRF-Token request header is invalid: it does not belong to this session (tokens \
-             change at every login). GET /api/sessions with the same cookie for the current \
-             one.",
-        ))
-    }
+    let token = submitted_token(
+        headers,
+        &[
+            TokenSource::Header("x-csrf-token"),
+            TokenSource::Given(authenticity_token),
+        ],
+    );
+    check_session_token(
+        state,
+        session,
+        &caller.client,
+        HEADER_PURPOSES,
+        token.as_deref(),
+        |problem| match problem {
+            TokenProblem::Missing => {
+                "X-CSRF-Token request header is missing. This request carries a session \
+                 cookie, so it needs the session's CSRF token: GET /api/sessions with the same \
+                 cookie and send its csrf_token in the X-CSRF-Token header (or authenticate as \
+                 an application with Authorization: Token token=…)."
+            }
+            TokenProblem::Invalid => {
+                "X-CSRF-Token request header is invalid: it does not belong to this session \
+                 (tokens change at every login). GET /api/sessions with the same cookie for \
+                 the current one."
+            }
+        },
+    )
+    .map_err(|refused| PosError::base(StatusCode::FORBIDDEN, refused.reason))
 }
 
 /// The CSRF token of a session, as `GET /api/sessions` and a login hand it out.
-fn csrf_token(state: &AppState, session_seed: &str) -> String {
+fn csrf_token(state: &PlatformosState, session_seed: &str) -> String {
     state.core.csrf_token(session_seed, HEADER_PURPOSE)
 }
 

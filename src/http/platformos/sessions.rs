@@ -13,7 +13,7 @@ use serde_json::json;
 use super::caller::{Caller, SESSION_HEADER};
 use super::error::PosError;
 use super::forms::{read_envelope, read_form};
-use super::{AppState, MEDIA_TYPE, check_csrf, csrf_token, require_session};
+use super::{MEDIA_TYPE, PlatformosState, check_csrf, csrf_token, require_session};
 use crate::config::FormAction;
 use crate::core::{Error, LoggedIn, now};
 
@@ -21,7 +21,7 @@ use crate::core::{Error, LoggedIn, now};
 /// (rotated if one was presented) in the cookie, and in `X-Session-Token` too when the query
 /// has `session_token=true`.
 pub async fn create(
-    State(state): State<AppState>,
+    State(state): State<PlatformosState>,
     caller: Caller,
     uri: Uri,
     headers: HeaderMap,
@@ -63,7 +63,7 @@ pub async fn create(
 }
 
 fn logged_in_response(
-    state: &AppState,
+    state: &PlatformosState,
     headers: &HeaderMap,
     uri: &Uri,
     logged_in: &LoggedIn,
@@ -98,7 +98,10 @@ fn wants_session_token(uri: &Uri) -> bool {
 }
 
 /// `GET /api/sessions`: 200 with the user and the session's CSRF token, or 401.
-pub async fn show(State(state): State<AppState>, caller: Caller) -> Result<Response, PosError> {
+pub async fn show(
+    State(state): State<PlatformosState>,
+    caller: Caller,
+) -> Result<Response, PosError> {
     let session = require_session(&caller)?;
     let account = &session.account;
     let body = json!({
@@ -121,14 +124,14 @@ pub async fn show(State(state): State<AppState>, caller: Caller) -> Result<Respo
 /// `DELETE /api/sessions`: ends the session and expires the cookie. Without a session there
 /// is nothing to end, and the answer is the same 204, so a retried logout succeeds.
 pub async fn destroy(
-    State(state): State<AppState>,
+    State(state): State<PlatformosState>,
     caller: Caller,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, PosError> {
     let envelope = read_envelope(&headers, body, state.body_limit, true)?;
     state
-        .platformos
+        .settings
         .forms
         .named_or_default(envelope.form_name.as_deref(), FormAction::DestroySession)?
         .validate(&envelope.form)?;

@@ -14,14 +14,14 @@ use serde_json::json;
 use super::caller::Caller;
 use super::error::{PosError, violation_key, violation_text};
 use super::forms::{Values, read_form};
-use super::{AppState, check_csrf, require_session};
+use super::{PlatformosState, check_csrf, require_session};
 use crate::config::FormAction;
 use crate::core::accounts::{Field, Violation};
 use crate::core::{AccountChanges, Error, Registrar, Registration};
 
 /// A form for `action`, once a cookie session has passed the CSRF check.
 fn checked_form(
-    state: &AppState,
+    state: &PlatformosState,
     caller: &Caller,
     headers: &HeaderMap,
     body: Result<Bytes, BytesRejection>,
@@ -44,7 +44,7 @@ fn secret(values: &Values, field: &str) -> Option<SecretString> {
 /// `POST /api/users`: `201 {"id": N, "errors": {}}`. Clients of this API identify users by
 /// mail, so an account registered without a `name` is named after its mail address.
 pub async fn create(
-    State(state): State<AppState>,
+    State(state): State<PlatformosState>,
     caller: Caller,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
@@ -113,7 +113,7 @@ fn derived_name_errors(violations: &[Violation]) -> Vec<(String, String)> {
 
 /// `PUT /api/users/{id}`: `204`. Users change their own account; administrators any.
 pub async fn update(
-    State(state): State<AppState>,
+    State(state): State<PlatformosState>,
     caller: Caller,
     Path(id): Path<String>,
     headers: HeaderMap,

@@ -8,13 +8,14 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use secrecy::SecretString;
 use serde_json::{Value, json};
 
+use super::LookedUp;
 use super::account::{anonymous_object, user_object};
 use super::error::ServicesError;
 use super::format::Format;
 use super::{Call, Reply, TOKEN_PURPOSE, placeholder};
 use crate::config::ServicesApiVersion;
 use crate::core::{Error as CoreError, now};
-use crate::http::{AppState, SessionLookupFailed, Visitor};
+use crate::http::{AppState, Visitor};
 
 /// The caller's token, or one bound to nothing for callers without a session: anonymous calls
 /// need none, and minting one stores nothing.
@@ -26,10 +27,7 @@ fn token_for(state: &AppState, visitor: &Visitor) -> String {
 }
 
 /// `GET /services/session/token`: the token as plain text.
-pub async fn session_token(
-    State(state): State<AppState>,
-    visitor: Result<Visitor, SessionLookupFailed>,
-) -> Response {
+pub async fn session_token(State(state): State<AppState>, LookedUp(visitor): LookedUp) -> Response {
     match visitor {
         Ok(visitor) => (
             [(CONTENT_TYPE, "text/plain; charset=utf-8")],

@@ -14,41 +14,95 @@ mod format;
 mod php_fields;
 mod users;
 
+use std::convert::Infallible;
+use std::sync::Arc;
+
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::State;
 use axum::extract::rejection::BytesRejection;
+use axum::extract::{FromRef, FromRequestParts, State};
 use axum::http::header::SET_COOKIE;
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::response::Response;
 use axum::routing::{any, get};
 use serde_json::{Map, Value};
 
+use super::csrf::{TokenSource, check_session_token, submitted_token};
 use super::limits::oversized_headers;
 use super::origin::cross_site_refusal;
-use super::{AppState, SessionLookupFailed, Visitor, unreadable_body};
-use crate::config::ServicesApiVersion;
+use super::{AppState, CookieName, Dialect, SessionLookupFailed, Visitor, unreadable_body};
+use crate::config::{Config, ServicesApiVersion, ServicesConfig};
 use error::ServicesError;
 use format::{Format, split_suffix};
 
 /// `drupal_get_token('services')`: the only purpose this dialect's tokens are minted for.
 const TOKEN_PURPOSE: &str = "services";
 
+pub const DIALECT: Dialect = Dialect {
+    name: "services",
+    session_cookies,
+    router,
+};
+
+/// Drupal 7 issues the server's standard session cookie.
+fn session_cookies(config: &Config) -> Vec<CookieName> {
+    if config.services.enabled {
+        vec![CookieName::Standard]
+    } else {
+        Vec::new()
+    }
+}
+
+/// What the dialect's handlers reach: the shared state and the dialect's settings.
+#[derive(Clone)]
+pub struct ServicesState {
+    pub app: AppState,
+    pub settings: Arc<ServicesConfig>,
+}
+
+impl FromRef<ServicesState> for AppState {
+    fn from_ref(state: &ServicesState) -> Self {
+        state.app.clone()
+    }
+}
+
 /// The dialect's routes, or none when it is switched off.
-pub fn router(state: &AppState) -> Router<AppState> {
-    if !state.services.enabled {
+fn router(app: &AppState, config: &Config) -> Router {
+    if !config.services.enabled {
         return Router::new();
     }
-    let endpoint = &state.services.endpoint;
+    let state = ServicesState {
+        app: app.clone(),
+        settings: Arc::new(config.services.clone()),
+    };
+    let endpoint = &state.settings.endpoint;
     Router::new()
         .route("/services/session/token", get(auth::session_token))
         .route(&format!("/{endpoint}"), any(dispatch))
         .route(&format!("/{endpoint}/{{*path}}"), any(dispatch))
+        .with_state(state)
+}
+
+/// The session lookup, with a failure kept to be answered in the negotiated format.
+pub struct LookedUp(pub Result<Visitor, SessionLookupFailed>);
+
+impl<S: Send + Sync> FromRequestParts<S> for LookedUp
+where
+    AppState: FromRef<S>,
+{
+    type Rejection = Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Infallible> {
+        let state = AppState::from_ref(state);
+        Ok(Self(Visitor::look_up(parts, &state).await))
+    }
 }
 
 /// What an action was asked to do, with everything it may need.
 pub struct Call {
     pub state: AppState,
+    pub settings: Arc<ServicesConfig>,
     pub headers: HeaderMap,
     pub visitor: Visitor,
     /// The body's fields.
@@ -68,7 +122,7 @@ impl Call {
         match self.headers.get(header).and_then(|v| v.to_str().ok()) {
             Some(v) if v.trim() == "1.1" => ServicesApiVersion::V1_1,
             Some(v) if v.trim() == "1.0" => ServicesApiVersion::V1_0,
-            _ => self.state.services.api_version,
+            _ => self.settings.api_version,
         }
     }
 }
@@ -149,17 +203,20 @@ fn route(method: &Method, path: &str) -> Result<Action, ServicesError> {
 }
 
 async fn dispatch(
-    State(state): State<AppState>,
+    State(ServicesState {
+        app: state,
+        settings,
+    }): State<ServicesState>,
     method: Method,
     uri: Uri,
     headers: HeaderMap,
-    visitor: Result<Visitor, SessionLookupFailed>,
+    LookedUp(visitor): LookedUp,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
     if let Err(refusal) = screen(&state, &method, &headers, visitor.as_ref().ok()) {
         return refusal.render(Format::Json);
     }
-    let prefix = state.services.endpoint.len() + 1;
+    let prefix = settings.endpoint.len() + 1;
     let path = uri.path().get(prefix..).unwrap_or_default();
     let (path, suffix) = split_suffix(path.trim_start_matches('/'));
     let format = match Format::negotiate(suffix, &headers) {
@@ -171,7 +228,7 @@ async fn dispatch(
         let visitor = visitor?;
         let data = if method == Method::POST {
             let bytes = body_bytes(body, state.body_limit)?;
-            body::parse(&headers, bytes, state.services.urlencoded).await?
+            body::parse(&headers, bytes, settings.urlencoded).await?
         } else {
             Map::new()
         };
@@ -182,6 +239,7 @@ async fn dispatch(
         }
         let call = Call {
             state: state.clone(),
+            settings: settings.clone(),
             headers: headers.clone(),
             visitor,
             data,
@@ -246,31 +304,31 @@ fn check_csrf(
     let Some(session) = &visitor.session else {
         return Ok(());
     };
-    let from_query = || {
-        let query = uri.query().unwrap_or_default();
-        serde_urlencoded::from_str::<Vec<(String, String)>>(query)
+    let query =
+        serde_urlencoded::from_str::<Vec<(String, String)>>(uri.query().unwrap_or_default())
             .unwrap_or_default()
             .into_iter()
             .find(|(k, _)| k == "services_token")
-            .map(|(_, v)| v)
-    };
-    let candidate = headers
-        .get("x-csrf-token")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_string)
-        .or_else(from_query)
-        .or_else(|| argument(data, "services_token"));
-    let valid = candidate.is_some_and(|token| {
-        state
-            .core
-            .csrf_token_valid(session, &[TOKEN_PURPOSE], &token)
-    });
-    if valid {
-        Ok(())
-    } else {
-        state.audit_csrf_rejection(Some(session), &visitor.client, "CSRF validation failed");
-        Err(ServicesError::unauthorized("CSRF validation failed"))
-    }
+            .map(|(_, v)| v);
+    let field = argument(data, "services_token");
+    let token = submitted_token(
+        headers,
+        &[
+            TokenSource::Header("x-csrf-token"),
+            TokenSource::Given(query.as_deref()),
+            TokenSource::Given(field.as_deref()),
+        ],
+    );
+    // The module words a missing token and a wrong one alike.
+    check_session_token(
+        state,
+        session,
+        &visitor.client,
+        &[TOKEN_PURPOSE],
+        token.as_deref(),
+        |_| "CSRF validation failed",
+    )
+    .map_err(|refused| ServicesError::unauthorized(refused.reason))
 }
 
 /// `%name`-style placeholder markup, with the value escaped as Drupal's `check_plain` does.

@@ -8,8 +8,8 @@ use serde_json::{Map, Value, json};
 use super::account::{role_name, user_object};
 use super::error::ServicesError;
 use super::{Call, Reply, argument, placeholder};
-use crate::core::accounts::{AccountState, RegistrationMode, Violation};
-use crate::core::{AccountLookup, Error as CoreError, Registrar, Registration, now};
+use crate::core::accounts::{AccountState, Violation};
+use crate::core::{AccountLookup, Error as CoreError, Registrar, Registration, SentPassword, now};
 use crate::http::drupal::field_name;
 
 /// Creates an account: visitors under the registration policy, administrators always. Mail
@@ -19,11 +19,12 @@ pub async fn register(call: Call) -> Result<Reply, ServicesError> {
     let administrator = match &call.visitor.session {
         Some(session) if session.account.is_administrator() => true,
         Some(session) => return Err(ServicesError::access_denied(Some(&session.account.name))),
-        None if core.registration_mode() == RegistrationMode::AdminOnly => {
-            return Err(ServicesError::access_denied(None));
-        }
         None => false,
     };
+    let terms = core.registration_terms(administrator);
+    if !terms.allowed {
+        return Err(ServicesError::access_denied(None));
+    }
     let fields = match call.data.get("account") {
         Some(Value::Object(account)) => account.clone(),
         _ => call.data.clone(),
@@ -35,7 +36,7 @@ pub async fn register(call: Call) -> Result<Reply, ServicesError> {
     let mut password = password(&fields)?;
     // Drupal 7 ignores a visitor's password when it verifies addresses: a random one is set
     // and the holder logs in through the mailed link.
-    if !administrator && core.registration_verifies_mail() {
+    if terms.password == SentPassword::SetThroughMailedLink {
         password = None;
     }
     let mut registration = Registration {
@@ -74,13 +75,13 @@ pub async fn register(call: Call) -> Result<Reply, ServicesError> {
     let uri = format!(
         "{}/{}/user/{}",
         state.public_url.trim_end_matches('/'),
-        state.services.endpoint,
+        call.settings.endpoint,
         account.id
     );
     let uid = account.id.to_string();
     let mut reply = Reply::new(json!({ "uid": uid, "uri": uri }));
     // Without verification or approval Drupal 7 logs the new visitor in.
-    if !administrator && !core.registration_verifies_mail() && account.is_active() {
+    if terms.signs_in(&account) {
         let logged_in = core
             .open_session(account, &call.visitor.client, None, None)
             .await?;
