@@ -1,5 +1,5 @@
 //! The command line: `serve`, `migrate`, `copy`, `user …`, `app …`, `import …`, `mail …`,
-//! `audit`, `secret rotate`, `backup` and `config default`.
+//! `audit`, `key …`, `secret rotate`, `backup` and `config default`.
 //! Every command takes the same `--config` and `--database` options, so it acts on the
 //! database a server uses.
 
@@ -9,6 +9,7 @@ mod backup;
 mod checks;
 mod copy;
 mod import;
+mod key;
 mod mail;
 mod secret;
 mod serve;
@@ -69,6 +70,9 @@ enum Command {
     Mail(mail::MailCommand),
     /// Show the newest security events: logins, failures, flood blocks, password changes….
     Audit(audit::AuditArgs),
+    /// Manage the keys that sign the JWTs of POST /latch/token.
+    #[command(subcommand)]
+    Key(key::KeyCommand),
     /// Manage the server secret every node of a database shares.
     #[command(subcommand)]
     Secret(secret::SecretCommand),
@@ -129,6 +133,7 @@ pub fn run() -> ExitCode {
             Command::Import(command) => import::run(command, config).await,
             Command::Mail(command) => mail::run(command, config).await,
             Command::Audit(args) => audit::run(args, config).await,
+            Command::Key(command) => key::run(command, config).await,
             Command::Secret(command) => secret::run(command, config).await,
             Command::Backup { to } => backup::run(config, &to).await,
             Command::Config(_) => Ok(()),

@@ -16,6 +16,11 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
             "created a new server secret; every node serving this database needs the same one"
         );
     }
+    // The first start makes the key pair tokens are signed with; a database that cannot
+    // now is tried again at the first token.
+    if let Err(e) = startup.core.prepare_signing_keys().await {
+        tracing::warn!(error = %e, "could not load or make the token signing key");
+    }
     let addr = config.listen_addr();
     let listener = TcpListener::bind(addr)
         .await

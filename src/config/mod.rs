@@ -17,6 +17,7 @@ mod server;
 mod services;
 mod session;
 mod source;
+mod token;
 mod toml;
 
 use std::net::SocketAddr;
@@ -35,6 +36,7 @@ pub use platformos::{FieldFormat, FieldRules, FormAction, FormConfig, Platformos
 pub use server::{AuditConfig, FloodConfig, PasswordConfig, RegistrationConfig, RegistrationMode};
 pub use services::{ServicesApiVersion, ServicesConfig};
 pub use session::{CookieConfig, SameSite, SessionConfig};
+pub use token::{MAX_TOKEN_LIFETIME, TokenConfig};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -56,6 +58,7 @@ pub struct Config {
     pub site_mail: String,
     pub registration: RegistrationConfig,
     pub session: SessionConfig,
+    pub token: TokenConfig,
     pub cookie: CookieConfig,
     pub password: PasswordConfig,
     pub flood: FloodConfig,
@@ -82,6 +85,7 @@ impl Default for Config {
             site_mail: String::new(),
             registration: RegistrationConfig::default(),
             session: SessionConfig::default(),
+            token: TokenConfig::default(),
             cookie: CookieConfig::default(),
             password: PasswordConfig::default(),
             flood: FloodConfig::default(),
@@ -195,6 +199,7 @@ impl Config {
         }
         self.cookie.validate(self.cookie_secure())?;
         self.session.validate()?;
+        self.token.validate()?;
         self.password.validate_concurrency()?;
         self.flood.validate()?;
         self.http.validate()?;

@@ -18,6 +18,7 @@ mod registration;
 pub mod secret;
 pub mod sessions;
 pub mod templates;
+pub mod tokens;
 mod upkeep;
 
 use std::sync::Arc;
@@ -159,6 +160,7 @@ pub struct Core {
     audit: audit::AuditConfig,
     /// This node's secret's fingerprint, to notice a rotation by another node.
     secret_fingerprint: String,
+    tokens: tokens::Tokens,
 }
 
 /// What opening the core found worth telling the operator.
@@ -199,6 +201,7 @@ impl Core {
             mail_signal: Arc::new(Notify::new()),
             audit: config.audit.clone(),
             secret_fingerprint: secret.fingerprint(),
+            tokens: tokens::Tokens::new(&config.token, &config.public_url, &secret),
             store,
         };
         Ok(Startup {

@@ -15,6 +15,11 @@ impl Core {
             ),
             Err(e) => tracing::warn!(error = %e, "could not purge old audit events and mail"),
         }
+        match self.purge_retired_signing_keys().await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(keys = n, "deleted signing keys retired long ago"),
+            Err(e) => tracing::warn!(error = %e, "could not delete retired signing keys"),
+        }
         match self.secret_is_current().await {
             Ok(true) => {}
             // Its tokens are now refused by the other nodes and theirs by it.

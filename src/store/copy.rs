@@ -107,6 +107,10 @@ tables! {
     secret_fingerprint ("id") => FingerprintRow {
         id: i64, fingerprint: String, recorded_at: i64,
     }
+    signing_keys ("kid") => SigningKeyCopyRow {
+        kid: String, algorithm: String, public_key: String, sealed_private_key: String,
+        created_at: i64, retired_at: Option<i64>,
+    }
 }
 
 /// How many rows a copy moved, per table in copy order.

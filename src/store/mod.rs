@@ -15,6 +15,7 @@ mod outbox;
 mod rows;
 mod secret;
 mod sessions;
+mod signing_keys;
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -34,6 +35,7 @@ pub use flood::{FloodCount, NewFloodEvent};
 pub use import::{ImportCounts, ImportFailure, ImportRow};
 pub use outbox::{Outcome, QueuedMail};
 pub use sessions::{LinkUse, NewSession};
+pub use signing_keys::SigningKeyRow;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {

@@ -44,6 +44,7 @@ mod mail_tls;
 mod native_nginx;
 #[allow(dead_code)]
 mod native_support;
+mod native_token;
 mod native_verify;
 mod native_whoami;
 mod passwords;

@@ -25,7 +25,7 @@ impl NativeError {
         }
     }
 
-    fn server(failure: ServerFailure) -> Self {
+    pub fn server(failure: ServerFailure) -> Self {
         Self {
             status: failure.status,
             message: failure.message.into(),

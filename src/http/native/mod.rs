@@ -1,9 +1,11 @@
 //! The native `/latch/` API: `GET /latch/verify`, the forward-auth check for proxies (nginx
-//! `auth_request`, Traefik `forwardAuth`, Caddy `forward_auth`), and `GET /latch/whoami`.
+//! `auth_request`, Traefik `forwardAuth`, Caddy `forward_auth`), `GET /latch/whoami`, and
+//! `POST /latch/token` with `/.well-known/jwks.json` for backends that verify JWTs.
 //! It speaks no other product's dialect, and accepts every session latch issues.
 
 mod error;
 mod headers;
+mod token;
 mod verify;
 mod whoami;
 
@@ -59,6 +61,8 @@ pub fn router(app: &AppState, config: &Config) -> Router {
     Router::new()
         .route("/latch/verify", get(verify::verify))
         .route("/latch/whoami", get(whoami::whoami))
+        .route("/latch/token", axum::routing::post(token::issue))
+        .route("/.well-known/jwks.json", get(token::jwks))
         .with_state(NativeState {
             app: app.clone(),
             forward_auth: Arc::new(ForwardAuth::new(config)),
