@@ -28,7 +28,7 @@ impl NativeError {
     pub fn server(failure: ServerFailure) -> Self {
         Self {
             status: failure.status,
-            message: failure.message.into(),
+            message: failure.message,
             retry_after: failure.retry_after,
         }
     }
