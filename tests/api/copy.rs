@@ -1,6 +1,6 @@
 //! `latch copy`: moving a SQLite deployment to another database (PostgreSQL in the
 //! PostgreSQL pass) keeps every table: accounts, roles, sessions, mail, application tokens,
-//! flood counts, the audit trail and the secret's fingerprint.
+//! flood counts, the audit trail, the secret's fingerprint and the token signing keys.
 
 use std::collections::BTreeMap;
 
@@ -91,6 +91,7 @@ async fn a_copied_deployment_keeps_every_table_and_reports_each() {
         .await
         .unwrap()
         .token;
+    let signing_keys = source.core.published_keys().await.unwrap();
 
     let target_dir = tempfile::tempdir().unwrap();
     let target = TestDatabase::create(target_dir.path());
@@ -112,6 +113,7 @@ async fn a_copied_deployment_keeps_every_table_and_reports_each() {
         ("flood_events", 4),
         ("audit_events", audited),
         ("secret_fingerprint", 1),
+        ("signing_keys", 1),
     ]
     .into_iter()
     .map(|(table, rows)| (table.to_string(), rows))
@@ -123,6 +125,12 @@ async fn a_copied_deployment_keeps_every_table_and_reports_each() {
     config.database_url = target.url.clone();
     let moved = spawn_with_config(config, tempfile::tempdir().unwrap()).await;
     assert_eq!(audit_count(&moved).await, audited, "the audit trail moved");
+    let moved_keys = moved.core.published_keys().await.unwrap();
+    assert_eq!(
+        moved_keys.iter().map(|k| &k.kid).collect::<Vec<_>>(),
+        signing_keys.iter().map(|k| &k.kid).collect::<Vec<_>>(),
+        "the moved deployment signs tokens with the same key"
+    );
     let status = client
         .get(moved.url("/user/login_status?_format=json"))
         .send()
