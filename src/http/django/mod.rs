@@ -185,36 +185,20 @@ fn field_errors(errors: &[(&str, String)]) -> Response {
 /// A failure that is not the client's fault: flood control and hashing overload get DRF's
 /// 429 and a 503 with `Retry-After`; anything else is logged once and worded generically.
 fn server_failure(error: &Error) -> Response {
-    // Every variant by name, so a new one is decided here rather than absorbed.
-    let failure = match error {
-        Error::Flooded { retry_after, .. } => {
-            let mut response = detail(
-                StatusCode::TOO_MANY_REQUESTS,
-                &format!("Request was throttled. Expected available in {retry_after} seconds."),
-            );
-            response.headers_mut().insert(
-                axum::http::header::RETRY_AFTER,
-                HeaderValue::from(crate::http::retry_after_header(*retry_after)),
-            );
-            return response;
-        }
-        // Failures on the server's side; and refusals a view words itself before it gets
-        // here, so that reaching here is a fault.
-        Error::Overloaded { .. }
-        | Error::Store(_)
-        | Error::Password(_)
-        | Error::Invalid(_)
-        | Error::RegistrationClosed
-        | Error::PasswordRequired
-        | Error::PasswordNotAllowed
-        | Error::BadCredentials
-        | Error::AccountInactive
-        | Error::NoSuchAccount
-        | Error::FieldNotAllowed(_)
-        | Error::NotPermitted
-        | Error::LinkExpired
-        | Error::LinkInvalid => ServerFailure::from_core(error),
-    };
+    // Only the throttle is DRF's own; `ServerFailure::from_core` decides every other variant
+    // by name (a refusal a view should have worded is a fault there).
+    if let Error::Flooded { retry_after, .. } = error {
+        let mut response = detail(
+            StatusCode::TOO_MANY_REQUESTS,
+            &format!("Request was throttled. Expected available in {retry_after} seconds."),
+        );
+        response.headers_mut().insert(
+            axum::http::header::RETRY_AFTER,
+            HeaderValue::from(crate::http::retry_after_header(*retry_after)),
+        );
+        return response;
+    }
+    let failure = ServerFailure::from_core(error);
     let mut response = detail(failure.status, &failure.message);
     if let Some(seconds) = failure.retry_after {
         response

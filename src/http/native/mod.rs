@@ -75,6 +75,8 @@ pub fn router(app: &AppState, config: &Config) -> Router {
 /// the first live session among the dialects' session cookies.
 pub struct Presented {
     pub session: Option<CurrentSession>,
+    /// Whether the session came in a cookie, which a browser attaches to any site's request.
+    pub by_cookie: bool,
 }
 
 impl FromRequestParts<NativeState> for Presented {
@@ -85,6 +87,7 @@ impl FromRequestParts<NativeState> for Presented {
         state: &NativeState,
     ) -> Result<Self, Self::Rejection> {
         let state = &state.app;
+        let by_cookie = !parts.headers.contains_key(SESSION_HEADER);
         let session = match parts.headers.get(SESSION_HEADER) {
             // A value that is not visible ASCII is no session id latch issued.
             Some(value) => match value.to_str() {
@@ -102,6 +105,6 @@ impl FromRequestParts<NativeState> for Presented {
                     .session
             }
         };
-        Ok(Presented { session })
+        Ok(Presented { session, by_cookie })
     }
 }

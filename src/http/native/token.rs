@@ -9,12 +9,13 @@ use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
-use super::{NativeError, NativeState, SESSION_HEADER};
+use super::{NativeError, NativeState, Presented};
 use crate::core::csrf::HEADER_PURPOSES;
 use crate::core::tokens::TokenError;
 use crate::core::{CurrentSession, Error as CoreError};
+use crate::http::ServerFailure;
+use crate::http::csrf::{self, TokenSource};
 use crate::http::origin::cross_site_refusal;
-use crate::http::{ServerFailure, Visitor};
 
 fn token_failure(error: TokenError) -> NativeError {
     match error {
@@ -28,9 +29,19 @@ fn token_failure(error: TokenError) -> NativeError {
 /// `POST /latch/token`.
 pub async fn issue(
     State(state): State<NativeState>,
-    mut parts: Parts,
+    parts: Parts,
+    presented: Presented,
 ) -> Result<Json<serde_json::Value>, NativeError> {
-    let session = session_of(&state, &mut parts).await?;
+    let Some(session) = presented.session else {
+        return Err(NativeError::new(
+            StatusCode::UNAUTHORIZED,
+            "No live session. Log in through any dialect and send its session cookie, or send \
+             the session in X-Session-Token.",
+        ));
+    };
+    if presented.by_cookie {
+        screen_cookie_caller(&state, &parts, &session)?;
+    }
     let issued = state
         .core
         .issue_token(&session)
@@ -43,52 +54,43 @@ pub async fn issue(
     })))
 }
 
-/// The caller's session: from `X-Session-Token` as it is, or from the cookie when the request
-/// comes from this server's origin or carries the session's `X-CSRF-Token` — a cookie alone
-/// is sent by the browser to any site's request, so it proves nothing.
-async fn session_of(state: &NativeState, parts: &mut Parts) -> Result<CurrentSession, NativeError> {
-    const NO_SESSION: &str = "No live session. Log in through any dialect and send its session \
-         cookie, or send the session in X-Session-Token.";
-    let no_session = || NativeError::new(StatusCode::UNAUTHORIZED, NO_SESSION);
-    if let Some(value) = parts.headers.get(SESSION_HEADER) {
-        let id = value.to_str().unwrap_or_default().trim();
-        return match state.core.authenticate(id).await {
-            Ok(Some(session)) => Ok(session),
-            Ok(None) => Err(no_session()),
-            Err(e) => Err(NativeError::from_core(&e)),
-        };
-    }
-    let visitor = Visitor::look_up(parts, &state.app)
-        .await
-        .map_err(|failure| NativeError::from_core(&failure.0))?;
-    let Some(session) = visitor.session else {
-        return Err(no_session());
-    };
+/// A cookie proves nothing by itself, since a browser sends it with any site's request: the
+/// request must come from this server's origin (or a trusted one) or carry the session's
+/// `X-CSRF-Token`.
+fn screen_cookie_caller(
+    state: &NativeState,
+    parts: &Parts,
+    session: &CurrentSession,
+) -> Result<(), NativeError> {
     let headers = &parts.headers;
+    let client = state.client_of(&parts.extensions, headers);
     if let Some(reason) = cross_site_refusal(&parts.method, headers, &state.trusted_origins) {
-        state.audit_csrf_rejection(Some(&session), &visitor.client, &reason);
+        state.audit_csrf_rejection(Some(session), &client, &reason);
         return Err(NativeError::new(StatusCode::FORBIDDEN, reason));
     }
+    // Past the screening, an Origin is this server's or a trusted one.
     let same_origin = headers
         .get("sec-fetch-site")
         .is_some_and(|site| site == "same-origin")
         || headers.contains_key(ORIGIN);
-    let token_valid = headers
-        .get("x-csrf-token")
-        .and_then(|value| value.to_str().ok())
-        .is_some_and(|token| {
-            state
-                .core
-                .csrf_token_valid(&session, HEADER_PURPOSES, token.trim())
-        });
-    if !(same_origin || token_valid) {
-        let reason = "A session cookie alone does not prove the request is the user's. Send \
-             the token from GET /session/token (or the csrf_token of GET /latch/whoami) in X-CSRF-Token, call from this server's \
-             origin, or send the session in X-Session-Token instead of the cookie.";
-        state.audit_csrf_rejection(Some(&session), &visitor.client, reason);
-        return Err(NativeError::new(StatusCode::FORBIDDEN, reason));
+    if same_origin {
+        return Ok(());
     }
-    Ok(session)
+    let token = csrf::submitted_token(headers, &[TokenSource::Header("x-csrf-token")]);
+    csrf::check_session_token(
+        state,
+        session,
+        &client,
+        HEADER_PURPOSES,
+        token.as_deref().map(str::trim),
+        |_| {
+            "A session cookie alone does not prove the request is the user's. Send the token \
+             from GET /session/token (or the csrf_token of GET /latch/whoami) in X-CSRF-Token, \
+             call from this server's origin, or send the session in X-Session-Token instead of \
+             the cookie."
+        },
+    )
+    .map_err(|refused| NativeError::new(StatusCode::FORBIDDEN, refused.reason))
 }
 
 /// `GET /.well-known/jwks.json`.
