@@ -18,6 +18,9 @@ pub struct SessionConfig {
     /// A session's last-access time is written at most once per this interval.
     #[serde(with = "duration::seconds")]
     pub write_interval: Duration,
+    /// How many live sessions each server keeps in memory (0: none, every check reads the
+    /// database). A full cache drops an arbitrary entry, which is read again at its next use.
+    pub cache_entries: usize,
 }
 
 impl Default for SessionConfig {
@@ -27,6 +30,7 @@ impl Default for SessionConfig {
             idle_timeout: Duration::from_secs(200_000),
             lifetime: Duration::from_secs(2_000_000),
             write_interval: Duration::from_secs(180),
+            cache_entries: 50_000,
         }
     }
 }

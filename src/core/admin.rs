@@ -42,6 +42,7 @@ impl Core {
                 mail: self.activation_notice(before, after, now),
             })
             .await?;
+        self.sessions_changed(account.id);
         let (before, after) = saved(outcome)?;
         if before.state == AccountState::Pending && after.is_active() {
             self.mail_queued();
@@ -65,6 +66,7 @@ impl Core {
                 mail: Vec::new(),
             })
             .await?;
+        self.sessions_changed(account.id);
         let (_, account) = saved(outcome)?;
         let client = super::ClientContext::command_line();
         let subject = super::Subject::Account(&account);
@@ -77,6 +79,7 @@ impl Core {
     pub async fn delete_account(&self, name: &str) -> Result<(), Error> {
         let account = self.account_named(name).await?;
         self.store.delete_account(account.id).await?;
+        self.sessions_changed(account.id);
         Ok(())
     }
 }

@@ -16,6 +16,7 @@ mod profile;
 mod recovery;
 mod registration;
 pub mod secret;
+mod session_cache;
 pub mod sessions;
 pub mod templates;
 pub mod tokens;
@@ -161,6 +162,8 @@ pub struct Core {
     /// This node's secret's fingerprint, to notice a rotation by another node.
     secret_fingerprint: String,
     tokens: tokens::Tokens,
+    /// Live sessions in memory; see [`session_cache`].
+    session_cache: session_cache::SessionCache,
 }
 
 /// What opening the core found worth telling the operator.
@@ -202,6 +205,7 @@ impl Core {
             audit: config.audit.clone(),
             secret_fingerprint: secret.fingerprint(),
             tokens: tokens::Tokens::new(&config.token, &config.public_url, &secret),
+            session_cache: session_cache::SessionCache::new(config.session.cache_entries),
             store,
         };
         Ok(Startup {

@@ -181,6 +181,7 @@ impl Core {
                 let mail = update.mail.clone().flatten();
                 taken_as_invalid(e, name, mail.as_deref())
             })?;
+        self.sessions_changed(target);
         let account = match outcome {
             UpdateOutcome::Saved { before, after } => {
                 if before.state == AccountState::Pending && after.is_active() {

@@ -4,12 +4,12 @@
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use secrecy::SecretString;
-use sha2::{Digest, Sha256};
 
 use super::accounts::Account;
 use super::audit::{AuditEvent, ClientContext, Subject};
 use super::flood::Claimant;
 use super::passwords::{MAX_PASSWORD_BYTES, Verification};
+use super::session_cache::{CachedSession, SessionKey, session_key};
 use super::{Core, Error, csrf, later, now, whole_seconds};
 pub use crate::domain::sessions::StoredSession;
 use crate::store::{LinkUse, NewSession};
@@ -55,7 +55,7 @@ pub struct LoggedIn {
 
 /// The stored form of a session id.
 pub fn hash_session_id(id: &str) -> String {
-    URL_SAFE_NO_PAD.encode(Sha256::digest(id.as_bytes()))
+    URL_SAFE_NO_PAD.encode(session_key(id))
 }
 
 fn new_session_id() -> String {
@@ -165,6 +165,7 @@ impl Core {
             self.store
                 .upgrade_password_hash(account.id, &old, &new)
                 .await?;
+            self.sessions_changed(account.id);
             account.password_hash = Some(new);
         }
         self.clear_account_flood(&account, client_ip).await?;
@@ -211,6 +212,12 @@ impl Core {
         if !opened {
             return Err(Error::LinkInvalid);
         }
+        if let Some(previous) = previous {
+            self.sessions_changed(previous.account.id);
+        }
+        if link.is_some() {
+            self.sessions_changed(account.id);
+        }
         if let Some(hash) = link.as_ref().and_then(|l| l.new_password_hash) {
             account.password_hash = Some(hash.to_string());
         }
@@ -226,18 +233,50 @@ impl Core {
 
     /// The live session with this id, if any. Expired sessions and sessions of accounts that
     /// are no longer active count as none.
+    ///
+    /// A session this node has read lately is answered from memory until its last-access time
+    /// is due to be written; see [`super::session_cache`] for why that never outlives a
+    /// revocation.
     pub async fn authenticate(&self, session_id: &str) -> Result<Option<CurrentSession>, Error> {
         if session_id.is_empty() || session_id.len() > MAX_SESSION_ID_LEN {
             return Ok(None);
         }
-        let id_hash = hash_session_id(session_id);
+        let key = session_key(session_id);
+        let now = now();
+        if let Some(cached) = self.session_cache.get(&key)
+            && now < cached.session.expires_at
+            && now - cached.last_seen_at < self.touch_interval()
+        {
+            return Ok(Some(CurrentSession::clone(&cached.session)));
+        }
+        self.authenticate_from_store(key, now).await
+    }
+
+    /// A session's last-access time is written at most this often: so that read-only traffic
+    /// does not write on every request, but often enough that an active session never
+    /// reaches its idle timeout.
+    fn touch_interval(&self) -> i64 {
+        whole_seconds(
+            self.sessions
+                .write_interval
+                .min(self.sessions.idle_timeout / 2),
+        )
+    }
+
+    async fn authenticate_from_store(
+        &self,
+        key: SessionKey,
+        now: i64,
+    ) -> Result<Option<CurrentSession>, Error> {
+        let seen = self.session_cache.generation();
+        let id_hash = URL_SAFE_NO_PAD.encode(key);
         let Some((stored, account)) = self.store.session(&id_hash).await? else {
             return Ok(None);
         };
-        let now = now();
         let idle = now - stored.last_seen_at >= whole_seconds(self.sessions.idle_timeout);
         if idle || now >= stored.expires_at {
             // Expired either way; the purge deletes it later if the database cannot now.
+            self.session_cache.forget_session(&key);
             if let Err(e) = self.store.delete_session(&id_hash).await
                 && !e.is_unavailable()
             {
@@ -248,31 +287,33 @@ impl Core {
         if !account.is_active() {
             return Ok(None);
         }
-        // Throttled so that read-only traffic does not write on every request, but often
-        // enough that an active session never reaches its idle timeout.
-        let interval = whole_seconds(
-            self.sessions
-                .write_interval
-                .min(self.sessions.idle_timeout / 2),
-        );
-        if now - stored.last_seen_at >= interval
-            && let Err(e) = self.store.touch_session(&id_hash, account.id, now).await
-        {
-            // The session was read and is valid; a last-access time that cannot be written
-            // (a full disk, a busy database) must not refuse it.
-            if !e.is_unavailable() {
-                return Err(e.into());
+        let mut last_seen_at = stored.last_seen_at;
+        if now - stored.last_seen_at >= self.touch_interval() {
+            match self.store.touch_session(&id_hash, account.id, now).await {
+                Ok(()) => last_seen_at = now,
+                // The session was read and is valid; a last-access time that cannot be
+                // written (a full disk, a busy database) must not refuse it.
+                Err(e) if e.is_unavailable() => tracing::warn!(
+                    error = %e,
+                    "could not record a session's last access; it stays valid"
+                ),
+                Err(e) => return Err(e.into()),
             }
-            tracing::warn!(error = %e, "could not record a session's last access; it stays valid");
         }
-        Ok(Some(CurrentSession {
+        let current = CurrentSession {
             id_hash: stored.id_hash,
             csrf_seed: stored.csrf_seed,
             created_at: stored.created_at,
             expires_at: stored.expires_at,
             dialect: stored.dialect,
             account,
-        }))
+        };
+        let entry = CachedSession {
+            session: std::sync::Arc::new(current.clone()),
+            last_seen_at,
+        };
+        self.session_cache.insert(seen, key, entry);
+        Ok(Some(current))
     }
 
     /// Ends the session.
@@ -282,6 +323,7 @@ impl Core {
         client: &ClientContext,
     ) -> Result<(), Error> {
         self.store.delete_session(&session.id_hash).await?;
+        self.sessions_changed(session.account.id);
         let subject = Subject::Account(&session.account);
         self.record_audit(AuditEvent::Logout, subject, client, None)
             .await;

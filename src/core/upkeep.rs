@@ -15,6 +15,9 @@ impl Core {
             ),
             Err(e) => tracing::warn!(error = %e, "could not purge old audit events and mail"),
         }
+        if let Err(e) = self.store.purge_session_changes(super::now()).await {
+            tracing::warn!(error = %e, "could not purge the record of old session changes");
+        }
         match self.purge_retired_signing_keys().await {
             Ok(0) => {}
             Ok(n) => tracing::info!(keys = n, "deleted signing keys retired long ago"),

@@ -273,6 +273,7 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     let delivery = Delivery::start(core.clone(), &config.mail).map_err(std::io::Error::other)?;
     let purger = tokio::spawn(purge_sessions(core.clone()));
+    let watcher = tokio::spawn(core.clone().watch_session_changes());
     let state = AppState::new(core, config);
     let app = app(state, config);
     let result = connections::serve_connections(
@@ -289,6 +290,7 @@ pub async fn serve(
     )
     .await;
     purger.abort();
+    watcher.abort();
     delivery.stop().await;
     result
 }

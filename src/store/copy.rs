@@ -13,6 +13,10 @@ use super::{Store, StoreError, with_pool};
 const NOT_COPIED: &[(&str, &str)] = &[
     ("mail_outbox", "claimed_by"),
     ("mail_outbox", "claimed_until"),
+    // What changed recently, for running servers only (SQLite).
+    ("session_changes", "seq"),
+    ("session_changes", "account_id"),
+    ("session_changes", "changed_at"),
 ];
 
 /// Declares each table's row type, its columns and the order it is read in, in the order a

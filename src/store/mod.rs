@@ -14,6 +14,7 @@ mod name_folds;
 mod outbox;
 mod rows;
 mod secret;
+mod session_changes;
 mod sessions;
 mod signing_keys;
 
@@ -34,6 +35,7 @@ pub use files::{BackupError, backup_sqlite};
 pub use flood::{FloodCount, NewFloodEvent};
 pub use import::{ImportCounts, ImportFailure, ImportRow};
 pub use outbox::{Outcome, QueuedMail};
+pub use session_changes::{ChangeFeed, ChangedAccounts, POSTGRES_HEARTBEAT, SQLITE_POLL_INTERVAL};
 pub use sessions::{LinkUse, NewSession};
 pub use signing_keys::SigningKeyRow;
 

@@ -61,5 +61,6 @@ mod services_interop;
 mod services_seeds;
 #[allow(dead_code)]
 mod services_support;
+mod session_cache;
 mod session_cookies;
 mod storage;
