@@ -6,6 +6,7 @@
 #![forbid(unsafe_code)]
 
 mod load;
+mod propagation;
 mod report;
 mod sample;
 mod scenarios;
@@ -38,6 +39,9 @@ pub struct Args {
     /// Concurrent connections for the login scenarios.
     #[arg(long, default_value_t = 8)]
     login_connections: usize,
+    /// Logouts timed in the propagation scenario (k).
+    #[arg(long, default_value_t = 1000)]
+    propagation_trials: usize,
     /// wrk threads.
     #[arg(long, default_value_t = 1)]
     threads: usize,

@@ -9,9 +9,39 @@ use crate::server::Server;
 /// How many distinct sessions and accounts the load cycles through.
 const SAMPLE: usize = 1000;
 
+/// How many sessions the token scenario cycles through (each needs a whoami to prepare).
+const TOKEN_SAMPLE: usize = 100;
+
+/// `POST /latch/token` for the session `cookie`, with the CSRF token its whoami gives.
+fn token_request(server: &Server, cookie: &str) -> anyhow::Result<Req> {
+    let answer = server.get("/latch/whoami", &[("Cookie", cookie)])?;
+    let whoami: serde_json::Value = serde_json::from_str(&answer.body)?;
+    let Some(csrf) = whoami["csrf_token"].as_str() else {
+        bail!(
+            "GET /latch/whoami answered {} {}",
+            answer.status,
+            answer.body
+        );
+    };
+    Ok(Req {
+        method: "POST",
+        path: "/latch/token".into(),
+        headers: vec![
+            ("Cookie", cookie.to_string()),
+            ("X-CSRF-Token", csrf.to_string()),
+        ],
+        body: None,
+    })
+}
+
 /// The requests the load cycles through, for sessions spread over the whole table.
 pub struct Sample {
     pub status: Vec<Req>,
+    /// `GET /latch/verify` and `/latch/whoami` with the same sessions as `status`.
+    pub verify: Vec<Req>,
+    pub whoami: Vec<Req>,
+    /// `POST /latch/token` with a session and its whoami CSRF token, for fewer sessions.
+    pub token: Vec<Req>,
     pub patch: Vec<Req>,
     pub login: Vec<Req>,
     pub cookies: Vec<String>,
@@ -28,6 +58,9 @@ impl Sample {
         let n = SAMPLE.min(sessions).max(1);
         let mut sample = Sample {
             status: Vec::new(),
+            verify: Vec::new(),
+            whoami: Vec::new(),
+            token: Vec::new(),
             patch: Vec::new(),
             login: Vec::new(),
             cookies: Vec::new(),
@@ -53,6 +86,15 @@ impl Sample {
                 ],
                 body: Some(r#"{"timezone": [{"value": "Europe/Berlin"}]}"#.into()),
             });
+            sample
+                .verify
+                .push(Req::get("/latch/verify").header("Cookie", cookie.clone()));
+            sample
+                .whoami
+                .push(Req::get("/latch/whoami").header("Cookie", cookie.clone()));
+            if k < TOKEN_SAMPLE {
+                sample.token.push(token_request(server, &cookie)?);
+            }
             sample.cookies.push(cookie);
         }
         for i in 0..SAMPLE.min(accounts.len()) {

@@ -9,6 +9,7 @@ use latch::store::Store;
 
 use crate::Args;
 use crate::load::{self, Figures, Req};
+use crate::propagation;
 use crate::report::{self, BackendRun, Row};
 use crate::sample::Sample;
 use crate::seed::{self, SessionIds};
@@ -127,9 +128,12 @@ async fn measure(
     let c = args.connections;
     let lc = args.login_connections;
     let few = args.sessions;
-    let scenarios: [(&str, &[Req], usize); 5] = [
+    let scenarios: [(&str, &[Req], usize); 8] = [
         ("g hello (ceiling)", &hello, c),
         ("a session check", &sample.status, c),
+        ("h forward-auth verify", &sample.verify, c),
+        ("i whoami", &sample.whoami, c),
+        ("j JWT issue", &sample.token, c),
         ("b anonymous CSRF token", &[Req::get("/session/token")], c),
         ("c PATCH with CSRF token", &sample.patch, c),
         ("d login", &sample.login, lc),
@@ -178,6 +182,19 @@ async fn measure(
             )
             .await?,
         );
+    }
+    if args.runs("k") {
+        eprintln!("[{backend}] k logout on one node until refused on another…");
+        let nodes = propagation::Nodes {
+            latch,
+            dir,
+            database_url,
+            secret: &secret,
+            cookie_name: &cookie_name,
+        };
+        let first = args.many_sessions.max(args.sessions);
+        let trials = args.propagation_trials.max(1);
+        rows.push(propagation::measure(&nodes, &ids, &accounts, lifetime, first, trials).await?);
     }
     Ok(BackendRun {
         backend: backend.to_string(),
