@@ -107,14 +107,15 @@ impl Core {
                 violations.extend(unproven.iter().cloned());
             }
         }
-        let (name_taken, mail_taken) = self
-            .store
-            .taken(
-                renamed.as_deref(),
-                new_mail.clone().flatten().as_deref(),
-                Some(target),
-            )
-            .await?;
+        let new_address = new_mail.clone().flatten();
+        // Most changes (a time zone, a password) touch neither unique column.
+        let (name_taken, mail_taken) = if renamed.is_none() && new_address.is_none() {
+            (false, false)
+        } else {
+            self.store
+                .taken(renamed.as_deref(), new_address.as_deref(), Some(target))
+                .await?
+        };
         if name_taken && !violations.iter().any(|v| v.field() == Field::Name) {
             violations.push(Violation::NameTaken {
                 name: renamed.clone().unwrap_or_default(),

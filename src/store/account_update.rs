@@ -5,8 +5,7 @@
 
 use sqlx::AssertSqlSafe;
 
-use super::accounts::{EndSessions, account_by_id_in, outbox_insert, roles_in};
-use super::rows::{ACCOUNT_COLUMNS, account_from_row};
+use super::accounts::{EndSessions, account_by_id_in, outbox_insert};
 use super::{Store, StoreError, classify, with_pool};
 use crate::domain::accounts::{ADMINISTRATOR, Account, AccountState, unique_key};
 use crate::domain::mail::OutgoingMail;

@@ -2,7 +2,9 @@
 
 use sqlx::AssertSqlSafe;
 
-use super::rows::{ACCOUNT_COLUMNS, account_from_row};
+use super::rows::{
+    ACCOUNT_COLUMNS, ACCOUNT_WITH_ROLES, account_from_row, account_with_roles_from_row,
+};
 use super::{Store, StoreError, classify, with_pool};
 use crate::domain::accounts::{ADMINISTRATOR, Account, AccountState, unique_key};
 use crate::domain::mail::OutgoingMail;
@@ -32,7 +34,8 @@ pub enum EndSessions<'a> {
 macro_rules! account_by_id_in {
     ($conn:expr, $id:expr) => {{
         let sql = AssertSqlSafe(format!(
-            "SELECT {ACCOUNT_COLUMNS} FROM accounts a WHERE a.id = $1"
+            "SELECT {} FROM accounts a WHERE a.id = $1",
+            $crate::store::rows::ACCOUNT_WITH_ROLES
         ));
         match sqlx::query(sql)
             .bind($id)
@@ -40,29 +43,12 @@ macro_rules! account_by_id_in {
             .await?
         {
             None => None,
-            Some(row) => {
-                let mut account = account_from_row(&row)?;
-                account.roles = roles_in!($conn, account.id);
-                Some(account)
-            }
+            Some(row) => Some($crate::store::rows::account_with_roles_from_row(&row)?),
         }
     }};
 }
 
 pub(super) use account_by_id_in;
-
-/// The roles of account `$id`, read through `$conn`.
-macro_rules! roles_in {
-    ($conn:expr, $id:expr) => {
-        sqlx::query_scalar::<_, String>(
-            "SELECT role FROM account_roles WHERE account_id = $1 ORDER BY role",
-        )
-        .bind($id)
-        .fetch_all(&mut *$conn)
-        .await?
-    };
-}
-pub(super) use roles_in;
 
 /// Queues `$mail` in the outbox through `$conn`.
 macro_rules! outbox_insert {
@@ -151,21 +137,13 @@ impl Store {
         condition: &str,
         value: &str,
     ) -> Result<Option<Account>, StoreError> {
-        let sql = format!("SELECT {ACCOUNT_COLUMNS} FROM accounts a WHERE {condition}");
+        let sql = format!("SELECT {ACCOUNT_WITH_ROLES} FROM accounts a WHERE {condition}");
         with_pool!(self, |pool| {
-            let mut conn = pool.acquire().await?;
             let row = sqlx::query(AssertSqlSafe(sql.as_str()))
                 .bind(value)
-                .fetch_optional(&mut *conn)
+                .fetch_optional(pool)
                 .await?;
-            match row {
-                None => Ok(None),
-                Some(row) => {
-                    let mut account = account_from_row(&row)?;
-                    account.roles = roles_in!(conn, account.id);
-                    Ok(Some(account))
-                }
-            }
+            row.as_ref().map(account_with_roles_from_row).transpose()
         })
     }
 
