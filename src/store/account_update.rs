@@ -71,6 +71,7 @@ impl Store {
         now: i64,
         consequences: impl FnOnce(&Account, &Account) -> Consequences<'a>,
     ) -> Result<UpdateOutcome, StoreError> {
+        let _turn = self.write_turn().await?;
         let name_key = update.name.as_deref().map(unique_key);
         let fold = update.name.as_deref().map(name_fold);
         let mail_set = update.mail.is_some();

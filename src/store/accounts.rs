@@ -77,6 +77,7 @@ impl Store {
         new: &NewAccount,
         compose: impl FnOnce(&Account) -> Vec<OutgoingMail>,
     ) -> Result<Account, StoreError> {
+        let _turn = self.write_turn().await?;
         with_pool!(self, |pool| {
             let mut tx = pool.begin().await?;
             let id: i64 = sqlx::query_scalar(
@@ -220,6 +221,7 @@ impl Store {
 
     /// Deletes the account; its sessions and roles go with it.
     pub async fn delete_account(&self, id: i64) -> Result<bool, StoreError> {
+        let _turn = self.write_turn().await?;
         with_pool!(self, |pool| {
             let done = sqlx::query("DELETE FROM accounts WHERE id = $1")
                 .bind(id)
@@ -236,6 +238,7 @@ impl Store {
         old: &str,
         new: &str,
     ) -> Result<(), StoreError> {
+        let _turn = self.write_turn().await?;
         with_pool!(self, |pool| {
             sqlx::query(
                 "UPDATE accounts SET password_hash = $3 WHERE id = $1 AND password_hash = $2",

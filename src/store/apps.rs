@@ -20,6 +20,7 @@ impl Store {
         token_hint: &str,
         now: i64,
     ) -> Result<AppRow, StoreError> {
+        let _turn = self.write_turn().await?;
         with_pool!(self, |pool| {
             sqlx::query_as(
                 "INSERT INTO apps (name, token_hash, token_hint, created_at) \
@@ -65,6 +66,7 @@ impl Store {
 
     /// Deletes the application called `name`; whether there was one.
     pub async fn delete_app(&self, name: &str) -> Result<bool, StoreError> {
+        let _turn = self.write_turn().await?;
         with_pool!(self, |pool| {
             let done = sqlx::query("DELETE FROM apps WHERE name = $1")
                 .bind(name)

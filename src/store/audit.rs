@@ -51,6 +51,7 @@ impl Store {
         row: &AuditRow,
         fold: Option<AuditFold>,
     ) -> Result<(), StoreError> {
+        let _turn = self.write_turn().await?;
         let (Some(fold), Some(ip)) = (fold, &row.client_ip) else {
             return self.append_audit(row).await;
         };
@@ -134,6 +135,7 @@ impl Store {
 
     /// Deletes the events that happened before `before`; returns how many.
     pub async fn purge_audit(&self, before: i64) -> Result<u64, StoreError> {
+        let _turn = self.write_turn().await?;
         let mut total = 0;
         loop {
             let deleted = with_pool!(self, |pool| sqlx::query(

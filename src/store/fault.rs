@@ -26,8 +26,10 @@ pub enum Outage {
 impl StoreError {
     /// The outage behind this error, if the same request may succeed once it passes.
     pub fn outage(&self) -> Option<Outage> {
-        let StoreError::Database(error) = self else {
-            return None;
+        let error = match self {
+            StoreError::Database(error) => error,
+            StoreError::WriteQueue => return Some(Outage::Busy),
+            _ => return None,
         };
         match error {
             sqlx::Error::PoolTimedOut

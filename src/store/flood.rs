@@ -52,6 +52,7 @@ impl Store {
         now: i64,
         expires_at: i64,
     ) -> Result<(), StoreError> {
+        let _turn = self.write_turn().await?;
         with_pool!(self, |pool| {
             sqlx::query(
                 "INSERT INTO flood_events (event, identifier, created_at, expires_at) \
@@ -69,6 +70,7 @@ impl Store {
 
     /// Forgets every failure of `event` by `identifier`.
     pub async fn clear_flood(&self, event: &str, identifier: &str) -> Result<(), StoreError> {
+        let _turn = self.write_turn().await?;
         with_pool!(self, |pool| {
             sqlx::query("DELETE FROM flood_events WHERE event = $1 AND identifier = $2")
                 .bind(event)
@@ -81,6 +83,7 @@ impl Store {
 
     /// Deletes failures that no window counts any more; returns how many.
     pub async fn delete_expired_flood(&self, now: i64) -> Result<u64, StoreError> {
+        let _turn = self.write_turn().await?;
         with_pool!(self, |pool| {
             let done = sqlx::query("DELETE FROM flood_events WHERE expires_at <= $1")
                 .bind(now)
@@ -98,6 +101,7 @@ impl Store {
         mail: Option<&OutgoingMail>,
         now: i64,
     ) -> Result<(), StoreError> {
+        let _turn = self.write_turn().await?;
         with_pool!(self, |pool| {
             let mut tx = pool.begin().await?;
             for event in events {

@@ -17,6 +17,7 @@ mod secret;
 mod session_changes;
 mod sessions;
 mod signing_keys;
+mod writer;
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -63,6 +64,8 @@ pub enum StoreError {
     AppNameTaken(String),
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
+    #[error("the database is busy: other writes of this server kept it for too long")]
+    WriteQueue,
 }
 
 impl StoreError {
@@ -111,6 +114,9 @@ use with_pool;
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 
+/// How long a SQLite writer waits for another's lock before it is answered with 503.
+const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
 /// How long a request waits for a database connection before it is answered with 503.
 const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(3);
 
@@ -124,7 +130,7 @@ impl Store {
                 .create_if_missing(true)
                 .journal_mode(SqliteJournalMode::Wal)
                 .synchronous(SqliteSynchronous::Normal)
-                .busy_timeout(Duration::from_secs(5))
+                .busy_timeout(SQLITE_BUSY_TIMEOUT)
                 .foreign_keys(true);
             let pool = SqlitePoolOptions::new()
                 .max_connections(8)

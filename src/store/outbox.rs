@@ -42,6 +42,7 @@ pub enum Outcome {
 
 impl Store {
     pub async fn enqueue_mail(&self, mail: &OutgoingMail, now: i64) -> Result<(), StoreError> {
+        let _turn = self.write_turn().await?;
         with_pool!(self, |pool| {
             let mut conn = pool.acquire().await?;
             outbox_insert!(conn, mail, now);
@@ -65,6 +66,7 @@ impl Store {
         now: i64,
         until: i64,
     ) -> Result<Option<QueuedMail>, StoreError> {
+        let _turn = self.write_turn().await?;
         let sql = sqlx::AssertSqlSafe(format!(
             "UPDATE mail_outbox SET claimed_by = $1, claimed_until = $3, attempts = attempts + 1 \
              WHERE id = (SELECT id FROM mail_outbox WHERE state = 'queued' \
@@ -93,6 +95,7 @@ impl Store {
         error: Option<&str>,
         now: i64,
     ) -> Result<bool, StoreError> {
+        let _turn = self.write_turn().await?;
         let (state, next_attempt_at, sent_at) = match outcome {
             Outcome::Delivered { logged: false } => ("sent", None, Some(now)),
             Outcome::Delivered { logged: true } => ("logged", None, Some(now)),
@@ -122,6 +125,7 @@ impl Store {
     /// Returns its state before, or `None` if there is no such message. A sent message, or
     /// one a worker is sending right now, is left alone.
     pub async fn retry_mail(&self, id: i64, now: i64) -> Result<Option<String>, StoreError> {
+        let _turn = self.write_turn().await?;
         let select = "SELECT state FROM mail_outbox WHERE id = $1";
         let update = "UPDATE mail_outbox SET state = 'queued', attempts = 0, \
              next_attempt_at = $2, last_error = NULL WHERE id = $1 AND state IN ('dead', 'queued') \
@@ -144,6 +148,7 @@ impl Store {
 
     /// Queues every dead message again; returns how many.
     pub async fn retry_dead_mail(&self, now: i64) -> Result<u64, StoreError> {
+        let _turn = self.write_turn().await?;
         let sql = "UPDATE mail_outbox SET state = 'queued', attempts = 0, next_attempt_at = $1, \
              last_error = NULL WHERE state = 'dead'";
         with_pool!(self, |pool| Ok(sqlx::query(sql)
@@ -156,6 +161,7 @@ impl Store {
     /// Deletes delivered messages created at or before `before`, and dead ones too if `dead`;
     /// returns how many.
     pub async fn purge_mail(&self, before: i64, dead: bool) -> Result<u64, StoreError> {
+        let _turn = self.write_turn().await?;
         let sql = if dead {
             "DELETE FROM mail_outbox WHERE state IN ('sent', 'logged', 'dead') AND created_at <= $1"
         } else {

@@ -103,6 +103,7 @@ impl Store {
 
     /// Deletes recorded changes every server has long read.
     pub async fn purge_session_changes(&self, now: i64) -> Result<u64, StoreError> {
+        let _turn = self.write_turn().await?;
         match self {
             Store::Sqlite(pool) => Ok(sqlx::query(
                 "DELETE FROM session_changes WHERE changed_at < $1",

@@ -53,6 +53,7 @@ impl Store {
         replacing: Option<&str>,
         link: Option<&LinkUse<'_>>,
     ) -> Result<bool, StoreError> {
+        let _turn = self.write_turn().await?;
         with_pool!(self, |pool| {
             let mut tx = pool.begin().await?;
             if let Some(link) = link {
@@ -155,6 +156,7 @@ impl Store {
         account_id: i64,
         now: i64,
     ) -> Result<(), StoreError> {
+        let _turn = self.write_turn().await?;
         with_pool!(self, |pool| {
             let mut tx = pool.begin().await?;
             sqlx::query("UPDATE sessions SET last_seen_at = $2 WHERE id_hash = $1")
@@ -173,6 +175,7 @@ impl Store {
     }
 
     pub async fn delete_session(&self, id_hash: &str) -> Result<bool, StoreError> {
+        let _turn = self.write_turn().await?;
         with_pool!(self, |pool| {
             let done = sqlx::query("DELETE FROM sessions WHERE id_hash = $1")
                 .bind(id_hash)
@@ -188,6 +191,7 @@ impl Store {
         idle_before: i64,
         now: i64,
     ) -> Result<u64, StoreError> {
+        let _turn = self.write_turn().await?;
         with_pool!(self, |pool| {
             let done =
                 sqlx::query("DELETE FROM sessions WHERE last_seen_at < $1 OR expires_at <= $2")
