@@ -58,6 +58,7 @@ mod races;
 mod secret;
 mod services_errors;
 mod services_interop;
+mod services_query_paths;
 mod services_seeds;
 #[allow(dead_code)]
 mod services_support;
