@@ -30,6 +30,7 @@ mod django_rest;
 #[allow(dead_code)]
 mod django_support;
 mod drupal_login;
+mod drupal_logout_page;
 mod drupal_register;
 mod drupal_session;
 mod drupal_user;
