@@ -56,6 +56,7 @@ mod platformos_support;
 mod platformos_users;
 mod process;
 mod races;
+mod real_clients;
 mod secret;
 mod services_errors;
 mod services_interop;

@@ -1,0 +1,89 @@
+//! Real third-party HTTP clients, used as their documentation says to use them against a real
+//! Drupal or Django site, driving each dialect's whole sequence (token, register, login,
+//! status, an authenticated call, logout) against a live server: Python's requests and httpx,
+//! and axios with a tough-cookie jar in Node. The scripts live in `tests/clients/` and print
+//! one `PASS` or `FAIL` line per client and dialect.
+
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+use tokio::process::Command;
+
+use crate::helpers::{skip, spawn_app};
+
+/// The dialects each script drives: `services-q` is the Drupal 7 one through `?q=` paths.
+const DIALECTS: usize = 5;
+
+fn clients_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/clients")
+}
+
+async fn succeeds(program: &str, args: &[&str], dir: &Path) -> bool {
+    Command::new(program)
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .await
+        .is_ok_and(|o| o.status.success())
+}
+
+/// Echoes the script's lines and checks that `clients` × every dialect passed.
+fn check(output: &Output, clients: usize) {
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let lines: Vec<&str> = stdout
+        .lines()
+        .filter(|l| l.starts_with("PASS ") || l.starts_with("FAIL "))
+        .collect();
+    for line in &lines {
+        println!("{line}");
+    }
+    assert_eq!(lines.len(), clients * DIALECTS, "{stdout}{stderr}");
+    let failed: Vec<&&str> = lines.iter().filter(|l| l.starts_with("FAIL ")).collect();
+    assert!(failed.is_empty(), "{failed:#?}\n{stderr}");
+    assert!(output.status.success(), "{stdout}{stderr}");
+}
+
+#[tokio::test]
+async fn python_requests_and_httpx_do_every_dialects_sequence() {
+    let dir = clients_dir();
+    if !succeeds("python3", &["-c", "import requests, httpx"], &dir).await {
+        skip(
+            "the real-client suite needs python3 with requests and httpx (scripts/test installs them)",
+        );
+        return;
+    }
+    let app = spawn_app().await;
+    let output = Command::new("python3")
+        .arg(dir.join("python_clients.py"))
+        .arg(app.url("/"))
+        .output()
+        .await
+        .expect("run python3");
+    check(&output, 2);
+}
+
+#[tokio::test]
+async fn node_axios_with_a_cookie_jar_does_every_dialects_sequence() {
+    let dir = clients_dir();
+    if !succeeds("node", &["--version"], &dir).await || !succeeds("npm", &["--version"], &dir).await
+    {
+        skip("the real-client suite needs Node.js and npm (apt-get install nodejs npm)");
+        return;
+    }
+    // The pinned packages of package-lock.json, installed once per checkout.
+    if !dir.join("node_modules/axios-cookiejar-support").exists()
+        && !succeeds("npm", &["ci", "--no-audit", "--no-fund"], &dir).await
+    {
+        skip("npm ci failed in tests/clients: the axios packages could not be installed");
+        return;
+    }
+    let app = spawn_app().await;
+    let output = Command::new("node")
+        .arg(dir.join("axios_clients.mjs"))
+        .arg(app.url("/"))
+        .output()
+        .await
+        .expect("run node");
+    check(&output, 1);
+}
