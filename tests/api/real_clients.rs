@@ -1,8 +1,9 @@
 //! Real third-party HTTP clients, used as their documentation says to use them against a real
 //! Drupal or Django site, driving each dialect's whole sequence (token, register, login,
 //! status, an authenticated call, logout) against a live server: Python's requests and httpx,
-//! and axios with a tough-cookie jar in Node. The scripts live in `tests/clients/` and print
-//! one `PASS` or `FAIL` line per client and dialect.
+//! axios with a tough-cookie jar in Node, and Java's own `HttpClient` with a `CookieManager`.
+//! The scripts live in `tests/clients/` and print one `PASS` or `FAIL` line per client and
+//! dialect.
 
 use std::path::{Path, PathBuf};
 use std::process::Output;
@@ -85,5 +86,25 @@ async fn node_axios_with_a_cookie_jar_does_every_dialects_sequence() {
         .output()
         .await
         .expect("run node");
+    check(&output, 1);
+}
+
+#[tokio::test]
+async fn java_httpclient_with_a_cookie_manager_does_every_dialects_sequence() {
+    let dir = clients_dir();
+    // Running a source file needs a JDK's compiler, not just a runtime.
+    if !succeeds("javac", &["-version"], &dir).await {
+        skip(
+            "the real-client suite needs a JDK 11 or later (apt-get install default-jdk-headless)",
+        );
+        return;
+    }
+    let app = spawn_app().await;
+    let output = Command::new("java")
+        .arg(dir.join("JavaClients.java"))
+        .arg(app.url("/"))
+        .output()
+        .await
+        .expect("run java");
     check(&output, 1);
 }
