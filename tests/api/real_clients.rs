@@ -1,7 +1,8 @@
 //! Real third-party HTTP clients, used as their documentation says to use them against a real
 //! Drupal or Django site, driving each dialect's whole sequence (token, register, login,
 //! status, an authenticated call, logout) against a live server: Python's requests and httpx,
-//! axios with a tough-cookie jar in Node, and Java's own `HttpClient` with a `CookieManager`.
+//! axios with a tough-cookie jar in Node, Postman's runner newman on a collection, and Java's
+//! own `HttpClient` with a `CookieManager`.
 //! The scripts live in `tests/clients/` and print one `PASS` or `FAIL` line per client and
 //! dialect.
 
@@ -64,29 +65,49 @@ async fn python_requests_and_httpx_do_every_dialects_sequence() {
     check(&output, 2);
 }
 
-#[tokio::test]
-async fn node_axios_with_a_cookie_jar_does_every_dialects_sequence() {
-    let dir = clients_dir();
-    if !succeeds("node", &["--version"], &dir).await || !succeeds("npm", &["--version"], &dir).await
-    {
+/// Whether node and the pinned packages of `package-lock.json` are there, running `npm ci`
+/// once per checkout; says why not otherwise.
+async fn node_ready(dir: &Path) -> bool {
+    if !succeeds("node", &["--version"], dir).await || !succeeds("npm", &["--version"], dir).await {
         skip("the real-client suite needs Node.js and npm (apt-get install nodejs npm)");
-        return;
+        return false;
     }
-    // The pinned packages of package-lock.json, installed once per checkout.
-    if !dir.join("node_modules/axios-cookiejar-support").exists()
-        && !succeeds("npm", &["ci", "--no-audit", "--no-fund"], &dir).await
-    {
-        skip("npm ci failed in tests/clients: the axios packages could not be installed");
+    // Tests run in parallel, and npm ci starts by deleting node_modules: one at a time.
+    static NPM: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+    let _one_at_a_time = NPM.lock().await;
+    let installed = ["axios-cookiejar-support", "newman"]
+        .iter()
+        .all(|package| dir.join("node_modules").join(package).exists());
+    if !installed && !succeeds("npm", &["ci", "--no-audit", "--no-fund"], dir).await {
+        skip("npm ci failed in tests/clients: the pinned packages could not be installed");
+        return false;
+    }
+    true
+}
+
+async fn run_node_script(script: &str, clients: usize) {
+    let dir = clients_dir();
+    if !node_ready(&dir).await {
         return;
     }
     let app = spawn_app().await;
     let output = Command::new("node")
-        .arg(dir.join("axios_clients.mjs"))
+        .arg(dir.join(script))
         .arg(app.url("/"))
         .output()
         .await
         .expect("run node");
-    check(&output, 1);
+    check(&output, clients);
+}
+
+#[tokio::test]
+async fn node_axios_with_a_cookie_jar_does_every_dialects_sequence() {
+    run_node_script("axios_clients.mjs", 1).await;
+}
+
+#[tokio::test]
+async fn newman_runs_a_postman_collection_of_every_dialects_sequence() {
+    run_node_script("newman_clients.mjs", 1).await;
 }
 
 #[tokio::test]
