@@ -1,8 +1,8 @@
 //! Real third-party HTTP clients, used as their documentation says to use them against a real
 //! Drupal or Django site, driving each dialect's whole sequence (token, register, login,
 //! status, an authenticated call, logout) against a live server: Python's requests and httpx,
-//! axios with a tough-cookie jar in Node, Postman's runner newman on a collection, and Java's
-//! own `HttpClient` with a `CookieManager`.
+//! axios with a tough-cookie jar in Node, Postman's runner newman on a collection, PHP's curl
+//! extension, and Java's own `HttpClient` with a `CookieManager`.
 //! The scripts live in `tests/clients/` and print one `PASS` or `FAIL` line per client and
 //! dialect.
 
@@ -127,5 +127,23 @@ async fn java_httpclient_with_a_cookie_manager_does_every_dialects_sequence() {
         .output()
         .await
         .expect("run java");
+    check(&output, 1);
+}
+
+#[tokio::test]
+async fn php_curl_with_its_cookie_engine_does_every_dialects_sequence() {
+    let dir = clients_dir();
+    let curl = ["-r", "exit(function_exists('curl_init') ? 0 : 1);"];
+    if !succeeds("php", &curl, &dir).await {
+        skip("the real-client suite needs PHP with curl (apt-get install php-cli php-curl)");
+        return;
+    }
+    let app = spawn_app().await;
+    let output = Command::new("php")
+        .arg(dir.join("php_clients.php"))
+        .arg(app.url("/"))
+        .output()
+        .await
+        .expect("run php");
     check(&output, 1);
 }
