@@ -57,6 +57,7 @@ mod platformos_users;
 mod process;
 mod races;
 mod real_clients;
+mod real_clients_browser;
 mod secret;
 mod services_errors;
 mod services_interop;

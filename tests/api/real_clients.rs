@@ -1,9 +1,9 @@
 //! Real third-party HTTP clients, used as their documentation says to use them against a real
 //! Drupal or Django site, driving each dialect's whole sequence (token, register, login,
 //! status, an authenticated call, logout) against a live server: Python's requests and httpx,
-//! axios with a tough-cookie jar in Node and in headless Chromium (on another origin, with
-//! CORS), Postman's runner newman on a collection, PHP's curl extension, and Java's own
-//! `HttpClient` with a `CookieManager`.
+//! axios with a tough-cookie jar in Node, Postman's runner newman on a collection, PHP's curl
+//! extension, and Java's own `HttpClient` with a `CookieManager`; axios in a browser is in
+//! `real_clients_browser.rs`.
 //! The scripts live in `tests/clients/` and print one `PASS` or `FAIL` line per client and
 //! dialect.
 
@@ -12,18 +12,16 @@ use std::process::Output;
 
 use tokio::process::Command;
 
-use latch::config::{Origin, OriginPattern};
-
-use crate::helpers::{skip, spawn_app, spawn_app_with};
+use crate::helpers::{skip, spawn_app};
 
 /// The dialects each script drives: `services-q` is the Drupal 7 one through `?q=` paths.
 const DIALECTS: usize = 5;
 
-fn clients_dir() -> PathBuf {
+pub(crate) fn clients_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/clients")
 }
 
-async fn succeeds(program: &str, args: &[&str], dir: &Path) -> bool {
+pub(crate) async fn succeeds(program: &str, args: &[&str], dir: &Path) -> bool {
     Command::new(program)
         .args(args)
         .current_dir(dir)
@@ -40,7 +38,7 @@ fn check(output: &Output, clients: usize) {
     assert!(output.status.success(), "{stdout}{stderr}");
 }
 
-fn check_lines(text: &str, context: &str, clients: usize) {
+pub(crate) fn check_lines(text: &str, context: &str, clients: usize) {
     let lines: Vec<&str> = text
         .lines()
         .filter(|l| l.starts_with("PASS ") || l.starts_with("FAIL "))
@@ -74,7 +72,7 @@ async fn python_requests_and_httpx_do_every_dialects_sequence() {
 
 /// Whether node and the pinned packages of `package-lock.json` are there, running `npm ci`
 /// once per checkout; says why not otherwise.
-async fn node_ready(dir: &Path) -> bool {
+pub(crate) async fn node_ready(dir: &Path) -> bool {
     if !succeeds("node", &["--version"], dir).await || !succeeds("npm", &["--version"], dir).await {
         skip("the real-client suite needs Node.js and npm (apt-get install nodejs npm)");
         return false;
@@ -153,62 +151,4 @@ async fn php_curl_with_its_cookie_engine_does_every_dialects_sequence() {
         .await
         .expect("run php");
     check(&output, 1);
-}
-
-#[tokio::test]
-async fn axios_in_headless_chromium_on_another_origin_does_every_dialects_sequence() {
-    let dir = clients_dir();
-    if !node_ready(&dir).await {
-        return;
-    }
-    if !succeeds("chromium", &["--version"], &dir).await {
-        skip("the real-client suite needs Chromium (apt-get install chromium)");
-        return;
-    }
-    // The page comes from a server of its own, as a single-page app's beside its API: another
-    // origin (another port), the same site.
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let page_origin = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
-    let html = std::fs::read_to_string(dir.join("browser_axios.html")).unwrap();
-    let axios = std::fs::read_to_string(dir.join("node_modules/axios/dist/axios.min.js")).unwrap();
-    let pages = axum::Router::new()
-        .route(
-            "/",
-            axum::routing::get(move || async move { axum::response::Html(html) }),
-        )
-        .route(
-            "/axios.min.js",
-            axum::routing::get(
-                move || async move { ([("content-type", "text/javascript")], axios) },
-            ),
-        );
-    tokio::spawn(async move { axum::serve(listener, pages).await });
-    let origin: Origin = page_origin.parse().unwrap();
-    // CORS for the page, and Django's own origin list, as a real Django deployment needs both.
-    let app = spawn_app_with(|c| {
-        c.http.cors_origins = vec![origin.clone()];
-        c.django.trusted_origins = vec![OriginPattern::Exact(origin)];
-    })
-    .await;
-    let profile = tempfile::tempdir().unwrap();
-    let output = Command::new("chromium")
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            &format!("--user-data-dir={}", profile.path().display()),
-            "--virtual-time-budget=60000",
-            "--dump-dom",
-            &format!("{page_origin}/?api={}", app.url("")),
-        ])
-        .output()
-        .await
-        .expect("run chromium");
-    let dom = String::from_utf8_lossy(&output.stdout);
-    let results = dom
-        .split("<pre id=\"results\">")
-        .nth(1)
-        .and_then(|rest| rest.split("</pre>").next())
-        .unwrap_or_default();
-    check_lines(results, &dom, 1);
 }
