@@ -3,6 +3,7 @@
 //! operator knows what to fix where.
 
 use std::path::Path;
+use std::sync::Arc;
 
 use figment::providers::{Env, Format, Serialized, Toml};
 use figment::value::{Dict, Map};
@@ -55,14 +56,10 @@ pub(super) fn load(
 }
 
 /// The top-level keys, read from the settings' own definition so no list is kept by hand.
+#[cfg(test)]
 pub(super) fn top_level_keys() -> Vec<String> {
-    // Unset optional settings are not serialised; set it so it is listed too.
-    let config = Config {
-        secret: Some(ConfigSecret(String::new())),
-        ..Config::default()
-    };
-    match serde_json::to_value(&config) {
-        Ok(serde_json::Value::Object(map)) => map.keys().cloned().collect(),
+    match Settings::new().0 {
+        serde_json::Value::Object(map) => map.keys().cloned().collect(),
         _ => Vec::new(),
     }
 }
@@ -75,14 +72,97 @@ pub(super) fn env_var(key: &str) -> String {
     )
 }
 
-/// `LATCH_LISTEN`, `LATCH_SESSION__IDLE_TIMEOUT`, …; variables that name no setting (such
-/// as `LATCH_CONFIG`, read by the command line) are left alone.
+/// Variables with the prefix that are no settings: the command line reads `LATCH_CONFIG` and
+/// `LATCH_LOG`, latch's own test and benchmark scripts the others.
+const NOT_SETTINGS: [&str; 6] = [
+    "CONFIG",
+    "LOG",
+    "CI",
+    "TEST_POSTGRES_URL",
+    "BENCH_POSTGRES_URL",
+    "FUZZ_SECONDS",
+];
+
+/// `LATCH_LISTEN`, `LATCH_SESSION__IDLE_TIMEOUT`, …: the variables that name a setting.
+/// Others (`LATCH_MAIL`, which names a section, or a stray `LATCH_WHATEVER` some other
+/// program set) are ignored with one warning naming them, so an unrelated variable in the
+/// environment cannot stop latch; a file's unknown keys stay refused.
 fn environment() -> Env {
-    let keys = top_level_keys();
-    Env::prefixed(ENV_PREFIX).split("__").filter(move |key| {
-        let top = key.as_str().split('.').next().unwrap_or_default();
-        keys.iter().any(|known| known.eq_ignore_ascii_case(top))
-    })
+    let settings = Arc::new(Settings::new());
+    let stray = stray_variables(&settings);
+    if !stray.is_empty() {
+        tracing::warn!(
+            "ignoring environment variables that name no setting: {} (a setting's variable is \
+             LATCH_ and its key in capitals, with __ between the parts, such as \
+             LATCH_SESSION__IDLE_TIMEOUT)",
+            stray.join(", ")
+        );
+    }
+    Env::prefixed(ENV_PREFIX)
+        .split("__")
+        .filter(move |key| settings.names_setting(&key.as_str().to_ascii_lowercase()))
+}
+
+/// The variables with the prefix that name no setting, sorted.
+fn stray_variables(settings: &Settings) -> Vec<String> {
+    let mut stray: Vec<String> = std::env::vars_os()
+        .filter_map(|(name, _)| name.into_string().ok())
+        .filter(|name| {
+            let Some(rest) = name.strip_prefix(ENV_PREFIX) else {
+                return false;
+            };
+            let key = rest.to_ascii_lowercase().replace("__", ".");
+            !rest.is_empty()
+                && !NOT_SETTINGS.iter().any(|n| n.eq_ignore_ascii_case(rest))
+                && !settings.names_setting(&key)
+        })
+        .collect();
+    stray.sort();
+    stray
+}
+
+/// The settings' keys, as the defaults serialise them.
+struct Settings(serde_json::Value);
+
+impl Settings {
+    fn new() -> Self {
+        // Unset optional settings are not serialised; set it so it is listed too.
+        let config = Config {
+            secret: Some(ConfigSecret(String::new())),
+            ..Config::default()
+        };
+        Self(serde_json::to_value(&config).unwrap_or_default())
+    }
+
+    /// Whether `key` (`session.idle_timeout`) names a setting: not a section, not a part of
+    /// a setting, not nothing.
+    fn names_setting(&self, key: &str) -> bool {
+        let mut node = &self.0;
+        for part in key.split('.') {
+            let serde_json::Value::Object(section) = node else {
+                return false;
+            };
+            match section.get(part) {
+                Some(next) => node = next,
+                // An optional setting left unset, a named entry (`platformos.forms.NAME`), or
+                // nothing: let the settings' own definition tell.
+                None => return !unknown_field(key),
+            }
+        }
+        !node.is_object()
+    }
+}
+
+/// Whether the settings' definition refuses `key` as an unknown field, whatever its value.
+fn unknown_field(key: &str) -> bool {
+    let figment =
+        Figment::from(Serialized::defaults(Config::default())).merge(Serialized::default(key, ""));
+    match figment.extract::<Config>() {
+        Ok(_) => false,
+        Err(e) => e
+            .into_iter()
+            .any(|e| matches!(e.kind, figment::error::Kind::UnknownField(..))),
+    }
 }
 
 /// Each error figment found, as `key: problem (where it was set)`.
@@ -171,5 +251,36 @@ impl Provider for Flag {
 
     fn data(&self) -> Result<Map<Profile, Dict>, figment::Error> {
         self.value.data()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Settings;
+
+    #[test]
+    fn variables_name_settings_but_not_sections_parts_or_nothing() {
+        let settings = Settings::new();
+        for setting in [
+            "listen",
+            "secret",
+            "session.idle_timeout",
+            "mail.smtp.password",
+            "mail.from",
+            "access",
+        ] {
+            assert!(settings.names_setting(setting), "{setting}");
+        }
+        for stray in [
+            "mail",
+            "mail.smtp",
+            "config",
+            "ci",
+            "session.idle_timout",
+            "listen.port",
+            "whatever.else",
+        ] {
+            assert!(!settings.names_setting(stray), "{stray}");
+        }
     }
 }

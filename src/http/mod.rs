@@ -13,6 +13,7 @@ mod limits;
 mod native;
 mod origin;
 mod platformos;
+mod query_path;
 mod redact;
 mod services;
 
@@ -237,7 +238,7 @@ pub fn app(state: AppState, config: &Config) -> Router {
         // The benchmark's ceiling: no database, no session, the same middleware.
         routes = routes.route("/bench/hello", axum::routing::get(|| async { "hello" }));
     }
-    let dialects = routes
+    let dialects = query_path::serve_query_paths(routes, config)
         .layer(axum::middleware::from_fn(cookies::expire_stale_cookies))
         .layer(axum::middleware::from_fn_with_state(
             state.core.clone(),

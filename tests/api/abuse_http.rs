@@ -98,6 +98,62 @@ async fn cors_answers_listed_origins_with_credentials_and_ignores_others() {
     );
 }
 
+#[tokio::test]
+async fn native_app_origins_are_listed_like_any_other() {
+    let origins = [
+        "capacitor://localhost",
+        "ionic://localhost",
+        "http://localhost",
+    ];
+    let app = spawn_app_with(|c| {
+        c.http.cors_origins = origins.iter().map(|o| o.parse().unwrap()).collect();
+    })
+    .await;
+    app.create_account("bob", "secret", &[]).await;
+    for origin in origins {
+        let preflight = new_client()
+            .request(
+                reqwest::Method::OPTIONS,
+                app.url("/user/login?_format=json"),
+            )
+            .header("Origin", origin)
+            .header("Access-Control-Request-Method", "POST")
+            .header("Access-Control-Request-Headers", "content-type")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            preflight.headers()["access-control-allow-origin"],
+            origin,
+            "{origin}"
+        );
+        let login = new_client()
+            .post(app.url("/user/login?_format=json"))
+            .header("Origin", origin)
+            .header("Content-Type", "application/json")
+            .body(r#"{"name":"bob","pass":"secret"}"#)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(login.status(), 200, "{origin}");
+        assert_eq!(
+            login.headers()["access-control-allow-credentials"],
+            "true",
+            "{origin}"
+        );
+    }
+    // The same host under another scheme is another origin.
+    let other = new_client()
+        .post(app.url("/user/login?_format=json"))
+        .header("Origin", "https://localhost")
+        .header("Content-Type", "application/json")
+        .body(r#"{"name":"bob","pass":"secret"}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(other.status(), 403);
+}
+
 async fn failed_login(app: &crate::helpers::TestApp, forwarded_for: &str) -> u16 {
     new_client()
         .post(app.url("/user/login?_format=json"))

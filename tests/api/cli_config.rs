@@ -68,3 +68,71 @@ fn config_errors_about_durations_and_proxies_name_the_key_the_value_and_its_sour
         "{err}"
     );
 }
+
+#[test]
+fn stray_latch_variables_are_ignored_with_one_warning_naming_them() {
+    use std::io::Write;
+    use std::process::Stdio;
+
+    let site = Site::with_config("");
+    let mut child = site
+        .command(
+            &[
+                "user",
+                "add",
+                "carol",
+                "--mail",
+                "carol@example.com",
+                "--password-stdin",
+            ],
+            true,
+        )
+        .envs([
+            ("LATCH_MAIL", "carol@example.com"),
+            ("LATCH_SESSION__IDLE_TIMOUT", "5"),
+            ("LATCH_WHATEVER", "1"),
+            ("LATCH_SESSION__IDLE_TIMEOUT", "15m"),
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start latch");
+    let _ = child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"carol's pass phrase\n");
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert_eq!(
+        stderr.matches("name no setting").count(),
+        1,
+        "one warning: {stderr}"
+    );
+    let warning = stderr
+        .lines()
+        .find(|l| l.contains("name no setting"))
+        .unwrap();
+    for name in ["LATCH_MAIL", "LATCH_SESSION__IDLE_TIMOUT", "LATCH_WHATEVER"] {
+        assert!(warning.contains(name), "{warning}");
+    }
+    // Settings and the variables latch itself reads are no strays.
+    for name in [
+        "LATCH_SESSION__IDLE_TIMEOUT,",
+        "LATCH_PASSWORD__",
+        "LATCH_LOG",
+        "LATCH_CONFIG",
+    ] {
+        assert!(!warning.contains(name), "{warning}");
+    }
+
+    // A known variable with a bad value still stops the command.
+    let output = site
+        .command(&["user", "list"], true)
+        .env("LATCH_SESSION__IDLE_TIMEOUT", "soon")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+}

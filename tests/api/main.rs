@@ -30,6 +30,7 @@ mod django_rest;
 #[allow(dead_code)]
 mod django_support;
 mod drupal_login;
+mod drupal_logout_page;
 mod drupal_register;
 mod drupal_session;
 mod drupal_user;
@@ -55,9 +56,12 @@ mod platformos_support;
 mod platformos_users;
 mod process;
 mod races;
+mod real_clients;
+mod real_clients_browser;
 mod secret;
 mod services_errors;
 mod services_interop;
+mod services_query_paths;
 mod services_seeds;
 #[allow(dead_code)]
 mod services_support;

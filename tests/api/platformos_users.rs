@@ -342,3 +342,60 @@ async fn a_session_made_here_is_recognised_by_the_drupal_and_django_dialects() {
     app.logged_in(&drupal, "example1", "somepassword").await;
     assert_eq!(whoami(&app, &drupal).await.1["user"]["name"], "example1");
 }
+
+#[tokio::test]
+async fn only_administrators_rename_accounts_as_in_every_dialect() {
+    let app = spawn_app().await;
+    app.create_account("admin", "admin-pass", &["administrator"])
+        .await;
+    let member = app.create_account("member", "member-pass", &[]).await;
+    let client = reqwest::Client::new();
+    let session = |email: &'static str, password: &'static str| {
+        let client = client.clone();
+        let app = &app;
+        async move {
+            let login = request(
+                app,
+                &client,
+                Method::POST,
+                "/api/sessions?session_token=true",
+                None,
+                Some(&login_body(email, password)),
+            )
+            .send()
+            .await
+            .unwrap();
+            assert_eq!(login.status(), 201);
+            login.headers()["x-session-token"]
+                .to_str()
+                .unwrap()
+                .to_string()
+        }
+    };
+    let rename = |session: String, name: &'static str| {
+        let body = json!({"form_name": "reference_rest_api_update_users", "form": {"name": name}});
+        request(
+            &app,
+            &client,
+            Method::PUT,
+            &format!("/api/users/{}", member.id),
+            None,
+            Some(&body),
+        )
+        .header("X-Session-Token", session)
+        .send()
+    };
+    let own = session("member@example.com", "member-pass").await;
+    let (status, errors) = errors_of(rename(own, "renamed").await.unwrap()).await;
+    assert_eq!(status, 422);
+    assert_eq!(
+        errors,
+        json!({"name": ["can only be changed by an administrator"]})
+    );
+
+    let admin = session("admin@example.com", "admin-pass").await;
+    let response = rename(admin, "renamed").await.unwrap();
+    assert_eq!(response.status(), 204);
+    let account = app.core.store().account_by_id(member.id).await.unwrap();
+    assert_eq!(account.unwrap().name, "renamed");
+}

@@ -1,10 +1,11 @@
 //! The Drupal 8+ core REST dialect: `/session/token`, `/user/login`, `/user/login_status`,
-//! `/user/logout`, `/user/password`, `/user/register`, `/user/{uid}` and the one-time login
-//! links `/user/reset/{uid}/{timestamp}/{hash}`.
+//! `/user/logout` (and its HTML confirmation), `/user/password`, `/user/register`,
+//! `/user/{uid}` and the one-time login links `/user/reset/{uid}/{timestamp}/{hash}`.
 
 mod auth;
 mod entity;
 mod error;
+mod logout_page;
 mod reset;
 mod users;
 
@@ -48,7 +49,14 @@ fn router(state: &AppState, _: &Config) -> Router {
         .route("/rest/session/token", any(auth::session_token))
         .route("/user/login", post(auth::login))
         .route("/user/login_status", get(auth::login_status))
-        .route("/user/logout", post(auth::logout))
+        .route(
+            "/user/logout",
+            get(logout_page::logout_link).post(auth::logout),
+        )
+        .route(
+            "/user/logout/confirm",
+            get(logout_page::confirm_page).post(logout_page::confirm),
+        )
         .route("/user/password", post(auth::password))
         .route("/user/register", post(users::register))
         .route(

@@ -252,7 +252,7 @@ fn missing_pass() -> DrupalError {
         .with_hint(format!("Send a JSON object such as {PASS_EXAMPLE}."))
 }
 
-fn page(status: StatusCode, title: &str, body: &str) -> Response {
+pub(super) fn page(status: StatusCode, title: &str, body: &str) -> Response {
     let html = format!(
         "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>{title}</title></head>\
          <body><h1>{title}</h1>{body}</body></html>\n"
@@ -260,7 +260,7 @@ fn page(status: StatusCode, title: &str, body: &str) -> Response {
     (status, [(CONTENT_TYPE, "text/html; charset=UTF-8")], html).into_response()
 }
 
-fn escape(text: &str) -> String {
+pub(super) fn escape(text: &str) -> String {
     text.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")

@@ -331,6 +331,12 @@ fn check_csrf(
     .map_err(|refused| ServicesError::unauthorized(refused.reason))
 }
 
+/// A request refused before any route took it, as the module words errors (used for the
+/// `?q=` paths Drupal 7 clients send).
+pub fn refusal(status: StatusCode, message: &str) -> Response {
+    ServicesError::new(status, message).render(Format::Json)
+}
+
 /// `%name`-style placeholder markup, with the value escaped as Drupal's `check_plain` does.
 pub fn placeholder(value: &str) -> String {
     let escaped = value
