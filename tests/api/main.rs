@@ -23,6 +23,7 @@ mod cli_config;
 mod cluster;
 mod copy;
 mod django_browser;
+mod django_conformance;
 mod django_csrf;
 mod django_login;
 mod django_page;

@@ -103,37 +103,31 @@ fn router(app: &AppState, config: &Config) -> Router {
     for path in [format!("{login}logout/"), format!("{login}logout")] {
         router = router.route(&path, post(login::logout).fallback(method_not_allowed));
     }
-    router
-        .route(
-            &format!("{rest}login/"),
-            post(rest::login).fallback(method_not_allowed),
-        )
-        .route(
-            &format!("{rest}logout/"),
-            post(rest::logout).fallback(method_not_allowed),
-        )
-        .route(
-            &format!("{rest}user/"),
+    // dj-rest-auth's patterns (`login/?$`, …) match with and without the trailing slash;
+    // registration is mounted with `include`, which keeps it.
+    let rest_routes = [
+        ("login/", post(rest::login)),
+        ("logout/", post(rest::logout)),
+        (
+            "user/",
             get(rest::user)
                 .put(rest::replace_user)
-                .patch(rest::update_user)
-                .fallback(method_not_allowed),
-        )
+                .patch(rest::update_user),
+        ),
+        ("password/change/", post(rest_password::change)),
+        ("password/reset/", post(rest_password::reset)),
+        ("password/reset/confirm/", post(rest_password::confirm)),
+    ];
+    for (path, handler) in rest_routes {
+        let handler = handler.fallback(method_not_allowed);
+        router = router
+            .route(&format!("{rest}{path}"), handler.clone())
+            .route(&format!("{rest}{}", path.trim_end_matches('/')), handler);
+    }
+    router
         .route(
             &format!("{rest}registration/"),
             post(rest::register).fallback(method_not_allowed),
-        )
-        .route(
-            &format!("{rest}password/change/"),
-            post(rest_password::change).fallback(method_not_allowed),
-        )
-        .route(
-            &format!("{rest}password/reset/"),
-            post(rest_password::reset).fallback(method_not_allowed),
-        )
-        .route(
-            &format!("{rest}password/reset/confirm/"),
-            post(rest_password::confirm).fallback(method_not_allowed),
         )
         .layer(middleware::from_fn_with_state(
             state.clone(),
