@@ -25,6 +25,7 @@ mod copy;
 mod django_browser;
 mod django_conformance;
 mod django_csrf;
+mod django_differential;
 mod django_login;
 mod django_page;
 mod django_rest;

@@ -21,6 +21,7 @@ use super::{
 use crate::core::accounts::{Account, Field, NameRules, Violation, check_mail};
 use crate::core::{AccountChanges, CurrentSession, Error, Registrar, Registration, SentPassword};
 use crate::http::Visitor;
+use crate::http::cookies::read_cookie;
 
 const NOT_AUTHENTICATED: &str = "Authentication credentials were not provided.";
 
@@ -127,7 +128,7 @@ pub async fn logout(
     }
     Ok(with_cookies(
         Json(json!({"detail": "Successfully logged out."})).into_response(),
-        &[state.cookies.expire_as(&state.settings.session_cookie)],
+        &expired_session_cookie(&state, &headers),
     ))
 }
 
@@ -227,9 +228,7 @@ pub async fn register(
     let fields = checked_fields(&state, &headers, &uri, &visitor, body).await?;
     let mut checks = Checks::default();
     checks.text(&fields, "username");
-    if fields.get("email").is_some() {
-        checks.text(&fields, "email");
-    }
+    checks.text(&fields, "email");
     checks.secret(&fields, "password1");
     checks.secret(&fields, "password2");
     checks.finish()?;
@@ -281,6 +280,15 @@ pub async fn register(
         )),
         Err(e) => Err(server_failure(&e)),
     }
+}
+
+/// The session cookie's deletion, if the request carried one: Django's `SessionMiddleware`
+/// deletes only a cookie it was sent.
+pub fn expired_session_cookie(state: &DjangoState, headers: &HeaderMap) -> Vec<String> {
+    read_cookie(headers, &state.settings.session_cookie)
+        .map(|_| state.cookies.expire_as(&state.settings.session_cookie))
+        .into_iter()
+        .collect()
 }
 
 fn created(message: &str) -> Response {

@@ -18,7 +18,7 @@ use super::DjangoState;
 use super::body::Fields;
 use super::page::{self, ResetForm};
 use super::rest::{checked_fields, require_session};
-use super::rest_errors::{Checks, REQUIRED, account_error};
+use super::rest_errors::{Checks, account_error};
 use super::{
     Answer, DjangoVisitor, csrf_cookie, csrf_secret, detail, field_errors, server_failure, token,
     with_cookies,
@@ -48,7 +48,7 @@ pub async fn change(
     } else {
         fields.secret("old_password")
     };
-    let new_password = new_password(&fields, checks)?;
+    let new_password = new_password(&fields, checks, || Ok(()))?;
     let changes = AccountChanges {
         password: Some(new_password),
         current_password: old_password.map(SecretString::from),
@@ -71,9 +71,10 @@ pub async fn reset(
     body: Result<Bytes, BytesRejection>,
 ) -> Answer {
     let fields = checked_fields(&state, &headers, &uri, &visitor, body).await?;
-    let Some(mail) = fields.text("email") else {
-        return Err(field_errors(&[("email", REQUIRED.into())]));
-    };
+    let mut checks = Checks::default();
+    let mail = checks.text(&fields, "email");
+    checks.finish()?;
+    let mail = mail.unwrap_or_default();
     if check_mail(&mail).is_err() {
         return Err(field_errors(&[(
             "email",
@@ -107,12 +108,17 @@ pub async fn confirm(
     let mut checks = Checks::default();
     let uid = checks.text(&fields, "uid");
     let token = checks.text(&fields, "token").unwrap_or_default();
-    let new_password = new_password(&fields, checks)?;
-    let uid = uid
+    // dj-rest-auth decodes the uid before the passwords are compared.
+    let decoded = uid
+        .as_ref()
         .and_then(|uid| URL_SAFE_NO_PAD.decode(uid).ok())
         .and_then(|bytes| String::from_utf8(bytes).ok())
-        .and_then(|text| text.parse::<i64>().ok())
-        .ok_or_else(|| field_errors(&[("uid", INVALID.into())]))?;
+        .and_then(|text| text.parse::<i64>().ok());
+    let new_password = new_password(&fields, checks, || match (&uid, decoded) {
+        (Some(_), None) => Err(field_errors(&[("uid", INVALID.into())])),
+        _ => Ok(()),
+    })?;
+    let uid = decoded.unwrap_or_default();
     let invalid_token = || field_errors(&[("token", INVALID.into())]);
     // A malformed token is checked like a forged one, so the new password's faults come
     // first, as Django reports them.
@@ -136,14 +142,17 @@ pub async fn confirm(
 }
 
 /// `new_password1` once both copies pass DRF's field checks (besides the fields `checks`
-/// holds already) and are equal, as `SetPasswordForm` wants them.
+/// holds already), then the serializer's own `before`, and are equal, as `SetPasswordForm`
+/// wants them.
 fn new_password(
     fields: &Fields,
     mut checks: Checks,
-) -> Result<SecretString, axum::response::Response> {
+    before: impl FnOnce() -> Result<(), Response>,
+) -> Result<SecretString, Response> {
     let first = checks.secret(fields, "new_password1");
     let second = checks.secret(fields, "new_password2");
     checks.finish()?;
+    before()?;
     if first != second {
         return Err(field_errors(&[("new_password2", MISMATCH.into())]));
     }
