@@ -115,20 +115,29 @@ fn router(app: &AppState, config: &Config) -> Router {
     // dj-rest-auth's patterns (`login/?$`, …) match with and without the trailing slash;
     // registration is mounted with `include`, which keeps it.
     let rest_routes = [
-        ("login/", post(rest::login)),
-        ("logout/", post(rest::logout)),
+        ("login/", post(rest::login).fallback(rest::not_allowed)),
+        ("logout/", post(rest::logout).fallback(rest::not_allowed)),
         (
             "user/",
             get(rest::user)
                 .put(rest::replace_user)
-                .patch(rest::update_user),
+                .patch(rest::update_user)
+                .fallback(rest::not_allowed_signed_in),
         ),
-        ("password/change/", post(rest_password::change)),
-        ("password/reset/", post(rest_password::reset)),
-        ("password/reset/confirm/", post(rest_password::confirm)),
+        (
+            "password/change/",
+            post(rest_password::change).fallback(rest::not_allowed_signed_in),
+        ),
+        (
+            "password/reset/",
+            post(rest_password::reset).fallback(rest::not_allowed),
+        ),
+        (
+            "password/reset/confirm/",
+            post(rest_password::confirm).fallback(rest::not_allowed),
+        ),
     ];
     for (path, handler) in rest_routes {
-        let handler = handler.fallback(method_not_allowed);
         router = router
             .route(&format!("{rest}{path}"), handler.clone())
             .route(&format!("{rest}{}", path.trim_end_matches('/')), handler);
@@ -146,7 +155,7 @@ fn router(app: &AppState, config: &Config) -> Router {
 }
 
 /// DRF's 405.
-async fn method_not_allowed(method: axum::http::Method) -> Response {
+pub(crate) async fn method_not_allowed(method: axum::http::Method) -> Response {
     detail(
         StatusCode::METHOD_NOT_ALLOWED,
         &format!("Method \"{method}\" not allowed."),

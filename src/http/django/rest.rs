@@ -6,7 +6,7 @@ use axum::Json;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::extract::rejection::BytesRejection;
-use axum::http::{HeaderMap, StatusCode, Uri};
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use secrecy::SecretString;
 use serde_json::json;
@@ -305,4 +305,48 @@ fn registration_error(violations: Vec<Violation>) -> Response {
         Some(similar) if others.is_empty() => non_field(&violation(similar, "password1").1),
         _ => account_error(&Error::Invalid(others), "password1"),
     }
+}
+
+/// A method the view lacks, for views open to anyone. DRF authenticates before it looks for
+/// the method: a logged-in caller's unsafe request is CSRF-checked first.
+pub async fn not_allowed(
+    State(state): State<DjangoState>,
+    headers: HeaderMap,
+    uri: Uri,
+    method: Method,
+    DjangoVisitor(visitor): DjangoVisitor,
+) -> Response {
+    refuse_method(&state, &headers, &uri, method, &visitor, false).await
+}
+
+/// A method the view lacks, for views that need a session: anonymous callers are refused as
+/// unauthenticated before the method is looked at, as DRF's permission check comes first.
+pub async fn not_allowed_signed_in(
+    State(state): State<DjangoState>,
+    headers: HeaderMap,
+    uri: Uri,
+    method: Method,
+    DjangoVisitor(visitor): DjangoVisitor,
+) -> Response {
+    refuse_method(&state, &headers, &uri, method, &visitor, true).await
+}
+
+async fn refuse_method(
+    state: &DjangoState,
+    headers: &HeaderMap,
+    uri: &Uri,
+    method: Method,
+    visitor: &Visitor,
+    needs_session: bool,
+) -> Response {
+    if visitor.session.is_some()
+        && !method.is_safe()
+        && let Err(refusal) = enforce_csrf(state, visitor, headers, uri.path(), None, true)
+    {
+        return refusal;
+    }
+    if needs_session && let Err(refusal) = require_session(visitor) {
+        return refusal;
+    }
+    super::method_not_allowed(method).await
 }
