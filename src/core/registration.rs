@@ -65,6 +65,12 @@ impl RegistrationTerms {
 }
 
 impl Core {
+    /// The rules `password` breaks on its own, before it belongs to anyone (so not the
+    /// similarity to a name or address): what a form validating the field alone reports.
+    pub fn password_faults(&self, password: &SecretString) -> Vec<Violation> {
+        self.passwords.check_new(password, Holder::default())
+    }
+
     /// The terms on which a visitor, or an administrator (`by_administrator`), registers.
     pub fn registration_terms(&self, by_administrator: bool) -> RegistrationTerms {
         if by_administrator {

@@ -211,6 +211,22 @@ async fn registration_reports_similarity_as_the_serializer_does_and_other_dialec
         status_json(response).await,
         (400, json!({"password1": [SHORT, COMMON, NUMERIC]}))
     );
+    // `password1` is validated as a field before the two copies are compared.
+    let mut mismatched = register("jeanluc", "12345");
+    mismatched["password2"] = json!("54321");
+    let response = rest(
+        &app,
+        &client,
+        Method::POST,
+        "registration/",
+        Some(&mismatched),
+        None,
+    )
+    .await;
+    assert_eq!(
+        status_json(response).await,
+        (400, json!({"password1": [SHORT, COMMON, NUMERIC]}))
+    );
     // Validated against the new user only once every field passed: a non-field error.
     let response = rest(
         &app,

@@ -232,10 +232,17 @@ pub async fn register(
     checks.secret(&fields, "password1");
     checks.secret(&fields, "password2");
     checks.finish()?;
-    if fields.get("password1") != fields.get("password2") {
+    let terms = state.core.registration_terms(false);
+    // allauth validates `password1` as a field before it compares the two: a password that
+    // breaks a rule is reported with the other fields' faults, by the core, which creates
+    // nothing then.
+    let password1 = SecretString::from(fields.secret("password1").unwrap_or_default());
+    if fields.get("password1") != fields.get("password2")
+        && (terms.password != SentPassword::Kept
+            || state.core.password_faults(&password1).is_empty())
+    {
         return Err(non_field("The two password fields didn't match."));
     }
-    let terms = state.core.registration_terms(false);
     let registration = Registration {
         name: fields.text("username").unwrap_or_default(),
         mail: fields.text("email"),
