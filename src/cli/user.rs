@@ -102,6 +102,7 @@ async fn execute(core: &Core, command: UserCommand) -> anyhow::Result<()> {
                 password: Some(password.clone()),
                 state: Some(AccountState::Active),
                 roles,
+                ..Registration::default()
             };
             let account = core
                 .register(registration, Registrar::Administrator { notify })
@@ -218,6 +219,10 @@ pub(super) fn describe(violation: &Violation) -> String {
             format!("the password must be at least {min} characters long")
         }
         Violation::PasswordTooCommon => "the password is one of the most common passwords".into(),
+        Violation::PasswordTooSimilar { .. } => {
+            "the password is too similar to the name or mail address".into()
+        }
+        Violation::PasswordEntirelyNumeric => "the password is only digits".into(),
         Violation::CurrentPasswordRequired { .. } => "the current password is required".into(),
         Violation::RoleInvalid { role } => {
             format!("{role} is not a valid role name (lower-case letters, digits and _)")

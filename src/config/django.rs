@@ -23,6 +23,10 @@ pub struct DjangoConfig {
     /// `LOGIN_REDIRECT_URL`: where a browser goes after logging in without a `next`. Empty
     /// means the login page, which then shows who is logged in.
     pub login_redirect: String,
+    /// Where the reset mail's link (`{rest_auth_prefix}password/reset/confirm/{uid}/{token}/`)
+    /// sends the browser: a front-end page such as `https://app.example/reset/{uid}/{token}`,
+    /// `{uid}` and `{token}` replaced. Empty serves latch's own form.
+    pub password_reset_confirm_url: String,
 }
 
 impl Default for DjangoConfig {
@@ -35,6 +39,7 @@ impl Default for DjangoConfig {
             csrf_cookie: "csrftoken".into(),
             session_cookie: "sessionid".into(),
             login_redirect: String::new(),
+            password_reset_confirm_url: String::new(),
         }
     }
 }
@@ -64,6 +69,15 @@ impl DjangoConfig {
                     ),
                 ));
             }
+        }
+        let target = &self.password_reset_confirm_url;
+        let web = target.starts_with("https://") || target.starts_with("http://");
+        if !target.is_empty() && !web {
+            return Err(Invalid::new(
+                "django.password_reset_confirm_url",
+                "django.password_reset_confirm_url must be empty or an http(s) URL such as \
+                 \"https://app.example.com/reset/{uid}/{token}\"",
+            ));
         }
         for (key, name) in [
             ("csrf_cookie", &self.csrf_cookie),

@@ -55,6 +55,11 @@ pub struct PasswordConfig {
     pub min_length: usize,
     /// Refuse new passwords found in the built-in list of the most common ones.
     pub reject_common: bool,
+    /// Refuse new passwords this similar to the account's name or mail address (Django's
+    /// `UserAttributeSimilarityValidator`, 0.1 to 1.0); `0` turns the rule off.
+    pub max_similarity: f64,
+    /// Refuse new passwords made only of digits.
+    pub reject_numeric: bool,
 }
 
 impl Default for PasswordConfig {
@@ -69,6 +74,9 @@ impl Default for PasswordConfig {
             // NIST SP 800-63B's minimum for passwords a person chooses.
             min_length: 8,
             reject_common: true,
+            // Django's default.
+            max_similarity: 0.7,
+            reject_numeric: true,
         }
     }
 }
@@ -89,6 +97,13 @@ impl PasswordConfig {
             return Err(Invalid::new(
                 "password.min_length",
                 format!("password.min_length must be at most {MAX_PASSWORD_MIN_LENGTH}"),
+            ));
+        }
+        let similarity = self.max_similarity;
+        if similarity != 0.0 && !(0.1..=1.0).contains(&similarity) {
+            return Err(Invalid::new(
+                "password.max_similarity",
+                "password.max_similarity must be 0 (off) or between 0.1 and 1.0",
             ));
         }
         Ok(())

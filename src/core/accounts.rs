@@ -11,6 +11,20 @@ use crate::domain::names::{is_invisible, mixes_lookalike_scripts};
 pub use crate::domain::names::{name_fold, normalize_name};
 
 const MAX_NAME_CHARS: usize = 60;
+/// Django's `AbstractUser.username` length.
+pub const MAX_DJANGO_NAME_CHARS: usize = 150;
+
+/// Whose rules a new name follows: the dialect's that creates it. Names created under one
+/// set of rules stay valid everywhere; every dialect logs in with any stored name.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum NameRules {
+    /// Drupal's: letters, digits, spaces (single, not at either end) and `._@+'-`, up to 60
+    /// characters.
+    #[default]
+    Drupal,
+    /// Django's `UnicodeUsernameValidator`: letters, digits and `@.+-_`, up to 150 characters.
+    Django,
+}
 const MAX_MAIL_CHARS: usize = 254;
 
 /// The account fields a violation is about.
@@ -55,6 +69,12 @@ pub enum Violation {
     },
     /// One of the most common passwords, which guessers try first.
     PasswordTooCommon,
+    /// Too like the account's name or mail address (`to`), which guessers try too.
+    PasswordTooSimilar {
+        to: Field,
+    },
+    /// Only digits.
+    PasswordEntirelyNumeric,
     /// Changing this field needs the account's current password.
     CurrentPasswordRequired {
         field: Field,
@@ -78,13 +98,47 @@ impl Violation {
             | NameTooLong { .. }
             | NameTaken { .. } => Field::Name,
             MailMissing | MailTooLong | MailInvalid | MailTaken { .. } => Field::Mail,
-            PasswordMissing | PasswordTooLong | PasswordTooShort { .. } | PasswordTooCommon => {
-                Field::Password
-            }
+            PasswordMissing
+            | PasswordTooLong
+            | PasswordTooShort { .. }
+            | PasswordTooCommon
+            | PasswordTooSimilar { .. }
+            | PasswordEntirelyNumeric => Field::Password,
             CurrentPasswordRequired { field } => *field,
             RoleInvalid { .. } => Field::Roles,
         }
     }
+}
+
+/// A new name under `rules`, and the Unicode rules that keep names from impersonating each
+/// other, which apply under every dialect's rules. `name` is expected in its stored form
+/// ([`normalize_name`]).
+pub fn check_name_under(rules: NameRules, name: &str) -> Result<(), Violation> {
+    match rules {
+        NameRules::Drupal => check_name(name),
+        NameRules::Django => check_django_name(name),
+    }
+}
+
+/// Django's `UnicodeUsernameValidator` (`^[\w.@+-]+\Z`) and the model's 150 characters; no
+/// invisible character is a word character, so those are invalid characters here.
+fn check_django_name(name: &str) -> Result<(), Violation> {
+    if name.is_empty() {
+        return Err(Violation::NameMissing);
+    }
+    let allowed = |c: char| (c.is_alphanumeric() || "_.@+-".contains(c)) && !is_invisible(c);
+    if !name.chars().all(allowed) {
+        return Err(Violation::NameInvalidCharacter);
+    }
+    if name.chars().count() > MAX_DJANGO_NAME_CHARS {
+        return Err(Violation::NameTooLong {
+            name: name.to_string(),
+        });
+    }
+    if mixes_lookalike_scripts(name) {
+        return Err(Violation::NameMixedScripts);
+    }
+    Ok(())
 }
 
 /// Drupal's username rules, and the Unicode rules that keep names from impersonating each
@@ -215,6 +269,30 @@ mod tests {
             check_name(&"a".repeat(61)),
             Err(Violation::NameTooLong { .. })
         ));
+    }
+
+    #[test]
+    fn django_names_follow_the_unicode_username_validator() {
+        let django = |name: &str| check_name_under(NameRules::Django, name);
+        assert_eq!(django("Ann.Marie+test@x-y_z"), Ok(()));
+        assert_eq!(django("Zoë山田"), Ok(()));
+        assert_eq!(django(&"é".repeat(150)), Ok(()));
+        for bad in [
+            "Ann Marie",
+            "o'neil",
+            "bob<script>",
+            "bob\u{200B}",
+            "ｂｏｂ！",
+        ] {
+            assert_eq!(django(bad), Err(Violation::NameInvalidCharacter), "{bad:?}");
+        }
+        assert!(matches!(
+            django(&"a".repeat(151)),
+            Err(Violation::NameTooLong { .. })
+        ));
+        assert_eq!(django("p\u{430}ypal"), Err(Violation::NameMixedScripts));
+        assert_eq!(django(""), Err(Violation::NameMissing));
+        assert_eq!(check_name_under(NameRules::Drupal, "Ann Marie"), Ok(()));
     }
 
     #[test]

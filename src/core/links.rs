@@ -7,6 +7,7 @@ use secrecy::SecretString;
 use super::accounts::Account;
 use super::audit::{AuditEvent, ClientContext, Subject};
 use super::mail::{LinkStatus, ONE_TIME_LINK_LIFETIME};
+use super::passwords::Holder;
 use super::sessions::hash_session_id;
 use super::{Core, CurrentSession, Error, LoggedIn, now};
 use crate::store::LinkUse;
@@ -58,12 +59,20 @@ impl Core {
         client: &ClientContext,
         previous: Option<&CurrentSession>,
     ) -> Result<LoggedIn, Error> {
+        // The password's faults come first, as Django's reset confirmation reports them.
+        let link = self.check_login_link(uid, timestamp, hash).await;
         if let Some(password) = password {
-            self.passwords
-                .check_new(password)
-                .map_err(|v| Error::Invalid(vec![v]))?;
+            let account = link.as_ref().ok().map(|link| &link.account);
+            let holder = Holder {
+                name: account.map(|a| a.name.as_str()),
+                mail: account.and_then(|a| a.mail.as_deref()),
+            };
+            let violations = self.passwords.check_new(password, holder);
+            if !violations.is_empty() {
+                return Err(Error::Invalid(violations));
+            }
         }
-        let link = self.check_login_link(uid, timestamp, hash).await?;
+        let link = link?;
         let new_password_hash = match password {
             Some(password) => Some(self.passwords.hash(password).await?),
             None => None,

@@ -5,10 +5,12 @@ use std::collections::BTreeSet;
 use secrecy::SecretString;
 
 use super::accounts::{
-    Account, AccountState, Field, Violation, check_mail, check_name, check_role, normalize_name,
+    Account, AccountState, Field, NameRules, Violation, check_mail, check_name_under, check_role,
+    normalize_name,
 };
 use super::audit::{AuditEvent, ClientContext, Subject};
 use super::mail::{MailKind, OutgoingMail};
+use super::passwords::Holder;
 use super::{Core, CurrentSession, Error, now, taken_as_invalid};
 use crate::store::{AccountUpdate, Consequences, EndSessions, UpdateOutcome};
 
@@ -26,6 +28,8 @@ pub struct AccountChanges {
     pub roles: Option<Vec<String>>,
     pub timezone: Option<String>,
     pub langcode: Option<String>,
+    /// The rules a new name follows: the dialect's that renames.
+    pub name_rules: NameRules,
 }
 
 impl Core {
@@ -81,7 +85,7 @@ impl Core {
 
         let mut violations = Vec::new();
         if let Some(name) = &renamed {
-            violations.extend(check_name(name).err());
+            violations.extend(check_name_under(changes.name_rules, name).err());
         }
         match &new_mail {
             Some(Some(mail)) => violations.extend(check_mail(mail).err()),
@@ -89,7 +93,14 @@ impl Core {
             _ => {}
         }
         if let Some(password) = &changes.password {
-            violations.extend(self.passwords.check_new(password).err());
+            let holder = Holder {
+                name: Some(renamed.as_deref().unwrap_or(&original.name)),
+                mail: match &new_mail {
+                    Some(mail) => mail.as_deref(),
+                    None => original.mail.as_deref(),
+                },
+            };
+            violations.extend(self.passwords.check_new(password, holder));
         }
         for role in changes.roles.iter().flatten() {
             violations.extend(check_role(role).err());

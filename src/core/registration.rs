@@ -3,11 +3,12 @@
 use secrecy::{ExposeSecret, SecretString};
 
 use super::accounts::{
-    Account, AccountState, Field, RegistrationMode, Violation, check_mail, check_name, check_role,
-    normalize_name,
+    Account, AccountState, Field, NameRules, RegistrationMode, Violation, check_mail,
+    check_name_under, check_role, normalize_name,
 };
 use super::audit::{AuditEvent, ClientContext, Subject};
 use super::mail::{MailKind, OutgoingMail};
+use super::passwords::Holder;
 use super::{Core, Error, now, taken_as_invalid};
 use crate::store::NewAccount;
 
@@ -20,6 +21,8 @@ pub struct Registration {
     /// Only administrators may choose these.
     pub state: Option<AccountState>,
     pub roles: Vec<String>,
+    /// The rules the new name follows: the registering dialect's.
+    pub name_rules: NameRules,
 }
 
 /// Who is creating the account.
@@ -62,6 +65,12 @@ impl RegistrationTerms {
 }
 
 impl Core {
+    /// The rules `password` breaks on its own, before it belongs to anyone (so not the
+    /// similarity to a name or address): what a form validating the field alone reports.
+    pub fn password_faults(&self, password: &SecretString) -> Vec<Violation> {
+        self.passwords.check_new(password, Holder::default())
+    }
+
     /// The terms on which a visitor, or an administrator (`by_administrator`), registers.
     pub fn registration_terms(&self, by_administrator: bool) -> RegistrationTerms {
         if by_administrator {
@@ -136,7 +145,7 @@ impl Core {
         }
 
         let mut violations = Vec::new();
-        if let Err(v) = check_name(&registration.name) {
+        if let Err(v) = check_name_under(registration.name_rules, &registration.name) {
             violations.push(v);
         }
         match registration.mail.as_deref() {
@@ -145,12 +154,15 @@ impl Core {
             None => {}
         }
         if let Some(password) = &registration.password {
-            let checked = if password_policy {
-                self.passwords.check_new(password)
+            if password_policy {
+                let holder = Holder {
+                    name: Some(&registration.name),
+                    mail: registration.mail.as_deref(),
+                };
+                violations.extend(self.passwords.check_new(password, holder));
             } else {
-                super::passwords::check_bounds(password)
-            };
-            violations.extend(checked.err());
+                violations.extend(super::passwords::check_bounds(password).err());
+            }
         }
         for role in &registration.roles {
             violations.extend(check_role(role).err());

@@ -119,7 +119,7 @@ async fn django_registration_and_password_change_use_djangos_validator_texts() {
         answer,
         (
             400,
-            json!({"new_password1": ["This password is too common."]})
+            json!({"new_password2": ["This password is too common."]})
         )
     );
     app.logged_in(&new_client(), "carol", "an old long password")

@@ -178,6 +178,7 @@ async fn events_and_finished_mail_older_than_retain_days_are_purged_by_the_serve
         password: None,
         state: Some(AccountState::Active),
         roles: Vec::new(),
+        ..Registration::default()
     };
     core.register(bob, Registrar::Administrator { notify: true })
         .await

@@ -8,7 +8,7 @@ use std::time::Duration;
 use base64::Engine;
 use serde_json::{Value, json};
 
-use crate::helpers::{skip, spawn_app};
+use crate::helpers::{new_client, skip, spawn_app};
 
 const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
 
@@ -166,6 +166,41 @@ impl Driver {
         title
     }
 
+    /// Waits up to ten seconds for `css` to hold `needle`, as [`Driver::wait_for_title`].
+    async fn wait_for_text(&self, css: &str, needle: &str) -> String {
+        let mut text = String::new();
+        for _ in 0..100 {
+            let found = self
+                .call_raw(
+                    "POST",
+                    "/element",
+                    json!({"using": "css selector", "value": css}),
+                )
+                .await;
+            if let Some(id) = found["value"][ELEMENT].as_str() {
+                let value = self
+                    .call_raw("GET", &format!("/element/{id}/text"), Value::Null)
+                    .await;
+                text = value["value"].as_str().unwrap_or_default().to_string();
+                if text.contains(needle) {
+                    break;
+                }
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        text
+    }
+
+    /// A WebDriver call whose errors (no such element yet) are the caller's to read.
+    async fn call_raw(&self, method: &str, path: &str, body: Value) -> Value {
+        let url = format!("{}/session/{}{path}", self.base, self.session);
+        let request = match method {
+            "GET" => self.http.get(url),
+            _ => self.http.post(url).json(&body),
+        };
+        request.send().await.unwrap().json().await.unwrap()
+    }
+
     async fn title(&self) -> String {
         self.call("GET", "/title", None)
             .await
@@ -241,4 +276,52 @@ async fn a_browser_logs_in_through_the_page_sees_who_it_is_and_logs_out() {
     assert_eq!(app.session_count().await, 0);
     driver.screenshot("django-login-logged-out.png").await;
     driver.quit().await;
+}
+
+#[tokio::test]
+async fn a_browser_follows_the_mailed_reset_link_and_sets_a_new_password() {
+    if Command::new("chromedriver")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        return skip(
+            "the browser test: no chromedriver (Debian: apt-get install chromium chromium-driver)",
+        );
+    }
+    let app = spawn_app().await;
+    app.create_account("bench", "correct horse", &[]).await;
+    let requested = new_client()
+        .post(app.url("/dj-rest-auth/password/reset/"))
+        .json(&json!({"email": "bench@example.com"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(requested.status(), 200);
+    let mail = app.outbox().await.pop().expect("a reset mail");
+    let text = app.mail_text(mail.id).await;
+    let start = text
+        .find("/dj-rest-auth/password/reset/confirm/")
+        .expect("the link");
+    let end = text[start..]
+        .find(char::is_whitespace)
+        .map_or(text.len(), |n| start + n);
+    let profile = tempfile::tempdir().unwrap();
+    let driver = Driver::start(profile.path()).await;
+
+    driver.open(&app.url(&text[start..end])).await;
+    assert_eq!(driver.title().await, "Set a new password");
+    driver.type_into("#id_new_password1", "browser reset").await;
+    driver.type_into("#id_new_password2", "browser reset").await;
+    driver.screenshot("django-reset-form.png").await;
+    driver.click("#reset-submit").await;
+    let answer = driver
+        .wait_for_text("body", "Password has been reset")
+        .await;
+    assert!(
+        answer.contains("Password has been reset with the new password."),
+        "{answer}"
+    );
+    driver.quit().await;
+    app.logged_in(&new_client(), "bench", "browser reset").await;
 }

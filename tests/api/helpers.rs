@@ -130,6 +130,8 @@ pub fn test_config(dir: &TempDir) -> Config {
             // Most tests use short passwords; the policy's own tests switch it back on.
             min_length: 1,
             reject_common: false,
+            max_similarity: 0.0,
+            reject_numeric: false,
         },
         ..Config::default()
     }
@@ -218,6 +220,7 @@ impl TestApp {
                     password: Some(SecretString::from(password.to_string())),
                     state: Some(AccountState::Active),
                     roles: roles.iter().map(|r| r.to_string()).collect(),
+                    ..Registration::default()
                 },
                 Registrar::Administrator { notify: false },
             )

@@ -17,7 +17,7 @@ use tokio::sync::Semaphore;
 
 use crate::config::PasswordConfig;
 use crate::core::accounts::Violation;
-pub use policy::{PasswordPolicy, check_bounds};
+pub use policy::{Holder, PasswordPolicy, check_bounds};
 use threads::HashThreads;
 
 /// Longer passwords are refused before any hashing (Drupal's `PASSWORD_MAX_LENGTH`), so a
@@ -89,9 +89,9 @@ impl Passwords {
         }
     }
 
-    /// Whether `password` may become an account's new password.
-    pub fn check_new(&self, password: &SecretString) -> Result<(), Violation> {
-        self.policy.check(password)
+    /// Every rule that keeps `password` from becoming the new password of `holder`.
+    pub fn check_new(&self, password: &SecretString, holder: Holder<'_>) -> Vec<Violation> {
+        self.policy.check(password, holder)
     }
 
     /// Hashes a new password with the current policy.

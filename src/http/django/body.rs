@@ -7,7 +7,7 @@ use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::http::header::CONTENT_TYPE;
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use serde_json::Value;
 
 use super::detail;
@@ -105,11 +105,20 @@ fn json_pairs(body: &[u8]) -> Result<Vec<(String, String)>, Response> {
     }
     let value: Value = serde_json::from_slice(body)
         .map_err(|e| detail(StatusCode::BAD_REQUEST, &format!("JSON parse error - {e}")))?;
+    // DRF's serializer words it with the Python type's name, as a non-field error.
+    let python_type = match &value {
+        Value::Object(_) => "dict",
+        Value::Array(_) => "list",
+        Value::String(_) => "str",
+        Value::Bool(_) => "bool",
+        Value::Null => "NoneType",
+        Value::Number(n) if n.is_f64() => "float",
+        Value::Number(_) => "int",
+    };
     let Value::Object(map) = value else {
-        return Err(detail(
-            StatusCode::BAD_REQUEST,
-            "Invalid data. Expected a dictionary, but got a list or a single value.",
-        ));
+        let message = format!("Invalid data. Expected a dictionary, but got {python_type}.");
+        let body = serde_json::json!({ "non_field_errors": [message] });
+        return Err((StatusCode::BAD_REQUEST, axum::Json(body)).into_response());
     };
     Ok(map
         .into_iter()

@@ -189,7 +189,7 @@ pub async fn logout(
     };
     Ok(with_cookies(
         response,
-        &[state.cookies.expire_as(&state.settings.session_cookie)],
+        &super::rest::expired_session_cookie(&state, &headers),
     ))
 }
 

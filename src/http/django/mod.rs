@@ -11,23 +11,24 @@ mod csrf;
 mod login;
 mod page;
 mod rest;
+mod rest_errors;
 mod rest_password;
+mod screen;
 mod token;
 
 use std::sync::Arc;
 
 use axum::Router;
-use axum::extract::{FromRef, FromRequestParts, Request, State};
+use axum::extract::{FromRef, FromRequestParts};
 use axum::http::header::{ACCEPT, HOST, SET_COOKIE, VARY};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
-use axum::middleware::{self, Next};
+use axum::middleware;
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use serde_json::{Value, json};
 
 use super::cookies::read_cookie;
-use super::limits::oversized_headers;
 use super::{AppState, CookieName, Dialect, ServerFailure, Visitor};
 use crate::config::{Config, DjangoConfig};
 use crate::core::{Error, LoggedIn, now};
@@ -92,71 +93,69 @@ fn router(app: &AppState, config: &Config) -> Router {
     let login = &django.login_prefix;
     let rest = &django.rest_auth_prefix;
     let mut router = Router::new();
+    // Plain Django views: a wrong method is Django's bare 405, not DRF's JSON.
     for path in [format!("{login}login/"), format!("{login}login")] {
         router = router.route(
             &path,
             get(login::page)
                 .post(login::login)
-                .fallback(method_not_allowed),
+                .fallback(|| async { screen::view_not_allowed("GET, POST") }),
         );
     }
     for path in [format!("{login}logout/"), format!("{login}logout")] {
-        router = router.route(&path, post(login::logout).fallback(method_not_allowed));
+        router = router.route(
+            &path,
+            post(login::logout).fallback(|| async { screen::view_not_allowed("POST, OPTIONS") }),
+        );
     }
-    router
-        .route(
-            &format!("{rest}login/"),
-            post(rest::login).fallback(method_not_allowed),
-        )
-        .route(
-            &format!("{rest}logout/"),
-            post(rest::logout).fallback(method_not_allowed),
-        )
-        .route(
-            &format!("{rest}user/"),
+    router = router.route(
+        &format!("{rest}password/reset/confirm/{{uid}}/{{token}}/"),
+        get(rest_password::reset_page).fallback(|| async { screen::view_not_allowed("GET") }),
+    );
+    // dj-rest-auth's patterns (`login/?$`, …) match with and without the trailing slash;
+    // registration is mounted with `include`, which keeps it.
+    let rest_routes = [
+        ("login/", post(rest::login).fallback(rest::not_allowed)),
+        ("logout/", post(rest::logout).fallback(rest::not_allowed)),
+        (
+            "user/",
             get(rest::user)
                 .put(rest::replace_user)
                 .patch(rest::update_user)
-                .fallback(method_not_allowed),
-        )
+                .fallback(rest::not_allowed_signed_in),
+        ),
+        (
+            "password/change/",
+            post(rest_password::change).fallback(rest::not_allowed_signed_in),
+        ),
+        (
+            "password/reset/",
+            post(rest_password::reset).fallback(rest::not_allowed),
+        ),
+        (
+            "password/reset/confirm/",
+            post(rest_password::confirm).fallback(rest::not_allowed),
+        ),
+    ];
+    for (path, handler) in rest_routes {
+        router = router
+            .route(&format!("{rest}{path}"), handler.clone())
+            .route(&format!("{rest}{}", path.trim_end_matches('/')), handler);
+    }
+    router
         .route(
             &format!("{rest}registration/"),
             post(rest::register).fallback(method_not_allowed),
         )
-        .route(
-            &format!("{rest}password/change/"),
-            post(rest_password::change).fallback(method_not_allowed),
-        )
-        .route(
-            &format!("{rest}password/reset/"),
-            post(rest_password::reset).fallback(method_not_allowed),
-        )
-        .route(
-            &format!("{rest}password/reset/confirm/"),
-            post(rest_password::confirm).fallback(method_not_allowed),
-        )
         .layer(middleware::from_fn_with_state(
             state.clone(),
-            screen_request,
+            screen::screen_request,
         ))
         .with_state(state)
 }
 
-/// Refuses oversized headers before any view runs, with the status the other dialects give
-/// (Django leaves the limit to its server, whose refusals are 400s without a reason).
-async fn screen_request(
-    State(state): State<DjangoState>,
-    request: Request,
-    next: Next,
-) -> Response {
-    match oversized_headers(request.headers(), state.header_limit) {
-        Some(reason) => detail(StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE, &reason),
-        None => next.run(request).await,
-    }
-}
-
 /// DRF's 405.
-async fn method_not_allowed(method: axum::http::Method) -> Response {
+pub(crate) async fn method_not_allowed(method: axum::http::Method) -> Response {
     detail(
         StatusCode::METHOD_NOT_ALLOWED,
         &format!("Method \"{method}\" not allowed."),

@@ -96,6 +96,36 @@ pub fn logged_in(name: &str, logout_action: &str, token: &str) -> String {
     document("Logged in", &body)
 }
 
+/// The form the reset mail's link opens: it posts the link's `uid` and `token` with the new
+/// password, twice, to dj-rest-auth's confirm endpoint.
+pub struct ResetForm<'a> {
+    pub action: &'a str,
+    pub csrf_token: &'a str,
+    pub uid: &'a str,
+    pub token: &'a str,
+}
+
+pub fn reset_form(form: &ResetForm<'_>) -> String {
+    let body = format!(
+        "<h1>Set a new password</h1><form method=\"post\" action=\"{action}\">\
+         <input type=\"hidden\" name=\"csrfmiddlewaretoken\" value=\"{csrf}\">\
+         <input type=\"hidden\" name=\"uid\" value=\"{uid}\">\
+         <input type=\"hidden\" name=\"token\" value=\"{token}\">\
+         <label for=\"id_new_password1\">New password</label>\
+         <input type=\"password\" name=\"new_password1\" id=\"id_new_password1\" \
+         autocomplete=\"new-password\" required autofocus>\
+         <label for=\"id_new_password2\">New password confirmation</label>\
+         <input type=\"password\" name=\"new_password2\" id=\"id_new_password2\" \
+         autocomplete=\"new-password\" required>\
+         <button type=\"submit\" id=\"reset-submit\">Change my password</button></form>",
+        action = escape(form.action),
+        csrf = escape(form.csrf_token),
+        uid = escape(form.uid),
+        token = escape(form.token),
+    );
+    document("Set a new password", &body)
+}
+
 pub fn csrf_failure(reason: &str, advice: &str) -> String {
     let body = format!(
         "<h1>Forbidden (403)</h1><p>CSRF verification failed. Request aborted.</p>\

@@ -6,22 +6,23 @@ use axum::Json;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::extract::rejection::BytesRejection;
-use axum::http::{HeaderMap, StatusCode, Uri};
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use secrecy::SecretString;
 use serde_json::json;
 
 use super::DjangoState;
 use super::body::{self, Fields};
+use super::rest_errors::{Checks, REQUIRED, account_error, non_field, violation};
 use super::{
     Answer, DjangoVisitor, detail, enforce_csrf, enforce_origin, field_errors, login_cookies,
     server_failure, with_cookies,
 };
-use crate::core::accounts::{Account, Field, Violation};
+use crate::core::accounts::{Account, Field, NameRules, Violation, check_mail};
 use crate::core::{AccountChanges, CurrentSession, Error, Registrar, Registration, SentPassword};
 use crate::http::Visitor;
+use crate::http::cookies::read_cookie;
 
-pub const REQUIRED: &str = "This field is required.";
 const NOT_AUTHENTICATED: &str = "Authentication credentials were not provided.";
 
 /// The request's fields after DRF's `SessionAuthentication` CSRF check, or for anonymous
@@ -67,26 +68,44 @@ pub async fn login(
     body: Result<Bytes, BytesRejection>,
 ) -> Answer {
     let fields = checked_fields(&state, &headers, &uri, &visitor, body).await?;
-    let password = fields.secret("password").map(SecretString::from);
+    // dj-rest-auth's `LoginSerializer`: `username` and `email` may be absent or blank,
+    // `password` may not; a given `email` must be an address.
+    let mut checks = Checks::default();
+    let mail = fields.text("email");
+    if mail.as_deref().is_some_and(|m| check_mail(m).is_err()) {
+        checks.add("email", "Enter a valid email address.");
+    }
+    let password = checks.secret(&fields, "password").map(SecretString::from);
+    checks.finish()?;
     let previous = visitor.session.as_ref();
     let ip = &visitor.client;
-    let result = match (fields.text("username"), fields.text("email"), password) {
-        (Some(name), _, Some(password)) => state.core.login(&name, &password, ip, previous).await,
-        (None, Some(mail), Some(password)) => {
+    // allauth's `username_email` method: the address wins when both are given.
+    let result = match (fields.text("username"), mail, password) {
+        (_, Some(mail), Some(password)) => {
             state
                 .core
                 .login_by_mail(&mail, &password, ip, previous)
                 .await
         }
-        _ => return Err(non_field("Must include \"username\" and \"password\".")),
+        (Some(name), None, Some(password)) => {
+            state.core.login(&name, &password, ip, previous).await
+        }
+        _ => {
+            return Err(non_field(
+                "Must include either \"username\" or \"email\" and \"password\".",
+            ));
+        }
     };
     match result {
         Ok(logged_in) => Ok(with_cookies(
             StatusCode::NO_CONTENT.into_response(),
             &login_cookies(&state, &logged_in),
         )),
-        Err(Error::BadCredentials) => Err(non_field("Unable to log in with provided credentials.")),
-        Err(Error::AccountInactive) => Err(non_field("User account is disabled.")),
+        // Django's authentication backends never authenticate inactive accounts: the same
+        // words as a wrong password.
+        Err(Error::BadCredentials | Error::AccountInactive) => {
+            Err(non_field("Unable to log in with provided credentials."))
+        }
         Err(e) => Err(server_failure(&e)),
     }
 }
@@ -109,7 +128,7 @@ pub async fn logout(
     }
     Ok(with_cookies(
         Json(json!({"detail": "Successfully logged out."})).into_response(),
-        &[state.cookies.expire_as(&state.settings.session_cookie)],
+        &expired_session_cookie(&state, &headers),
     ))
 }
 
@@ -171,6 +190,7 @@ async fn change_user(
     // `email` is read-only in dj-rest-auth's serializer and ignored, as DRF does.
     let changes = AccountChanges {
         name,
+        name_rules: NameRules::Django,
         ..AccountChanges::default()
     };
     match state
@@ -206,19 +226,23 @@ pub async fn register(
     body: Result<Bytes, BytesRejection>,
 ) -> Answer {
     let fields = checked_fields(&state, &headers, &uri, &visitor, body).await?;
-    let mut errors = Vec::new();
-    for field in ["username", "password1", "password2"] {
-        if fields.get(field).is_none_or(str::is_empty) {
-            errors.push((field, REQUIRED.to_string()));
-        }
-    }
-    if !errors.is_empty() {
-        return Err(field_errors(&errors));
-    }
-    if fields.get("password1") != fields.get("password2") {
+    let mut checks = Checks::default();
+    checks.text(&fields, "username");
+    checks.text(&fields, "email");
+    checks.secret(&fields, "password1");
+    checks.secret(&fields, "password2");
+    checks.finish()?;
+    let terms = state.core.registration_terms(false);
+    // allauth validates `password1` as a field before it compares the two: a password that
+    // breaks a rule is reported with the other fields' faults, by the core, which creates
+    // nothing then.
+    let password1 = SecretString::from(fields.secret("password1").unwrap_or_default());
+    if fields.get("password1") != fields.get("password2")
+        && (terms.password != SentPassword::Kept
+            || state.core.password_faults(&password1).is_empty())
+    {
         return Err(non_field("The two password fields didn't match."));
     }
-    let terms = state.core.registration_terms(false);
     let registration = Registration {
         name: fields.text("username").unwrap_or_default(),
         mail: fields.text("email"),
@@ -226,6 +250,7 @@ pub async fn register(
             SentPassword::Kept => fields.secret("password1").map(SecretString::from),
             SentPassword::SetThroughMailedLink => None,
         },
+        name_rules: NameRules::Django,
         ..Registration::default()
     };
     let account = match state
@@ -240,6 +265,7 @@ pub async fn register(
                 "Registration is closed: only administrators can create accounts.",
             ));
         }
+        Err(Error::Invalid(violations)) => return Err(registration_error(violations)),
         Err(e) => return Err(account_error(&e, "password1")),
     };
     if terms.password == SentPassword::SetThroughMailedLink {
@@ -263,101 +289,71 @@ pub async fn register(
     }
 }
 
+/// The session cookie's deletion, if the request carried one: Django's `SessionMiddleware`
+/// deletes only a cookie it was sent.
+pub fn expired_session_cookie(state: &DjangoState, headers: &HeaderMap) -> Vec<String> {
+    read_cookie(headers, &state.settings.session_cookie)
+        .map(|_| state.cookies.expire_as(&state.settings.session_cookie))
+        .into_iter()
+        .collect()
+}
+
 fn created(message: &str) -> Response {
     (StatusCode::CREATED, Json(json!({ "detail": message }))).into_response()
 }
 
-pub fn non_field(message: &str) -> Response {
-    field_errors(&[("non_field_errors", message.to_string())])
-}
-
-/// An account error worded per field; `password_field` names the new password's field.
-pub fn account_error(error: &Error, password_field: &'static str) -> Response {
-    match error {
-        Error::Invalid(violations) => field_errors(
-            &violations
-                .iter()
-                .map(|v| violation(v, password_field))
-                .collect::<Vec<_>>(),
-        ),
-        Error::PasswordRequired => field_errors(&[(password_field, REQUIRED.into())]),
-        Error::FieldNotAllowed(_) | Error::NotPermitted => detail(
-            StatusCode::FORBIDDEN,
-            "You do not have permission to perform this action.",
-        ),
-        e @ (Error::Flooded { .. }
-        | Error::Overloaded { .. }
-        | Error::Store(_)
-        | Error::Password(_)) => server_failure(e),
-        e @ (Error::RegistrationClosed
-        | Error::PasswordNotAllowed
-        | Error::BadCredentials
-        | Error::AccountInactive
-        | Error::NoSuchAccount
-        | Error::LinkExpired
-        | Error::LinkInvalid) => non_field(&e.to_string()),
+/// dj-rest-auth validates `password1` alone among the fields, then, once every field passed,
+/// against the new user: a password too like the name or address is then a non-field error.
+fn registration_error(violations: Vec<Violation>) -> Response {
+    let (similar, others): (Vec<_>, Vec<_>) = violations
+        .into_iter()
+        .partition(|v| matches!(v, Violation::PasswordTooSimilar { .. }));
+    match similar.first() {
+        Some(similar) if others.is_empty() => non_field(&violation(similar, "password1").1),
+        _ => account_error(&Error::Invalid(others), "password1"),
     }
 }
 
-fn violation(violation: &Violation, password_field: &'static str) -> (&'static str, String) {
-    use Violation::*;
-    let text = |s: &str| s.to_string();
-    match violation {
-        NameMissing => ("username", text(REQUIRED)),
-        NameLeadingSpace => ("username", text("The username cannot begin with a space.")),
-        NameTrailingSpace => ("username", text("The username cannot end with a space.")),
-        NameMultipleSpaces => (
-            "username",
-            text("The username cannot contain multiple spaces in a row."),
-        ),
-        NameInvalidCharacter => (
-            "username",
-            text("The username contains an illegal character."),
-        ),
-        NameInvisibleCharacter => (
-            "username",
-            text("The username contains an invisible, control or text-direction character."),
-        ),
-        NameMixedScripts => (
-            "username",
-            text("The username mixes Latin, Greek or Cyrillic letters, as look-alike names do."),
-        ),
-        NameTooLong { .. } => (
-            "username",
-            text("Ensure this field has no more than 60 characters."),
-        ),
-        NameTaken { .. } => (
-            "username",
-            text("A user with that username already exists."),
-        ),
-        MailMissing => ("email", text(REQUIRED)),
-        MailTooLong => (
-            "email",
-            text("Ensure this field has no more than 254 characters."),
-        ),
-        MailInvalid => ("email", text("Enter a valid email address.")),
-        MailTaken { .. } => (
-            "email",
-            text("A user is already registered with this e-mail address."),
-        ),
-        PasswordMissing => (password_field, text(REQUIRED)),
-        PasswordTooLong => (
-            password_field,
-            text("Ensure this field has no more than 512 bytes."),
-        ),
-        // Django's MinimumLengthValidator and CommonPasswordValidator.
-        PasswordTooShort { min } => (
-            password_field,
-            format!(
-                "This password is too short. It must contain at least {min} character{}.",
-                if *min == 1 { "" } else { "s" }
-            ),
-        ),
-        PasswordTooCommon => (password_field, text("This password is too common.")),
-        CurrentPasswordRequired { .. } => (
-            "old_password",
-            text("Your old password was entered incorrectly. Please enter it again."),
-        ),
-        RoleInvalid { role } => ("non_field_errors", format!("{role} is not a valid role.")),
+/// A method the view lacks, for views open to anyone. DRF authenticates before it looks for
+/// the method: a logged-in caller's unsafe request is CSRF-checked first.
+pub async fn not_allowed(
+    State(state): State<DjangoState>,
+    headers: HeaderMap,
+    uri: Uri,
+    method: Method,
+    DjangoVisitor(visitor): DjangoVisitor,
+) -> Response {
+    refuse_method(&state, &headers, &uri, method, &visitor, false).await
+}
+
+/// A method the view lacks, for views that need a session: anonymous callers are refused as
+/// unauthenticated before the method is looked at, as DRF's permission check comes first.
+pub async fn not_allowed_signed_in(
+    State(state): State<DjangoState>,
+    headers: HeaderMap,
+    uri: Uri,
+    method: Method,
+    DjangoVisitor(visitor): DjangoVisitor,
+) -> Response {
+    refuse_method(&state, &headers, &uri, method, &visitor, true).await
+}
+
+async fn refuse_method(
+    state: &DjangoState,
+    headers: &HeaderMap,
+    uri: &Uri,
+    method: Method,
+    visitor: &Visitor,
+    needs_session: bool,
+) -> Response {
+    if visitor.session.is_some()
+        && !method.is_safe()
+        && let Err(refusal) = enforce_csrf(state, visitor, headers, uri.path(), None, true)
+    {
+        return refusal;
     }
+    if needs_session && let Err(refusal) = require_session(visitor) {
+        return refusal;
+    }
+    super::method_not_allowed(method).await
 }

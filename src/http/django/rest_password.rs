@@ -4,10 +4,11 @@
 
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::State;
 use axum::extract::rejection::BytesRejection;
-use axum::http::{HeaderMap, Uri};
-use axum::response::IntoResponse;
+use axum::extract::{Path, State};
+use axum::http::header::LOCATION;
+use axum::http::{HeaderMap, StatusCode, Uri};
+use axum::response::{Html, IntoResponse, Response};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use secrecy::SecretString;
@@ -15,8 +16,13 @@ use serde_json::json;
 
 use super::DjangoState;
 use super::body::Fields;
-use super::rest::{REQUIRED, account_error, checked_fields, require_session};
-use super::{Answer, DjangoVisitor, field_errors, server_failure};
+use super::page::{self, ResetForm};
+use super::rest::{checked_fields, require_session};
+use super::rest_errors::{Checks, account_error};
+use super::{
+    Answer, DjangoVisitor, csrf_cookie, csrf_secret, detail, field_errors, server_failure, token,
+    with_cookies,
+};
 use crate::core::accounts::check_mail;
 use crate::core::{AccountChanges, AccountLookup, Error};
 
@@ -35,17 +41,24 @@ pub async fn change(
 ) -> Answer {
     let session = require_session(&visitor)?;
     let fields = checked_fields(&state, &headers, &uri, &visitor, body).await?;
-    let new_password = new_password(&fields, &[])?;
+    let mut checks = Checks::default();
+    // An account opened through a mailed link has no old password to give.
+    let old_password = if session.account.password_hash.is_some() {
+        checks.secret(&fields, "old_password")
+    } else {
+        fields.secret("old_password")
+    };
+    let new_password = new_password(&fields, checks, || Ok(()))?;
     let changes = AccountChanges {
         password: Some(new_password),
-        current_password: fields.secret("old_password").map(SecretString::from),
+        current_password: old_password.map(SecretString::from),
         ..AccountChanges::default()
     };
     state
         .core
         .update_account(session, session.account.id, changes, &visitor.client)
         .await
-        .map_err(|e| account_error(&e, "new_password1"))?;
+        .map_err(|e| account_error(&e, "new_password2"))?;
     Ok(Json(json!({"detail": "New password has been saved."})).into_response())
 }
 
@@ -58,9 +71,10 @@ pub async fn reset(
     body: Result<Bytes, BytesRejection>,
 ) -> Answer {
     let fields = checked_fields(&state, &headers, &uri, &visitor, body).await?;
-    let Some(mail) = fields.text("email") else {
-        return Err(field_errors(&[("email", REQUIRED.into())]));
-    };
+    let mut checks = Checks::default();
+    let mail = checks.text(&fields, "email");
+    checks.finish()?;
+    let mail = mail.unwrap_or_default();
     if check_mail(&mail).is_err() {
         return Err(field_errors(&[(
             "email",
@@ -91,17 +105,27 @@ pub async fn confirm(
     body: Result<Bytes, BytesRejection>,
 ) -> Answer {
     let fields = checked_fields(&state, &headers, &uri, &visitor, body).await?;
-    let new_password = new_password(&fields, &["uid", "token"])?;
-    let uid = fields
-        .text("uid")
+    let mut checks = Checks::default();
+    let uid = checks.text(&fields, "uid");
+    let token = checks.text(&fields, "token").unwrap_or_default();
+    // dj-rest-auth decodes the uid before the passwords are compared.
+    let decoded = uid
+        .as_ref()
         .and_then(|uid| URL_SAFE_NO_PAD.decode(uid).ok())
         .and_then(|bytes| String::from_utf8(bytes).ok())
-        .and_then(|text| text.parse::<i64>().ok())
-        .ok_or_else(|| field_errors(&[("uid", INVALID.into())]))?;
+        .and_then(|text| text.parse::<i64>().ok());
+    let new_password = new_password(&fields, checks, || match (&uid, decoded) {
+        (Some(_), None) => Err(field_errors(&[("uid", INVALID.into())])),
+        _ => Ok(()),
+    })?;
+    let uid = decoded.unwrap_or_default();
     let invalid_token = || field_errors(&[("token", INVALID.into())]);
-    let token = fields.text("token").unwrap_or_default();
-    let (timestamp, hash) = token.split_once('-').ok_or_else(invalid_token)?;
-    let timestamp = timestamp.parse::<i64>().map_err(|_| invalid_token())?;
+    // A malformed token is checked like a forged one, so the new password's faults come
+    // first, as Django reports them.
+    let (timestamp, hash) = token
+        .split_once('-')
+        .and_then(|(timestamp, hash)| Some((timestamp.parse::<i64>().ok()?, hash)))
+        .unwrap_or((0, ""));
     match state
         .core
         .reset_password_with_link(uid, timestamp, hash, &new_password, &visitor.client)
@@ -113,33 +137,58 @@ pub async fn confirm(
         ),
         // Django says the same for a used, expired, forged or foreign token.
         Err(Error::LinkInvalid | Error::LinkExpired) => Err(invalid_token()),
-        Err(e) => Err(account_error(&e, "new_password1")),
+        Err(e) => Err(account_error(&e, "new_password2")),
     }
 }
 
-/// `new_password1` once both copies are present and equal; `also` lists other required
-/// fields.
+/// `new_password1` once both copies pass DRF's field checks (besides the fields `checks`
+/// holds already), then the serializer's own `before`, and are equal, as `SetPasswordForm`
+/// wants them.
 fn new_password(
     fields: &Fields,
-    also: &[&'static str],
-) -> Result<SecretString, axum::response::Response> {
-    let mut errors = Vec::new();
-    for field in also
-        .iter()
-        .copied()
-        .chain(["new_password1", "new_password2"])
-    {
-        if fields.get(field).is_none_or(str::is_empty) {
-            errors.push((field, REQUIRED.to_string()));
-        }
-    }
-    if !errors.is_empty() {
-        return Err(field_errors(&errors));
-    }
-    if fields.get("new_password1") != fields.get("new_password2") {
+    mut checks: Checks,
+    before: impl FnOnce() -> Result<(), Response>,
+) -> Result<SecretString, Response> {
+    let first = checks.secret(fields, "new_password1");
+    let second = checks.secret(fields, "new_password2");
+    checks.finish()?;
+    before()?;
+    if first != second {
         return Err(field_errors(&[("new_password2", MISMATCH.into())]));
     }
-    Ok(SecretString::from(
-        fields.secret("new_password1").unwrap_or_default(),
-    ))
+    Ok(SecretString::from(first.unwrap_or_default()))
+}
+
+/// `GET password/reset/confirm/{uid}/{token}/`, the reset mail's link: a redirect to the
+/// configured front-end page, else a form that posts to `password/reset/confirm/`. The link
+/// is not checked here, so mail scanners that fetch it do not learn or spend anything.
+pub async fn reset_page(
+    State(state): State<DjangoState>,
+    headers: HeaderMap,
+    Path((uid, reset_token)): Path<(String, String)>,
+) -> Response {
+    let plain = |s: &str| {
+        !s.is_empty()
+            && s.len() <= 200
+            && s.chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    };
+    if !plain(&uid) || !plain(&reset_token) {
+        return detail(StatusCode::NOT_FOUND, "Not found.");
+    }
+    let front_end = &state.settings.password_reset_confirm_url;
+    if !front_end.is_empty() {
+        let target = front_end
+            .replace("{uid}", &uid)
+            .replace("{token}", &reset_token);
+        return (StatusCode::FOUND, [(LOCATION, target)]).into_response();
+    }
+    let secret = csrf_secret(&state, &headers).unwrap_or_else(token::new_secret);
+    let html = page::reset_form(&ResetForm {
+        action: &format!("{}password/reset/confirm/", state.settings.rest_auth_prefix),
+        csrf_token: &token::mask(&secret),
+        uid: &uid,
+        token: &reset_token,
+    });
+    with_cookies(Html(html).into_response(), &[csrf_cookie(&state, &secret)])
 }

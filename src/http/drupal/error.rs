@@ -212,6 +212,15 @@ fn violation_text(violation: &Violation) -> String {
         Violation::PasswordTooCommon => {
             "The password is one of the most common passwords. Choose another.".into()
         }
+        Violation::PasswordTooSimilar { to } => format!(
+            "The password is too similar to the {}. Choose another.",
+            if *to == Field::Mail {
+                "email address"
+            } else {
+                "username"
+            }
+        ),
+        Violation::PasswordEntirelyNumeric => "The password cannot consist of digits only.".into(),
         Violation::CurrentPasswordRequired { field } => format!(
             "Your current password is missing or incorrect; it's required to change the {}.",
             match field {

@@ -14,7 +14,7 @@ use super::error::field_name;
 use super::{
     DrupalError, DrupalQuery, body_bytes, check_csrf_header, json_object, require_json_content_type,
 };
-use crate::core::accounts::Field;
+use crate::core::accounts::{Field, NameRules};
 use crate::core::{AccountChanges, Error as CoreError, Registrar, Registration};
 use crate::http::AppState;
 
@@ -61,6 +61,7 @@ pub async fn register(
         password: fields.pass.and_then(|p| p.value).map(SecretString::from),
         state: fields.status,
         roles: fields.roles.unwrap_or_default(),
+        name_rules: NameRules::Drupal,
     };
     let account = state
         .core
@@ -159,6 +160,7 @@ pub async fn update(
         roles: fields.roles,
         timezone: fields.timezone,
         langcode: fields.langcode,
+        name_rules: NameRules::Drupal,
     };
     let updated = state
         .core

@@ -184,6 +184,8 @@ pub fn violation_text(violation: &Violation) -> String {
         PasswordTooLong => "is too long (maximum is 512 bytes)".into(),
         PasswordTooShort { min } => format!("is too short (minimum is {min} characters)"),
         PasswordTooCommon => "is one of the most common passwords; choose another".into(),
+        PasswordTooSimilar { to } => format!("is too similar to the {}", field_key(*to)),
+        PasswordEntirelyNumeric => "cannot be only digits".into(),
         CurrentPasswordRequired { field } => format!(
             "must be given, and be the account's current password, to change the {}",
             field_key(*field)

@@ -8,7 +8,7 @@ use serde_json::{Map, Value, json};
 use super::account::{role_name, user_object};
 use super::error::ServicesError;
 use super::{Call, Reply, argument, placeholder};
-use crate::core::accounts::{AccountState, Violation};
+use crate::core::accounts::{AccountState, Field, Violation};
 use crate::core::{AccountLookup, Error as CoreError, Registrar, Registration, SentPassword, now};
 use crate::http::drupal::field_name;
 
@@ -192,6 +192,15 @@ fn violation_text(violation: &Violation, mail: Option<&str>) -> String {
         Violation::PasswordTooCommon => {
             "The password is one of the most common passwords. Choose another.".into()
         }
+        Violation::PasswordTooSimilar { to } => format!(
+            "The password is too similar to the {}. Choose another.",
+            if *to == Field::Mail {
+                "e-mail address"
+            } else {
+                "username"
+            }
+        ),
+        Violation::PasswordEntirelyNumeric => "The password cannot consist of digits only.".into(),
         Violation::CurrentPasswordRequired { .. } => {
             "Your current password is missing or incorrect.".into()
         }
