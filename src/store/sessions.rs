@@ -2,7 +2,7 @@
 
 use sqlx::Row;
 
-use super::rows::account_from_row;
+use super::rows::account_with_roles_from_row;
 use super::{Store, StoreError, with_pool};
 use crate::domain::accounts::Account;
 use crate::domain::sessions::StoredSession;
@@ -135,17 +135,7 @@ impl Store {
                 expires_at: row.try_get("expires_at")?,
                 dialect: row.try_get("dialect")?,
             };
-            let mut account = account_from_row(&row)?;
-            let roles: Option<String> = row.try_get("roles")?;
-            account.roles = roles
-                .as_deref()
-                .unwrap_or_default()
-                .split(' ')
-                .filter(|r| !r.is_empty())
-                .map(str::to_string)
-                .collect();
-            account.roles.sort_unstable();
-            Ok(Some((session, account)))
+            Ok(Some((session, account_with_roles_from_row(&row)?)))
         })
     }
 

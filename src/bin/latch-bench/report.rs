@@ -169,7 +169,8 @@ fn targets(run: &BackendRun) -> Vec<(bool, String)> {
             format!("(h) p99 {} ms (target < 2 ms)", ms(h.p99_us)),
         ),
         (
-            ran(&[&k]),
+            // Several nodes share PostgreSQL; on SQLite the row shows the poll's bound.
+            ran(&[&k]) && run.backend == "postgres",
             k.p99_us < 50_000,
             format!(
                 "(k) a logout reaches another node in {} ms at the median, {} ms at p99, over \
