@@ -136,19 +136,29 @@ async fn java_httpclient_with_a_cookie_manager_does_every_dialects_sequence() {
 }
 
 #[tokio::test]
-async fn php_curl_with_its_cookie_engine_does_every_dialects_sequence() {
+async fn php_curl_and_guzzle_with_cookie_jars_do_every_dialects_sequence() {
     let dir = clients_dir();
     let curl = ["-r", "exit(function_exists('curl_init') ? 0 : 1);"];
     if !succeeds("php", &curl, &dir).await {
         skip("the real-client suite needs PHP with curl (apt-get install php-cli php-curl)");
         return;
     }
+    let guzzle = [
+        "-r",
+        "exit(is_file('/usr/share/php/GuzzleHttp/autoload.php') ? 0 : 1);",
+    ];
+    let clients = if succeeds("php", &guzzle, &dir).await {
+        2
+    } else {
+        skip("the real-client suite needs Guzzle (apt-get install php-guzzlehttp-guzzle)");
+        1
+    };
     let app = spawn_app().await;
-    let output = Command::new("php")
-        .arg(dir.join("php_clients.php"))
-        .arg(app.url("/"))
-        .output()
-        .await
-        .expect("run php");
-    check(&output, 1);
+    let mut command = Command::new("php");
+    command.arg(dir.join("php_clients.php")).arg(app.url("/"));
+    if clients == 2 {
+        command.arg("--guzzle");
+    }
+    let output = command.output().await.expect("run php");
+    check(&output, clients);
 }

@@ -1,11 +1,11 @@
 <?php
-// PHP's curl extension (one handle with curl's own cookie engine, as the Services module's
+// PHP's curl extension and Guzzle. curl: one handle with curl's own cookie engine, as the Services module's
 // PHP examples use it), driving each latch dialect's whole sequence: token, register, login,
 // status, an authenticated call, logout.
 //
-// Usage: php php_clients.php BASE_URL
-// Prints one line per dialect, `PASS curl <dialect>` or `FAIL curl <dialect>: <step>: …`, and
-// exits 1 if any failed.
+// Usage: php php_clients.php BASE_URL [--guzzle]
+// Prints one line per client and dialect, `PASS curl <dialect>` or `FAIL curl <dialect>:
+// <step>: …` (and `guzzle` with --guzzle), and exits 1 if any failed.
 
 const PASSWORD = 'a long pass phrase 1';
 
@@ -58,6 +58,44 @@ final class CurlClient {
             if (($fields[5] ?? null) === $name) { return $fields[6]; }
         }
         return null;
+    }
+}
+
+// Guzzle, as Debian packages it (php-guzzlehttp-guzzle), with a cookie jar: how PHP
+// applications (Drupal itself among them) talk HTTP.
+const GUZZLE_AUTOLOAD = '/usr/share/php/GuzzleHttp/autoload.php';
+
+final class GuzzleClient {
+    public string $name = 'guzzle';
+    private $client;
+    private $jar;
+    public function __construct(private string $base) {
+        require_once GUZZLE_AUTOLOAD;
+        $this->jar = new \GuzzleHttp\Cookie\CookieJar();
+        $this->client = new \GuzzleHttp\Client([
+            'base_uri' => $base,
+            'cookies' => $this->jar,
+            'http_errors' => false,
+            'allow_redirects' => false,
+        ]);
+    }
+    public function send(string $method, string $path, array $headers = [], $json = null): Answer {
+        $options = ['headers' => $headers];
+        if ($json !== null) { $options['json'] = $json; }
+        try {
+            $response = $this->client->request($method, $this->base . $path, $options);
+        } catch (\GuzzleHttp\Exception\GuzzleException $e) {
+            throw new Failure($e->getMessage());
+        }
+        $received = [];
+        foreach ($response->getHeaders() as $name => $values) {
+            $received[strtolower($name)] = end($values);
+        }
+        return new Answer($response->getStatusCode(), $received, (string) $response->getBody());
+    }
+    public function cookie(string $name): ?string {
+        $cookie = $this->jar->getCookieByName($name);
+        return $cookie ? $cookie->getValue() : null;
     }
 }
 
@@ -177,6 +215,7 @@ function platformos($c, string $user): void {
 
 $base = rtrim($argv[1], '/');
 $clients = ['CurlClient'];
+if (in_array('--guzzle', $argv, true)) { $clients[] = 'GuzzleClient'; }
 $dialects = [
     'drupal' => 'drupal',
     'services' => 'services',
