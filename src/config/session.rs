@@ -30,7 +30,7 @@ impl Default for SessionConfig {
             idle_timeout: Duration::from_secs(200_000),
             lifetime: Duration::from_secs(2_000_000),
             write_interval: Duration::from_secs(180),
-            cache_entries: 50_000,
+            cache_entries: 10_000,
         }
     }
 }
