@@ -19,10 +19,18 @@ pub(super) const ACCOUNT_COLUMNS: &str = account_columns!();
 /// [`account_with_roles_from_row`] reads: one query instead of two. Role names are machine
 /// names (letters, digits, `_`), so a space separates them; `string_agg` is PostgreSQL's and
 /// (since 3.44) SQLite's.
-pub(super) const ACCOUNT_WITH_ROLES: &str = concat!(
-    account_columns!(),
-    ", (SELECT string_agg(r.role, ' ') FROM account_roles r WHERE r.account_id = a.id) AS roles"
-);
+macro_rules! account_with_roles {
+    () => {
+        concat!(
+            $crate::store::rows::account_columns!(),
+            ", (SELECT string_agg(r.role, ' ') FROM account_roles r WHERE r.account_id = a.id) \
+             AS roles"
+        )
+    };
+}
+pub(super) use {account_columns, account_with_roles};
+
+pub(super) const ACCOUNT_WITH_ROLES: &str = account_with_roles!();
 
 /// An account and its roles from a row of [`ACCOUNT_WITH_ROLES`].
 pub(super) fn account_with_roles_from_row<'r, R>(row: &'r R) -> Result<Account, StoreError>

@@ -2,7 +2,7 @@
 
 use sqlx::Row;
 
-use super::rows::account_with_roles_from_row;
+use super::rows::{account_with_roles, account_with_roles_from_row};
 use super::{Store, StoreError, with_pool};
 use crate::domain::accounts::Account;
 use crate::domain::sessions::StoredSession;
@@ -27,21 +27,13 @@ pub struct NewSession<'a> {
     pub dialect: Option<&'a str>,
 }
 
-/// The session lookup with the account's roles aggregated by `$concat`, SQLite's and
-/// PostgreSQL's names for the same function. Role names are machine names (letters, digits,
-/// `_`), so a space separates them.
-macro_rules! session_sql {
-    ($concat:literal) => {
-        concat!(
-            "SELECT s.id_hash, s.csrf_seed, s.created_at AS s_created_at, s.last_seen_at, ",
-            "s.expires_at, s.dialect, a.id, a.uuid, a.name, a.mail, a.password_hash, a.state, a.timezone, ",
-            "a.langcode, a.created_at, a.changed_at, a.access_at, a.login_at, (SELECT ",
-            $concat,
-            "(role, ' ') FROM account_roles r WHERE r.account_id = a.id) AS roles ",
-            "FROM sessions s JOIN accounts a ON a.id = s.account_id WHERE s.id_hash = $1"
-        )
-    };
-}
+/// The session and its account with roles, in one query.
+const SESSION_SQL: &str = concat!(
+    "SELECT s.id_hash, s.csrf_seed, s.created_at AS s_created_at, s.last_seen_at, s.expires_at, \
+     s.dialect, ",
+    account_with_roles!(),
+    " FROM sessions s JOIN accounts a ON a.id = s.account_id WHERE s.id_hash = $1"
+);
 
 impl Store {
     /// Stores a new session and records the login on the account; the session it replaces,
@@ -119,12 +111,12 @@ impl Store {
         &self,
         id_hash: &str,
     ) -> Result<Option<(StoredSession, Account)>, StoreError> {
-        let sql = match self {
-            Store::Sqlite(_) => session_sql!("group_concat"),
-            Store::Postgres(_) => session_sql!("string_agg"),
-        };
         with_pool!(self, |pool| {
-            let Some(row) = sqlx::query(sql).bind(id_hash).fetch_optional(pool).await? else {
+            let Some(row) = sqlx::query(SESSION_SQL)
+                .bind(id_hash)
+                .fetch_optional(pool)
+                .await?
+            else {
                 return Ok(None);
             };
             let session = StoredSession {

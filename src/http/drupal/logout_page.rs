@@ -18,6 +18,7 @@ use axum::response::{IntoResponse, Response};
 
 use super::reset::{escape, page};
 use super::{DrupalError, DrupalVisitor, LOGOUT_TOKEN_PURPOSE};
+use crate::http::form::urlencoded_pairs;
 use crate::http::{AppState, Visitor};
 
 const CONFIRM_PATH: &str = "/user/logout/confirm";
@@ -37,11 +38,7 @@ pub async fn logout_link(
     if visitor.session.is_none() {
         return Ok(redirect(&destination, None));
     }
-    let confirm = match &destination {
-        Some(path) => format!("{CONFIRM_PATH}?{}", destination_query(path)),
-        None => CONFIRM_PATH.to_string(),
-    };
-    Ok(redirect(&Some(confirm), None))
+    Ok(redirect(&Some(confirm_url(&destination)), None))
 }
 
 /// `GET /user/logout/confirm`: "Are you sure you want to log out?"
@@ -68,12 +65,8 @@ pub async fn confirm(
 ) -> Result<Response, DrupalError> {
     let destination = destination(&uri);
     let body = super::body_bytes(body, state.body_limit)?;
-    let token = serde_urlencoded::from_bytes::<Vec<(String, String)>>(&body)
-        .unwrap_or_default()
-        .into_iter()
-        .rev()
-        .find(|(key, _)| key == "token")
-        .map(|(_, value)| value);
+    // A body that is no form carries no token: the page is shown again.
+    let token = last_value(urlencoded_pairs(&body).unwrap_or_default(), "token");
     if token_is_valid(&state, &visitor, token.as_deref()) {
         return log_out(&state, &headers, &visitor, &destination).await;
     }
@@ -124,10 +117,7 @@ fn confirmation(
     let token = state
         .core
         .csrf_token(&session.csrf_seed, LOGOUT_TOKEN_PURPOSE);
-    let action = match destination {
-        Some(path) => format!("{CONFIRM_PATH}?{}", destination_query(path)),
-        None => CONFIRM_PATH.to_string(),
-    };
+    let action = confirm_url(destination);
     let status = if problem.is_some() {
         StatusCode::FORBIDDEN
     } else {
@@ -162,13 +152,18 @@ fn redirect(destination: &Option<String>, expired_cookie: Option<String>) -> Res
     response
 }
 
-fn query_value(uri: &Uri, key: &str) -> Option<String> {
-    serde_urlencoded::from_str::<Vec<(String, String)>>(uri.query().unwrap_or_default())
-        .unwrap_or_default()
+/// The last value given for `key`, as PHP reads a repeated argument.
+fn last_value(pairs: Vec<(String, String)>, key: &str) -> Option<String> {
+    pairs
         .into_iter()
         .rev()
         .find(|(k, _)| k == key)
         .map(|(_, value)| value)
+}
+
+fn query_value(uri: &Uri, key: &str) -> Option<String> {
+    let query = uri.query().unwrap_or_default();
+    last_value(urlencoded_pairs(query.as_bytes()).unwrap_or_default(), key)
 }
 
 /// The `destination` parameter if it is a path on this site; Drupal, too, never redirects
@@ -184,8 +179,15 @@ fn is_local_path(path: &str) -> bool {
         && path.bytes().all(|b| b.is_ascii_graphic() && b != b'\\')
 }
 
-fn destination_query(path: &str) -> String {
-    serde_urlencoded::to_string([("destination", path)]).unwrap_or_default()
+/// The confirmation page's address, carrying the destination along.
+fn confirm_url(destination: &Option<String>) -> String {
+    match destination {
+        Some(path) => {
+            let query = serde_urlencoded::to_string([("destination", path)]).unwrap_or_default();
+            format!("{CONFIRM_PATH}?{query}")
+        }
+        None => CONFIRM_PATH.to_string(),
+    }
 }
 
 #[cfg(test)]
