@@ -1,5 +1,6 @@
-//! The command line: `serve`, `migrate`, `copy`, `user …`, `app …`, `import …`, `mail …`,
-//! `audit`, `key …`, `secret rotate`, `backup` and `config default`.
+//! The command line: `serve`, `migrate`, `copy`, `user …`, `session …`, `token …`, `app …`,
+//! `import …`, `mail …`, `webhook …`, `audit`, `key …`, `secret rotate`, `backup` and
+//! `config default`.
 //! Every command takes the same `--config` and `--database` options, so it acts on the
 //! database a server uses.
 
@@ -13,7 +14,9 @@ mod key;
 mod mail;
 mod secret;
 mod serve;
+mod sessions;
 mod user;
+mod webhook;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -59,6 +62,12 @@ enum Command {
     /// Manage accounts.
     #[command(subcommand)]
     User(user::UserCommand),
+    /// List and end live sessions.
+    #[command(subcommand)]
+    Session(sessions::SessionCommand),
+    /// List and revoke personal access tokens.
+    #[command(subcommand)]
+    Token(sessions::TokenCommand),
     /// Manage the applications that call the API with their own token.
     #[command(subcommand)]
     App(app::AppCommand),
@@ -68,6 +77,9 @@ enum Command {
     /// Inspect and manage the mail outbox.
     #[command(subcommand)]
     Mail(mail::MailCommand),
+    /// Inspect the events sent to webhook receivers, and retry dead-lettered ones.
+    #[command(subcommand)]
+    Webhook(webhook::WebhookCommand),
     /// Show the newest security events: logins, failures, flood blocks, password changes….
     Audit(audit::AuditArgs),
     /// Manage the keys that sign the JWTs of POST /latch/token.
@@ -129,9 +141,12 @@ pub fn run() -> ExitCode {
             Command::Migrate => migrate(config).await,
             Command::Copy { to } => copy::run(config, &to).await,
             Command::User(command) => user::run(command, config).await,
+            Command::Session(command) => sessions::run_sessions(command, config).await,
+            Command::Token(command) => sessions::run_tokens(command, config).await,
             Command::App(command) => app::run(command, config).await,
             Command::Import(command) => import::run(command, config).await,
             Command::Mail(command) => mail::run(command, config).await,
+            Command::Webhook(command) => webhook::run(command, config).await,
             Command::Audit(args) => audit::run(args, config).await,
             Command::Key(command) => key::run(command, config).await,
             Command::Secret(command) => secret::run(command, config).await,
@@ -189,13 +204,7 @@ fn shown_url(url: &str) -> String {
 
 /// A Unix time as RFC 3339, for listings.
 fn timestamp(unix: i64) -> String {
-    time::OffsetDateTime::from_unix_timestamp(unix)
-        .ok()
-        .and_then(|t| {
-            t.format(&time::format_description::well_known::Rfc3339)
-                .ok()
-        })
-        .unwrap_or_else(|| unix.to_string())
+    crate::core::rfc3339(unix).unwrap_or_else(|| unix.to_string())
 }
 
 #[cfg(test)]

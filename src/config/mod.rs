@@ -19,6 +19,7 @@ mod session;
 mod source;
 mod token;
 mod toml;
+mod webhooks;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -37,6 +38,7 @@ pub use server::{AuditConfig, FloodConfig, PasswordConfig, RegistrationConfig, R
 pub use services::{ServicesApiVersion, ServicesConfig};
 pub use session::{CookieConfig, SameSite, SessionConfig};
 pub use token::{MAX_TOKEN_LIFETIME, TokenConfig};
+pub use webhooks::{WEBHOOK_EVENTS, WebhookConfig, WebhookDeliveryConfig};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -71,6 +73,9 @@ pub struct Config {
     pub forward_auth: ForwardAuthConfig,
     /// `[[access]]` rules for `/latch/verify`, first match wins.
     pub access: Vec<AccessRule>,
+    /// `[[webhooks]]` receivers of events; none by default.
+    pub webhooks: Vec<WebhookConfig>,
+    pub webhook_delivery: WebhookDeliveryConfig,
 }
 
 impl Default for Config {
@@ -97,6 +102,8 @@ impl Default for Config {
             audit: AuditConfig::default(),
             forward_auth: ForwardAuthConfig::default(),
             access: Vec::new(),
+            webhooks: Vec::new(),
+            webhook_delivery: WebhookDeliveryConfig::default(),
         }
     }
 }
@@ -110,6 +117,10 @@ pub struct ConfigSecret(String);
 impl ConfigSecret {
     pub fn to_secret(&self) -> SecretString {
         SecretString::from(self.0.clone())
+    }
+
+    fn expose(&self) -> &str {
+        &self.0
     }
 }
 
@@ -215,6 +226,7 @@ impl Config {
         }
         self.forward_auth.validate()?;
         forward_auth::validate_access(&self.access)?;
+        webhooks::validate(&self.webhooks, &self.webhook_delivery)?;
         self.mail.validate()
     }
 }

@@ -47,6 +47,12 @@ impl Core {
         if before.state == AccountState::Pending && after.is_active() {
             self.mail_queued();
         }
+        if before.state != AccountState::Blocked && after.state == AccountState::Blocked {
+            let client = super::ClientContext::command_line();
+            let subject = super::Subject::Account(&after);
+            self.record_audit(super::AuditEvent::AccountBlocked, subject, &client, None)
+                .await;
+        }
         Ok(after)
     }
 

@@ -19,7 +19,7 @@ use crate::store::{AuditFilter, AuditFold, AuditRow};
 /// Longest text kept per field; the rest is cut so a client cannot fill the table. Account
 /// names have at most 60 characters, so a cut name was never an account's.
 const MAX_NAME_CHARS: usize = 100;
-const MAX_USER_AGENT_CHARS: usize = 255;
+pub(super) const MAX_USER_AGENT_CHARS: usize = 255;
 const MAX_DETAIL_CHARS: usize = 255;
 
 /// Events of one anonymous kind from one client address within this many seconds …
@@ -35,6 +35,7 @@ const FOLD_SUMMARY: &str = "more events of this kind from this client within 10 
 pub struct Purged {
     pub events: u64,
     pub messages: u64,
+    pub webhook_events: u64,
 }
 
 /// Who is on the other end of a request, as far as the server can tell.
@@ -74,12 +75,16 @@ pub enum AuditEvent {
     CsrfRejected,
     TokenCreated,
     TokenRevoked,
+    /// A session ended by its owner or the operator, not by logging out in it.
+    SessionRevoked,
+    /// An active account blocked by an administrator.
+    AccountBlocked,
     /// The operator made a new server secret the database's (`latch secret rotate`).
     SecretRotated,
 }
 
 impl AuditEvent {
-    pub const ALL: [AuditEvent; 12] = [
+    pub const ALL: [AuditEvent; 14] = [
         AuditEvent::LoginSucceeded,
         AuditEvent::LoginFailed,
         AuditEvent::Logout,
@@ -91,6 +96,8 @@ impl AuditEvent {
         AuditEvent::CsrfRejected,
         AuditEvent::TokenCreated,
         AuditEvent::TokenRevoked,
+        AuditEvent::SessionRevoked,
+        AuditEvent::AccountBlocked,
         AuditEvent::SecretRotated,
     ];
 
@@ -107,6 +114,8 @@ impl AuditEvent {
             AuditEvent::CsrfRejected => "csrf_reject",
             AuditEvent::TokenCreated => "token_create",
             AuditEvent::TokenRevoked => "token_revoke",
+            AuditEvent::SessionRevoked => "session_revoke",
+            AuditEvent::AccountBlocked => "account_block",
             AuditEvent::SecretRotated => "secret_rotate",
         }
     }
@@ -172,12 +181,22 @@ impl Core {
             after: FOLD_AFTER,
             summary: FOLD_SUMMARY,
         });
-        if let Err(error) = self.store.insert_audit(&row, fold).await {
-            tracing::warn!(%error, event = event.as_str(), "could not record an audit event");
+        // An event folded into a counting row is not announced either: receivers get what the
+        // trail keeps, so a client hammering the login cannot flood them.
+        let folded = match self.store.insert_audit(&row, fold).await {
+            Ok(stored_alone) => !stored_alone,
+            Err(error) => {
+                tracing::warn!(%error, event = event.as_str(), "could not record an audit event");
+                false
+            }
+        };
+        if !folded {
+            self.announce(event, subject, client, detail).await;
         }
     }
 
-    /// Deletes audit events, and delivered or dead messages, older than `audit.retain_days`.
+    /// Deletes audit events, and delivered or dead messages and webhook events, older than
+    /// `audit.retain_days`.
     pub async fn purge_old_records(&self) -> Result<Purged, Error> {
         if self.audit.retain_days.is_zero() {
             return Ok(Purged::default());
@@ -186,6 +205,7 @@ impl Core {
         Ok(Purged {
             events: self.store.purge_audit(before).await?,
             messages: self.store.purge_mail(before, true).await?,
+            webhook_events: self.store.purge_webhooks(before).await?,
         })
     }
 
@@ -196,7 +216,7 @@ impl Core {
 }
 
 /// `text`, cut to `max` characters with a mark that it was cut.
-fn cut(text: &str, max: usize) -> String {
+pub(super) fn cut(text: &str, max: usize) -> String {
     if text.chars().nth(max).is_none() {
         return text.to_string();
     }

@@ -2,7 +2,7 @@
 //! rules and the roles the proxy asks for, and where a browser may be sent back to after
 //! logging in.
 
-use super::sessions::CurrentSession;
+use super::accounts::Account;
 use crate::config::{AccessPolicy, AccessRule, Config, ForwardAuthConfig};
 
 pub struct ForwardAuth {
@@ -51,7 +51,7 @@ impl ForwardAuth {
         &self,
         original: &OriginalRequest,
         asked_roles: &[String],
-        session: Option<&CurrentSession>,
+        account: Option<&Account>,
     ) -> Verdict {
         let rule = match original {
             // Without rules the original request does not matter, however it was reported.
@@ -73,10 +73,10 @@ impl ForwardAuth {
         if !needs_session && asked_roles.is_empty() {
             return Verdict::Pass;
         }
-        let Some(session) = session else {
+        let Some(account) = account else {
             return Verdict::NoSession;
         };
-        let held = session.account.all_roles();
+        let held = account.all_roles();
         let holds_any =
             |roles: &[String]| roles.is_empty() || roles.iter().any(|r| held.contains(&r.as_str()));
         if holds_any(rule_roles) && holds_any(asked_roles) {

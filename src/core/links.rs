@@ -19,6 +19,9 @@ pub struct ValidLink {
     pub expires_at: i64,
 }
 
+/// The audit detail of a link login that set a password.
+pub(super) const PASSWORD_SET: &str = "password set";
+
 impl Core {
     /// Checks a link without using it up (a confirmation page shows this, so mail scanners
     /// that fetch links do not spend them).
@@ -89,7 +92,7 @@ impl Core {
             .open_session(account, client, previous, Some(used))
             .await?;
         let detail = if password.is_some() {
-            "password set"
+            PASSWORD_SET
         } else {
             "logged in with a link"
         };

@@ -1,6 +1,7 @@
 //! The domain: accounts, sessions, CSRF tokens, passwords and mail. It knows nothing of HTTP
 //! or of any dialect; dialects call [`Core`] and word its answers their own way.
 
+pub mod access_tokens;
 pub mod accounts;
 mod admin;
 pub mod apps;
@@ -12,15 +13,18 @@ mod import;
 mod links;
 pub mod mail;
 pub mod passwords;
+mod prefixed_tokens;
 mod profile;
 mod recovery;
 mod registration;
 pub mod secret;
 mod session_cache;
+pub mod session_list;
 pub mod sessions;
 pub mod templates;
 pub mod tokens;
 mod upkeep;
+mod webhooks;
 
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -136,6 +140,16 @@ pub fn now() -> i64 {
         .map_or(0, |d| d.as_secs() as i64)
 }
 
+/// A Unix time as RFC 3339 (`2026-12-06T12:00:00Z`); `None` if out of range.
+pub fn rfc3339(unix: i64) -> Option<String> {
+    time::OffsetDateTime::from_unix_timestamp(unix)
+        .ok()
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
+}
+
 /// `length` in whole seconds, the unit of the times the store keeps. Saturating, so a setting
 /// of many centuries cannot wrap round into the past.
 pub fn whole_seconds(length: Duration) -> i64 {
@@ -164,6 +178,7 @@ pub struct Core {
     tokens: tokens::Tokens,
     /// Live sessions in memory; see [`session_cache`].
     session_cache: session_cache::SessionCache,
+    webhooks: webhooks::Receivers,
 }
 
 /// What opening the core found worth telling the operator.
@@ -206,6 +221,7 @@ impl Core {
             secret_fingerprint: secret.fingerprint(),
             tokens: tokens::Tokens::new(&config.token, &config.public_url, &secret),
             session_cache: session_cache::SessionCache::new(config.session.cache_entries),
+            webhooks: webhooks::Receivers::new(&config.webhooks),
             store,
         };
         Ok(Startup {

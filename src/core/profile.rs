@@ -199,6 +199,11 @@ impl Core {
                 if before.state == AccountState::Pending && after.is_active() {
                     self.mail_queued();
                 }
+                if before.state != AccountState::Blocked && after.state == AccountState::Blocked {
+                    let subject = Subject::Account(&after);
+                    self.record_audit(AuditEvent::AccountBlocked, subject, client, None)
+                        .await;
+                }
                 *after
             }
             UpdateOutcome::Gone => return Err(Error::NoSuchAccount),

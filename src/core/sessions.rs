@@ -196,8 +196,15 @@ impl Core {
         };
         let expires_at = later(now, self.sessions.lifetime);
         let id_hash = hash_session_id(&session_id);
+        let public_id = super::prefixed_tokens::public_id();
+        let user_agent = client
+            .user_agent
+            .as_deref()
+            .map(|ua| super::audit::cut(ua, super::audit::MAX_USER_AGENT_CHARS));
         let new = NewSession {
             id_hash: &id_hash,
+            public_id: &public_id,
+            user_agent: user_agent.as_deref(),
             account_id: account.id,
             csrf_seed: &csrf_seed,
             now,
@@ -277,10 +284,11 @@ impl Core {
         if idle || now >= stored.expires_at {
             // Expired either way; the purge deletes it later if the database cannot now.
             self.session_cache.forget_session(&key);
-            if let Err(e) = self.store.delete_session(&id_hash).await
-                && !e.is_unavailable()
-            {
-                return Err(e.into());
+            match self.store.delete_session(&id_hash).await {
+                Ok(true) => self.announce_expired_sessions(&[account.id]).await,
+                Ok(false) => {}
+                Err(e) if e.is_unavailable() => {}
+                Err(e) => return Err(e.into()),
             }
             return Ok(None);
         }
@@ -334,7 +342,9 @@ impl Core {
     pub async fn purge_expired_sessions(&self) -> Result<u64, Error> {
         let now = now();
         let idle_before = now.saturating_sub(whole_seconds(self.sessions.idle_timeout));
-        Ok(self.store.delete_expired_sessions(idle_before, now).await?)
+        let ended = self.store.delete_expired_sessions(idle_before, now).await?;
+        self.announce_expired_sessions(&ended).await;
+        Ok(ended.len() as u64)
     }
 }
 

@@ -3,17 +3,21 @@
 use super::Core;
 
 impl Core {
-    /// Purges audit events and finished mail past `audit.retain_days`, and complains loudly
-    /// if the database's secret changed under this node.
+    /// Purges audit events, finished mail and webhook events past `audit.retain_days`, and
+    /// complains loudly if the database's secret changed under this node.
     pub async fn upkeep(&self) {
         match self.purge_old_records().await {
             Ok(purged) if purged == Default::default() => {}
             Ok(purged) => tracing::info!(
                 events = purged.events,
                 messages = purged.messages,
-                "purged audit events and finished mail older than audit.retain_days"
+                webhook_events = purged.webhook_events,
+                "purged audit events, finished mail and webhook events older than \
+                 audit.retain_days"
             ),
-            Err(e) => tracing::warn!(error = %e, "could not purge old audit events and mail"),
+            Err(e) => {
+                tracing::warn!(error = %e, "could not purge old audit events, mail and webhooks")
+            }
         }
         if let Err(e) = self.store.purge_session_changes(super::now()).await {
             tracing::warn!(error = %e, "could not purge the record of old session changes");

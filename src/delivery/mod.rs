@@ -5,11 +5,12 @@
 
 mod tls;
 mod transport;
+mod webhooks;
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::sync::watch;
+use tokio::sync::{Notify, watch};
 use tokio::task::JoinHandle;
 
 use crate::config::MailConfig;
@@ -17,6 +18,7 @@ use crate::core::{Core, later, now};
 use crate::store::{Outcome, StoreError};
 pub use tls::parameters as tls_parameters;
 pub use transport::{Failure, Transport};
+pub use webhooks::{WebhookDelivery, signature as webhook_signature};
 
 /// Longest wait between retries of one message.
 const MAX_RETRY_DELAY: Duration = Duration::from_secs(6 * 3600);
@@ -64,30 +66,13 @@ struct Worker {
 }
 
 impl Worker {
-    async fn run(self, mut stopped: watch::Receiver<bool>) {
-        let signal = self.core.mail_signal();
-        let poll = self.config.poll_interval;
+    async fn run(self, stopped: watch::Receiver<bool>) {
         tracing::debug!(worker = %self.id, "mail delivery worker started");
-        loop {
-            loop {
-                if *stopped.borrow() {
-                    return;
-                }
-                match self.deliver_next().await {
-                    Ok(true) => {}
-                    Ok(false) => break,
-                    Err(e) => {
-                        tracing::warn!(error = %e, "cannot read the mail outbox; will try again");
-                        break;
-                    }
-                }
-            }
-            tokio::select! {
-                _ = signal.notified() => {}
-                _ = tokio::time::sleep(poll) => {}
-                _ = stopped.changed() => return,
-            }
-        }
+        let (signal, poll) = (self.core.mail_signal(), self.config.poll_interval);
+        drain_until_stopped(signal, poll, stopped, "the mail outbox", || {
+            self.deliver_next()
+        })
+        .await;
     }
 
     /// Delivers the next due message, if any; returns whether there was one.
@@ -136,6 +121,40 @@ impl Worker {
             );
         }
         Ok(true)
+    }
+}
+
+/// Runs `deliver_next` until it finds nothing due, then waits for `signal`, `poll` or the
+/// stop, and again, until stopped. A worker's loop, for mail and webhook events alike.
+async fn drain_until_stopped<F, Fut>(
+    signal: Arc<Notify>,
+    poll: Duration,
+    mut stopped: watch::Receiver<bool>,
+    outbox: &str,
+    mut deliver_next: F,
+) where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<bool, StoreError>>,
+{
+    loop {
+        loop {
+            if *stopped.borrow() {
+                return;
+            }
+            match deliver_next().await {
+                Ok(true) => {}
+                Ok(false) => break,
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot read {outbox}; will try again");
+                    break;
+                }
+            }
+        }
+        tokio::select! {
+            _ = signal.notified() => {}
+            _ = tokio::time::sleep(poll) => {}
+            _ = stopped.changed() => return,
+        }
     }
 }
 

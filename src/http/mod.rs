@@ -38,7 +38,7 @@ use tower_http::trace::TraceLayer;
 
 use crate::config::{Config, Origin};
 use crate::core::{AuditEvent, ClientContext, Core, CurrentSession, Subject};
-use crate::delivery::Delivery;
+use crate::delivery::{Delivery, WebhookDelivery};
 pub use cookies::{CookieName, SessionCookies};
 pub use failure::{ServerFailure, retry_after_header};
 use hardening::TrustedProxies;
@@ -273,6 +273,8 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let delivery = Delivery::start(core.clone(), &config.mail).map_err(std::io::Error::other)?;
+    let webhooks = WebhookDelivery::start(core.clone(), &config.webhooks, &config.webhook_delivery)
+        .map_err(std::io::Error::other)?;
     let purger = tokio::spawn(purge_sessions(core.clone()));
     let watcher = tokio::spawn(core.clone().watch_session_changes());
     let state = AppState::new(core, config);
@@ -293,6 +295,9 @@ pub async fn serve(
     purger.abort();
     watcher.abort();
     delivery.stop().await;
+    if let Some(webhooks) = webhooks {
+        webhooks.stop().await;
+    }
     result
 }
 

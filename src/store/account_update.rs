@@ -5,6 +5,7 @@
 
 use sqlx::AssertSqlSafe;
 
+use super::access_tokens::revoke_tokens_on_password_change;
 use super::accounts::{EndSessions, account_by_id_in, outbox_insert};
 use super::{Store, StoreError, classify, with_pool};
 use crate::domain::accounts::{ADMINISTRATOR, Account, AccountState, unique_key};
@@ -159,6 +160,9 @@ impl Store {
             let after = account_by_id_in!(tx, id).ok_or_else(|| {
                 StoreError::Corrupt("an account vanished inside its own update".into())
             })?;
+            if update.password_hash.is_some() && before.password_hash != after.password_hash {
+                revoke_tokens_on_password_change!(tx, id);
+            }
             let Consequences { end, mail } = consequences(&before, &after);
             let keep = match end {
                 EndSessions::None => None,

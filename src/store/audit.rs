@@ -50,10 +50,10 @@ impl Store {
         &self,
         row: &AuditRow,
         fold: Option<AuditFold>,
-    ) -> Result<(), StoreError> {
+    ) -> Result<bool, StoreError> {
         let _turn = self.write_turn().await?;
         let (Some(fold), Some(ip)) = (fold, &row.client_ip) else {
-            return self.append_audit(row).await;
+            return self.append_audit(row).await.map(|()| true);
         };
         let appended = with_pool!(self, |pool| sqlx::query(
             "INSERT INTO audit_events (created_at, kind, account_id, account_name, client_ip, \
@@ -76,7 +76,7 @@ impl Store {
         .await?
         .rows_affected());
         if appended > 0 {
-            return Ok(());
+            return Ok(true);
         }
         let summary = AuditRow {
             account_id: None,
@@ -88,7 +88,7 @@ impl Store {
         if !self.count_on_summary(&summary, fold.since).await? {
             self.append_audit(&summary).await?;
         }
-        Ok(())
+        Ok(false)
     }
 
     async fn append_audit(&self, row: &AuditRow) -> Result<(), StoreError> {

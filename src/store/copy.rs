@@ -17,6 +17,8 @@ const NOT_COPIED: &[(&str, &str)] = &[
     ("session_changes", "seq"),
     ("session_changes", "account_id"),
     ("session_changes", "changed_at"),
+    ("webhook_outbox", "claimed_by"),
+    ("webhook_outbox", "claimed_until"),
 ];
 
 /// Declares each table's row type, its columns and the order it is read in, in the order a
@@ -89,13 +91,23 @@ tables! {
     sessions ("id_hash") => SessionRow {
         id_hash: String, account_id: i64, csrf_seed: String, created_at: i64,
         last_seen_at: i64, expires_at: i64, client_ip: Option<String>,
-        dialect: Option<String>,
+        dialect: Option<String>, public_id: Option<String>, user_agent: Option<String>,
+    }
+    access_tokens ("id") => AccessTokenCopyRow {
+        id: String, account_id: i64, name: String, token_hash: String, token_hint: String,
+        scopes: String, created_at: i64, last_used_at: Option<i64>, expires_at: Option<i64>,
+        keep_on_password_change: bool,
     }
     mail_outbox ("id") => OutboxRow {
         id: i64, kind: String, recipient: String, subject: String, body: String,
         html_body: Option<String>, account_id: Option<i64>, state: String, attempts: i64,
         created_at: i64, next_attempt_at: i64, last_error: Option<String>,
         sent_at: Option<i64>,
+    }
+    webhook_outbox ("id") => WebhookCopyRow {
+        id: i64, message_id: String, url: String, event: String, payload: String,
+        state: String, attempts: i64, created_at: i64, next_attempt_at: i64,
+        last_error: Option<String>, delivered_at: Option<i64>,
     }
     apps ("id") => AppRow {
         id: i64, name: String, token_hash: String, token_hint: String, created_at: i64,

@@ -1,6 +1,7 @@
 //! Storage: one method per use case, plain SQL with `$n` placeholders, migrations embedded and
 //! versioned per backend. The rest of the program never sees SQL.
 
+mod access_tokens;
 mod account_update;
 mod accounts;
 mod apps;
@@ -15,8 +16,10 @@ mod outbox;
 mod rows;
 mod secret;
 mod session_changes;
+mod session_list;
 mod sessions;
 mod signing_keys;
+mod webhooks;
 mod writer;
 
 use std::str::FromStr;
@@ -26,6 +29,7 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{PgPool, SqlitePool};
 
+pub use access_tokens::AccessTokenRow;
 pub use account_update::{AccountUpdate, Consequences, UpdateOutcome};
 pub use accounts::{EndSessions, NewAccount};
 pub use apps::AppRow;
@@ -37,8 +41,10 @@ pub use flood::{FloodCount, NewFloodEvent};
 pub use import::{ImportCounts, ImportFailure, ImportRow};
 pub use outbox::{Outcome, QueuedMail};
 pub use session_changes::{ChangeFeed, ChangedAccounts, POSTGRES_HEARTBEAT, SQLITE_POLL_INTERVAL};
+pub use session_list::{LiveAt, SessionSummary};
 pub use sessions::{LinkUse, NewSession};
 pub use signing_keys::SigningKeyRow;
+pub use webhooks::{NewWebhook, QueuedWebhook};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {

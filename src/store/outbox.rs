@@ -40,6 +40,19 @@ pub enum Outcome {
     Dead,
 }
 
+/// Claims the next due row of an outbox `table` (`$1` the worker, `$2` now, `$3` the claim's
+/// end), counting the attempt, and returns its `columns`.
+pub(super) fn claim_sql(table: &str, columns: &str) -> String {
+    format!(
+        "UPDATE {table} SET claimed_by = $1, claimed_until = $3, attempts = attempts + 1 \
+         WHERE id = (SELECT id FROM {table} WHERE state = 'queued' \
+             AND next_attempt_at <= $2 AND (claimed_until IS NULL OR claimed_until < $2) \
+             ORDER BY next_attempt_at, id LIMIT 1) \
+         AND state = 'queued' AND (claimed_until IS NULL OR claimed_until < $2) \
+         RETURNING {columns}"
+    )
+}
+
 impl Store {
     pub async fn enqueue_mail(&self, mail: &OutgoingMail, now: i64) -> Result<(), StoreError> {
         let _turn = self.write_turn().await?;
@@ -67,14 +80,7 @@ impl Store {
         until: i64,
     ) -> Result<Option<QueuedMail>, StoreError> {
         let _turn = self.write_turn().await?;
-        let sql = sqlx::AssertSqlSafe(format!(
-            "UPDATE mail_outbox SET claimed_by = $1, claimed_until = $3, attempts = attempts + 1 \
-             WHERE id = (SELECT id FROM mail_outbox WHERE state = 'queued' \
-                 AND next_attempt_at <= $2 AND (claimed_until IS NULL OR claimed_until < $2) \
-                 ORDER BY next_attempt_at, id LIMIT 1) \
-             AND state = 'queued' AND (claimed_until IS NULL OR claimed_until < $2) \
-             RETURNING {COLUMNS}"
-        ));
+        let sql = sqlx::AssertSqlSafe(claim_sql("mail_outbox", COLUMNS));
         with_pool!(self, |pool| Ok(sqlx::query_as(sql)
             .bind(worker)
             .bind(now)

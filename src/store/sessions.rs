@@ -2,6 +2,7 @@
 
 use sqlx::Row;
 
+use super::access_tokens::revoke_tokens_on_password_change;
 use super::rows::{account_with_roles, account_with_roles_from_row};
 use super::{Store, StoreError, with_pool};
 use crate::domain::accounts::Account;
@@ -18,6 +19,8 @@ pub struct LinkUse<'a> {
 
 pub struct NewSession<'a> {
     pub id_hash: &'a str,
+    /// What its owner sees and ends it by; not a secret.
+    pub public_id: &'a str,
     pub account_id: i64,
     pub csrf_seed: &'a str,
     pub now: i64,
@@ -25,6 +28,7 @@ pub struct NewSession<'a> {
     pub client_ip: Option<String>,
     /// The interface the session was opened through (a dialect's name), if known.
     pub dialect: Option<&'a str>,
+    pub user_agent: Option<&'a str>,
 }
 
 /// The session and its account with roles, in one query.
@@ -71,6 +75,7 @@ impl Store {
                         .bind(new.account_id)
                         .execute(&mut *tx)
                         .await?;
+                    revoke_tokens_on_password_change!(tx, new.account_id);
                 }
             }
             if let Some(old) = replacing {
@@ -81,7 +86,8 @@ impl Store {
             }
             sqlx::query(
                 "INSERT INTO sessions (id_hash, account_id, csrf_seed, created_at, last_seen_at, \
-                 expires_at, client_ip, dialect) VALUES ($1, $2, $3, $4, $4, $5, $6, $7)",
+                 expires_at, client_ip, dialect, public_id, user_agent) \
+                 VALUES ($1, $2, $3, $4, $4, $5, $6, $7, $8, $9)",
             )
             .bind(new.id_hash)
             .bind(new.account_id)
@@ -90,6 +96,8 @@ impl Store {
             .bind(new.expires_at)
             .bind(&new.client_ip)
             .bind(new.dialect)
+            .bind(new.public_id)
+            .bind(new.user_agent)
             .execute(&mut *tx)
             .await?;
             if link.is_none() {
@@ -167,21 +175,23 @@ impl Store {
         })
     }
 
-    /// Deletes sessions idle since before `idle_before` or past their absolute expiry.
+    /// Deletes sessions idle since before `idle_before` or past their absolute expiry;
+    /// returns the account of each.
     pub async fn delete_expired_sessions(
         &self,
         idle_before: i64,
         now: i64,
-    ) -> Result<u64, StoreError> {
+    ) -> Result<Vec<i64>, StoreError> {
         let _turn = self.write_turn().await?;
         with_pool!(self, |pool| {
-            let done =
-                sqlx::query("DELETE FROM sessions WHERE last_seen_at < $1 OR expires_at <= $2")
-                    .bind(idle_before)
-                    .bind(now)
-                    .execute(pool)
-                    .await?;
-            Ok(done.rows_affected())
+            Ok(sqlx::query_scalar(
+                "DELETE FROM sessions WHERE last_seen_at < $1 OR expires_at <= $2 \
+                 RETURNING account_id",
+            )
+            .bind(idle_before)
+            .bind(now)
+            .fetch_all(pool)
+            .await?)
         })
     }
 

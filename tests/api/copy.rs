@@ -91,6 +91,20 @@ async fn a_copied_deployment_keeps_every_table_and_reports_each() {
         .await
         .unwrap()
         .token;
+    let bob = source.core.account_named("bob").await.unwrap();
+    let personal_token = source
+        .core
+        .create_access_token(
+            &bob,
+            &latch::core::access_tokens::TokenRequest {
+                name: "script".into(),
+                ..Default::default()
+            },
+            &latch::core::audit::ClientContext::command_line(),
+        )
+        .await
+        .unwrap()
+        .secret;
     let signing_keys = source.core.published_keys().await.unwrap();
 
     let target_dir = tempfile::tempdir().unwrap();
@@ -107,6 +121,8 @@ async fn a_copied_deployment_keeps_every_table_and_reports_each() {
         ("accounts", 2),
         ("account_roles", 1),
         ("sessions", 1),
+        ("access_tokens", 1),
+        ("webhook_outbox", 0),
         ("mail_outbox", 1),
         ("apps", 1),
         // The failed login's and the reset request's, each per IP and per account.
@@ -167,6 +183,14 @@ async fn a_copied_deployment_keeps_every_table_and_reports_each() {
         text.contains("not logged in"),
         "the token was refused: {text}"
     );
+    // So does bob's personal access token.
+    let response = new_client()
+        .get(moved.url("/latch/whoami"))
+        .header("Authorization", format!("Bearer {personal_token}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200, "the personal access token moved");
     assert_eq!(
         moved
             .core

@@ -361,6 +361,15 @@ impl TestApp {
         }
     }
 
+    /// Runs a statement, on whichever backend the test uses.
+    pub async fn execute(&self, sql: String) {
+        let sql = sqlx::AssertSqlSafe(sql);
+        match self.core.store() {
+            Store::Sqlite(pool) => drop(sqlx::query(sql).execute(pool).await.unwrap()),
+            Store::Postgres(pool) => drop(sqlx::query(sql).execute(pool).await.unwrap()),
+        }
+    }
+
     pub async fn session_count(&self) -> i64 {
         self.core.store().count_sessions().await.unwrap()
     }

@@ -82,14 +82,6 @@ async fn logout(app: &TestApp, (cookie, token): &(Credential, String)) {
     assert_eq!(response.status(), 204);
 }
 
-async fn execute(app: &TestApp, sql: String) {
-    let sql = sqlx::AssertSqlSafe(sql);
-    match app.core.store() {
-        Store::Sqlite(pool) => drop(sqlx::query(sql).execute(pool).await.unwrap()),
-        Store::Postgres(pool) => drop(sqlx::query(sql).execute(pool).await.unwrap()),
-    }
-}
-
 #[tokio::test]
 async fn a_checked_session_is_kept_in_memory_and_its_logout_ends_it_at_once() {
     let app = spawn_app().await;
@@ -152,10 +144,9 @@ async fn roles_granted_or_sessions_deleted_by_hand_written_sql_reach_the_server(
     let response = verify(&app, "", Some(&session), &[]).await;
     assert_eq!(header(&response, "x-latch-user-roles"), "authenticated");
     let id = erin.id;
-    execute(
-        &app,
-        format!("INSERT INTO account_roles (account_id, role) VALUES ({id}, 'editor')"),
-    )
+    app.execute(format!(
+        "INSERT INTO account_roles (account_id, role) VALUES ({id}, 'editor')"
+    ))
     .await;
     let started = Instant::now();
     loop {
@@ -169,11 +160,8 @@ async fn roles_granted_or_sessions_deleted_by_hand_written_sql_reach_the_server(
         );
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
-    execute(
-        &app,
-        format!("DELETE FROM sessions WHERE account_id = {id}"),
-    )
-    .await;
+    app.execute(format!("DELETE FROM sessions WHERE account_id = {id}"))
+        .await;
     refused_within(&app, &session, PROPAGATION_BOUND).await;
 }
 
@@ -254,7 +242,7 @@ async fn a_node_that_lost_its_listening_connection_serves_no_revoked_session() {
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
     // Revoked while the node may still be reconnecting; every check from now on must see it.
-    execute(&a, "DELETE FROM sessions".to_string()).await;
+    a.execute("DELETE FROM sessions".to_string()).await;
     assert_eq!(status(&b, &ivan).await, 401);
     assert_eq!(status(&b, &judy).await, 401);
 

@@ -1,10 +1,12 @@
 //! The native `/latch/` API: `GET /latch/verify`, the forward-auth check for proxies (nginx
 //! `auth_request`, Traefik `forwardAuth`, Caddy `forward_auth`), `GET /latch/whoami`, and
-//! `POST /latch/token` with `/.well-known/jwks.json` for backends that verify JWTs.
+//! `POST /latch/token` with `/.well-known/jwks.json` for backends that verify JWTs, and the
+//! caller's own sessions and personal access tokens (`/latch/sessions`, `/latch/tokens`).
 //! It speaks no other product's dialect, and accepts every session latch issues.
 
 mod error;
 mod headers;
+mod self_service;
 mod token;
 mod verify;
 mod whoami;
@@ -13,11 +15,14 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::{FromRef, FromRequestParts};
+use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 use axum::routing::get;
 
 use crate::config::Config;
 use crate::core::CurrentSession;
+use crate::core::access_tokens::BearerCheck;
+use crate::core::accounts::Account;
 use crate::core::forward_auth::ForwardAuth;
 use crate::http::{AppState, Visitor};
 pub use error::NativeError;
@@ -62,6 +67,22 @@ pub fn router(app: &AppState, config: &Config) -> Router {
         .route("/latch/verify", get(verify::verify))
         .route("/latch/whoami", get(whoami::whoami))
         .route("/latch/token", axum::routing::post(token::issue))
+        .route(
+            "/latch/sessions",
+            get(self_service::list_sessions).delete(self_service::end_sessions),
+        )
+        .route(
+            "/latch/sessions/{id}",
+            axum::routing::delete(self_service::end_session),
+        )
+        .route(
+            "/latch/tokens",
+            get(self_service::list_tokens).post(self_service::create_token),
+        )
+        .route(
+            "/latch/tokens/{id}",
+            axum::routing::delete(self_service::revoke_token),
+        )
         .route("/.well-known/jwks.json", get(token::jwks))
         .with_state(NativeState {
             app: app.clone(),
@@ -70,13 +91,46 @@ pub fn router(app: &AppState, config: &Config) -> Router {
         })
 }
 
-/// The live session a request presents: the one in `X-Session-Token` if that header is
-/// sent (it replaces any cookie, so a client is never taken for someone else's cookie), else
-/// the first live session among the dialects' session cookies.
+/// The credential a request presents: a personal access token in `Authorization: Bearer`
+/// if sent, else the session in `X-Session-Token` if that header is sent, else the first live
+/// session among the dialects' session cookies. A credential sent in a header replaces any
+/// cookie, so a client is never taken for someone else's cookie.
 pub struct Presented {
     pub session: Option<CurrentSession>,
+    /// What the bearer token turned out to be, if one was sent (then there is no session).
+    pub bearer: Option<BearerCheck>,
     /// Whether the session came in a cookie, which a browser attaches to any site's request.
     pub by_cookie: bool,
+}
+
+impl Presented {
+    /// The account the credential acts for, if it is live.
+    pub fn account(&self) -> Option<&Account> {
+        match (&self.session, &self.bearer) {
+            (Some(session), _) => Some(&session.account),
+            (None, Some(BearerCheck::Valid(holder))) => Some(&holder.account),
+            _ => None,
+        }
+    }
+
+    /// When the credential stops working.
+    pub fn expires_at(&self) -> Option<i64> {
+        match (&self.session, &self.bearer) {
+            (Some(session), _) => Some(session.expires_at),
+            (None, Some(BearerCheck::Valid(holder))) => holder.token.expires_at,
+            _ => None,
+        }
+    }
+}
+
+/// The token of `Authorization: Bearer <token>`, if the request sends that scheme.
+fn bearer_token(parts: &Parts) -> Option<String> {
+    let value = parts.headers.get(AUTHORIZATION)?;
+    let text = String::from_utf8_lossy(value.as_bytes());
+    let (scheme, token) = text.trim().split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim().to_string())
 }
 
 impl FromRequestParts<NativeState> for Presented {
@@ -87,6 +141,18 @@ impl FromRequestParts<NativeState> for Presented {
         state: &NativeState,
     ) -> Result<Self, Self::Rejection> {
         let state = &state.app;
+        if let Some(token) = bearer_token(parts) {
+            let check = state
+                .core
+                .authenticate_bearer(&token)
+                .await
+                .map_err(|e| NativeError::from_core(&e))?;
+            return Ok(Presented {
+                session: None,
+                bearer: Some(check),
+                by_cookie: false,
+            });
+        }
         let by_cookie = !parts.headers.contains_key(SESSION_HEADER);
         let session = match parts.headers.get(SESSION_HEADER) {
             // A value that is not visible ASCII is no session id latch issued.
@@ -105,6 +171,10 @@ impl FromRequestParts<NativeState> for Presented {
                     .session
             }
         };
-        Ok(Presented { session, by_cookie })
+        Ok(Presented {
+            session,
+            bearer: None,
+            by_cookie,
+        })
     }
 }

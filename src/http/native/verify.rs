@@ -19,7 +19,7 @@ use axum::response::{IntoResponse, Response};
 use super::NativeState;
 use super::Presented;
 use super::headers::{forwarded, header_text};
-use crate::core::CurrentSession;
+use crate::core::accounts::Account;
 use crate::core::forward_auth::Verdict;
 
 /// What the proxy asks in the query: `role` (repeatable; any suffices) and `redirect`.
@@ -52,10 +52,11 @@ pub async fn verify(
     headers: HeaderMap,
     presented: Result<Presented, super::NativeError>,
 ) -> Response {
-    let session = match presented {
-        Ok(presented) => presented.session,
+    let presented = match presented {
+        Ok(presented) => presented,
         Err(failure) => return failure.bare(),
     };
+    let account = presented.account();
     let asked = Asked::parse(query.as_deref());
     let trusted = peer.is_some_and(|p| {
         state
@@ -65,9 +66,9 @@ pub async fn verify(
     let report = forwarded(&headers, trusted);
     match state
         .forward_auth
-        .verdict(&report.original, &asked.roles, session.as_ref())
+        .verdict(&report.original, &asked.roles, account)
     {
-        Verdict::Pass => passed(session.as_ref()),
+        Verdict::Pass => passed(account, presented.expires_at()),
         Verdict::Forbidden => StatusCode::FORBIDDEN.into_response(),
         Verdict::NoSession => match login_redirect(&state, &asked, &headers, report.url) {
             Some(location) => (StatusCode::FOUND, [(LOCATION, location)]).into_response(),
@@ -76,13 +77,13 @@ pub async fn verify(
     }
 }
 
-/// 200, with the account's headers when there is a session (a `bypass` rule passes without).
-fn passed(session: Option<&CurrentSession>) -> Response {
+/// 200, with the account's headers when there is a session or token (a `bypass` rule passes
+/// without).
+fn passed(account: Option<&Account>, expires_at: Option<i64>) -> Response {
     let mut response = StatusCode::OK.into_response();
-    let Some(session) = session else {
+    let Some(account) = account else {
         return response;
     };
-    let account = &session.account;
     let values = [
         ("x-latch-user-id", HeaderValue::from(account.id)),
         ("x-latch-user-uuid", header_text(&account.uuid)),
@@ -95,14 +96,16 @@ fn passed(session: Option<&CurrentSession>) -> Response {
             "x-latch-user-roles",
             header_text(&account.all_roles().join(",")),
         ),
-        (
-            "x-latch-session-expires",
-            HeaderValue::from(session.expires_at),
-        ),
     ];
     let headers = response.headers_mut();
     for (name, value) in values {
         headers.insert(HeaderName::from_static(name), value);
+    }
+    if let Some(expires_at) = expires_at {
+        headers.insert(
+            HeaderName::from_static("x-latch-session-expires"),
+            HeaderValue::from(expires_at),
+        );
     }
     response
 }
