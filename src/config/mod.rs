@@ -11,6 +11,7 @@ mod forward_auth;
 mod http;
 mod mail;
 mod network;
+mod ops;
 mod origin;
 mod platformos;
 mod server;
@@ -31,6 +32,7 @@ pub use forward_auth::{AccessPolicy, AccessRule, ForwardAuthConfig};
 pub use http::HttpConfig;
 pub use mail::{MailConfig, SmtpConfig, SmtpTls, TemplateConfig};
 pub use network::{Network, canonical_ip};
+pub use ops::{LogConfig, LogFormat, MetricsConfig};
 pub use origin::{Origin, OriginError, OriginPattern};
 pub use platformos::{FieldFormat, FieldRules, FormAction, FormConfig, PlatformosConfig};
 pub use server::{AuditConfig, FloodConfig, PasswordConfig, RegistrationConfig, RegistrationMode};
@@ -71,6 +73,8 @@ pub struct Config {
     pub forward_auth: ForwardAuthConfig,
     /// `[[access]]` rules for `/latch/verify`, first match wins.
     pub access: Vec<AccessRule>,
+    pub log: LogConfig,
+    pub metrics: MetricsConfig,
 }
 
 impl Default for Config {
@@ -97,6 +101,8 @@ impl Default for Config {
             audit: AuditConfig::default(),
             forward_auth: ForwardAuthConfig::default(),
             access: Vec::new(),
+            log: LogConfig::default(),
+            metrics: MetricsConfig::default(),
         }
     }
 }
@@ -215,6 +221,7 @@ impl Config {
         }
         self.forward_auth.validate()?;
         forward_auth::validate_access(&self.access)?;
+        self.metrics.validate(&self.listen)?;
         self.mail.validate()
     }
 }

@@ -11,6 +11,7 @@ pub mod forward_auth;
 mod import;
 mod links;
 pub mod mail;
+pub mod meters;
 pub mod passwords;
 mod profile;
 mod recovery;
