@@ -53,6 +53,7 @@ mod native_whoami;
 mod ops_health;
 mod ops_home;
 mod ops_metrics;
+mod ops_request_ids;
 mod ops_startup;
 mod passwords;
 mod platformos_apps;
