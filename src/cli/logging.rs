@@ -12,8 +12,10 @@ fn filter() -> EnvFilter {
 /// Runs `work` with text logging, for what happens before the configuration says which
 /// format the log takes.
 pub fn before_configuration<T>(work: impl FnOnce() -> T) -> T {
+    use std::io::IsTerminal;
     let subscriber = tracing_subscriber::fmt()
         .with_env_filter(filter())
+        .with_ansi(std::io::stderr().is_terminal())
         .with_writer(std::io::stderr)
         .finish();
     tracing::subscriber::with_default(subscriber, work)
@@ -22,8 +24,11 @@ pub fn before_configuration<T>(work: impl FnOnce() -> T) -> T {
 /// Sends the program's log to stderr in `format`, so command output on stdout stays clean
 /// for scripts.
 pub fn init(format: LogFormat) {
+    use std::io::IsTerminal;
+    // Colours only for a person at a terminal, not in a file or a collector.
     let text = tracing_subscriber::fmt()
         .with_env_filter(filter())
+        .with_ansi(std::io::stderr().is_terminal())
         .with_writer(std::io::stderr);
     let _ = match format {
         LogFormat::Text => text.try_init(),

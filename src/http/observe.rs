@@ -101,7 +101,7 @@ pub async fn observe(mut request: Request, next: Next) -> Response {
             route,
             dialect,
             status,
-            latency_ms = latency.as_secs_f64() * 1000.0,
+            latency_ms = (latency.as_secs_f64() * 1e6).round() / 1e3,
             "answered"
         );
     });
