@@ -11,6 +11,7 @@ mod checks;
 mod copy;
 mod import;
 mod key;
+mod logging;
 mod mail;
 mod secret;
 mod serve;
@@ -108,7 +109,6 @@ enum ConfigCommand {
 /// Parses the command line and runs the command.
 pub fn run() -> ExitCode {
     let cli = Cli::parse();
-    init_logging();
     let listen = match &cli.command {
         Command::Serve { listen } => listen.clone(),
         _ => None,
@@ -121,13 +121,17 @@ pub fn run() -> ExitCode {
         listen,
         database_url: cli.database.clone(),
     };
-    let config = match Config::load_checked(cli.config.as_deref(), &overrides, checks::ALL) {
+    let loaded = logging::before_configuration(|| {
+        Config::load_checked(cli.config.as_deref(), &overrides, checks::ALL)
+    });
+    let config = match loaded {
         Ok(config) => config,
         Err(e) => {
             eprintln!("latch: {e}");
             return ExitCode::from(2);
         }
     };
+    logging::init(config.log.format);
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(runtime) => runtime,
         Err(e) => {
@@ -157,10 +161,27 @@ pub fn run() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("latch: {e:#}");
+            eprintln!("latch: {}", said_once(&e));
             ExitCode::FAILURE
         }
     }
+}
+
+/// An error and its causes, each said once: a cause whose text the error before it already
+/// quotes (as a database error quotes the driver's) is left out.
+fn said_once(error: &anyhow::Error) -> String {
+    let mut text = String::new();
+    for cause in error.chain() {
+        let message = cause.to_string();
+        if text.contains(&message) {
+            continue;
+        }
+        if !text.is_empty() {
+            text.push_str(": ");
+        }
+        text.push_str(&message);
+    }
+    text
 }
 
 async fn migrate(config: Config) -> anyhow::Result<()> {
@@ -174,17 +195,6 @@ async fn migrate(config: Config) -> anyhow::Result<()> {
         shown_url(&config.database_url)
     );
     Ok(())
-}
-
-fn init_logging() {
-    use tracing_subscriber::EnvFilter;
-    let filter =
-        EnvFilter::try_from_env("LATCH_LOG").unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn"));
-    // Logs go to stderr so command output on stdout stays clean for scripts.
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .try_init();
 }
 
 /// A database URL as it may be shown: without its password.
@@ -209,6 +219,17 @@ fn timestamp(unix: i64) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_cause_the_error_already_quotes_is_said_once() {
+        let io = std::io::Error::other("connection refused");
+        let error = anyhow::Error::new(io).context("database error: connection refused");
+        let error = error.context("cannot start");
+        assert_eq!(
+            super::said_once(&error),
+            "cannot start: database error: connection refused"
+        );
+    }
+
     #[test]
     fn shown_urls_hide_the_password() {
         assert_eq!(

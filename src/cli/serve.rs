@@ -5,7 +5,7 @@ use std::sync::Arc;
 use anyhow::Context;
 use tokio::net::TcpListener;
 
-use crate::config::Config;
+use crate::config::{Config, LogFormat};
 use crate::core::Core;
 
 pub async fn run(config: Config) -> anyhow::Result<()> {
@@ -28,7 +28,14 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     let local = listener.local_addr()?;
     let database = super::shown_url(&config.database_url);
     tracing::info!(%database, "latch listening on http://{local}");
-    if startup.account_count == 0 {
+    if startup.account_count == 0 && config.log.format == LogFormat::Json {
+        tracing::warn!(
+            command = %format!(
+                "latch user add admin --mail admin@example.com --role administrator --database {database}"
+            ),
+            "no accounts yet: create the first administrator"
+        );
+    } else if startup.account_count == 0 {
         eprintln!(
             "\nNo accounts yet. Create the first administrator with:\n\n    \
              latch user add admin --mail admin@example.com --role administrator --database {database}\n\n\

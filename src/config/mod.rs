@@ -11,6 +11,7 @@ mod forward_auth;
 mod http;
 mod mail;
 mod network;
+mod ops;
 mod origin;
 mod platformos;
 mod server;
@@ -32,6 +33,7 @@ pub use forward_auth::{AccessPolicy, AccessRule, ForwardAuthConfig};
 pub use http::HttpConfig;
 pub use mail::{MailConfig, SmtpConfig, SmtpTls, TemplateConfig};
 pub use network::{Network, canonical_ip};
+pub use ops::{LogConfig, LogFormat, MetricsConfig};
 pub use origin::{Origin, OriginError, OriginPattern};
 pub use platformos::{FieldFormat, FieldRules, FormAction, FormConfig, PlatformosConfig};
 pub use server::{AuditConfig, FloodConfig, PasswordConfig, RegistrationConfig, RegistrationMode};
@@ -76,6 +78,8 @@ pub struct Config {
     /// `[[webhooks]]` receivers of events; none by default.
     pub webhooks: Vec<WebhookConfig>,
     pub webhook_delivery: WebhookDeliveryConfig,
+    pub log: LogConfig,
+    pub metrics: MetricsConfig,
 }
 
 impl Default for Config {
@@ -104,6 +108,8 @@ impl Default for Config {
             access: Vec::new(),
             webhooks: Vec::new(),
             webhook_delivery: WebhookDeliveryConfig::default(),
+            log: LogConfig::default(),
+            metrics: MetricsConfig::default(),
         }
     }
 }
@@ -227,6 +233,7 @@ impl Config {
         self.forward_auth.validate()?;
         forward_auth::validate_access(&self.access)?;
         webhooks::validate(&self.webhooks, &self.webhook_delivery)?;
+        self.metrics.validate(&self.listen)?;
         self.mail.validate()
     }
 }

@@ -12,6 +12,7 @@ pub mod forward_auth;
 mod import;
 mod links;
 pub mod mail;
+pub mod meters;
 pub mod passwords;
 mod prefixed_tokens;
 mod profile;

@@ -68,6 +68,7 @@ impl Core {
                 .await?
         {
             let subject = Subject::Name(lookup.text());
+            super::meters::flood_block("password_request");
             self.record_audit(
                 AuditEvent::FloodBlocked,
                 subject,

@@ -58,6 +58,17 @@ pub fn hash_session_id(id: &str) -> String {
     URL_SAFE_NO_PAD.encode(session_key(id))
 }
 
+/// A login's result as its metric names it.
+fn login_result(result: &Result<LoggedIn, Error>) -> &'static str {
+    match result {
+        Ok(_) => "success",
+        Err(Error::BadCredentials) => "bad_credentials",
+        Err(Error::AccountInactive) => "inactive",
+        Err(Error::Flooded { .. }) => "flooded",
+        Err(_) => "error",
+    }
+}
+
 fn new_session_id() -> String {
     let mut bytes = [0u8; 32];
     rand::fill(&mut bytes);
@@ -104,6 +115,10 @@ impl Core {
         previous: Option<&CurrentSession>,
     ) -> Result<LoggedIn, Error> {
         let result = self.check_login(login, password, client, previous).await;
+        super::meters::login(client.dialect, login_result(&result));
+        if let Err(Error::Flooded { .. }) = &result {
+            super::meters::flood_block("login");
+        }
         let name = login.text();
         let event = match &result {
             Ok(logged_in) => Some((
@@ -254,8 +269,10 @@ impl Core {
             && now < cached.session.expires_at
             && now - cached.last_seen_at < self.touch_interval()
         {
+            super::meters::session_check(true);
             return Ok(Some(CurrentSession::clone(&cached.session)));
         }
+        super::meters::session_check(false);
         self.authenticate_from_store(key, now).await
     }
 

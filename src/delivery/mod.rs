@@ -8,6 +8,7 @@ mod transport;
 mod webhooks;
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use tokio::sync::{Notify, watch};
@@ -28,6 +29,26 @@ pub struct Delivery {
     stop: watch::Sender<bool>,
     task: JoinHandle<()>,
     grace: Duration,
+    running: WorkerRunning,
+}
+
+/// Whether a worker is still running: false once it has ended, stopped or panicked.
+#[derive(Clone, Debug)]
+pub struct WorkerRunning(Arc<AtomicBool>);
+
+impl WorkerRunning {
+    pub fn get(&self) -> bool {
+        self.0.load(Ordering::Relaxed)
+    }
+}
+
+/// Clears the flag when the worker's task ends, however it ends.
+struct ClearOnDrop(Arc<AtomicBool>);
+
+impl Drop for ClearOnDrop {
+    fn drop(&mut self) {
+        self.0.store(false, Ordering::Relaxed);
+    }
 }
 
 impl Delivery {
@@ -40,12 +61,23 @@ impl Delivery {
             config: config.clone(),
         };
         let (stop, stopped) = watch::channel(false);
-        let task = tokio::spawn(worker.run(stopped));
+        let running = Arc::new(AtomicBool::new(true));
+        let guard = ClearOnDrop(running.clone());
+        let task = tokio::spawn(async move {
+            let _guard = guard;
+            worker.run(stopped).await
+        });
         Ok(Self {
             stop,
             task,
             grace: config.smtp.timeout.saturating_add(Duration::from_secs(1)),
+            running: WorkerRunning(running),
         })
+    }
+
+    /// A view of whether this worker still runs, for readiness checks.
+    pub fn running(&self) -> WorkerRunning {
+        self.running.clone()
     }
 
     /// Lets a message being sent finish (within the SMTP timeout), then ends the worker.
@@ -91,6 +123,7 @@ impl Worker {
                 if !logged {
                     tracing::info!(id = mail.id, kind = %mail.kind, to = %mail.recipient, "mail sent");
                 }
+                crate::core::meters::mail_delivery(if logged { "logged" } else { "sent" });
                 (Outcome::Delivered { logged }, None)
             }
             Err(Failure::Temporary(e)) if attempts < u64::from(self.config.max_attempts) => {
@@ -99,6 +132,7 @@ impl Worker {
                     id = mail.id, attempt = attempts, error = %e,
                     "mail delivery failed; retrying in {} s", delay.as_secs()
                 );
+                crate::core::meters::mail_delivery("failed");
                 (Outcome::RetryAt(later(now, delay)), Some(e))
             }
             Err(Failure::Temporary(e) | Failure::Permanent(e)) => {
@@ -107,6 +141,7 @@ impl Worker {
                     "mail delivery failed for good; the message is dead-lettered: fix the cause, \
                      then `latch mail retry {}`", mail.id
                 );
+                crate::core::meters::mail_delivery("dead");
                 (Outcome::Dead, Some(e))
             }
         };

@@ -59,6 +59,7 @@ pub fn harden(router: Router, config: &HttpConfig, public_url: &str) -> Router {
                 RETRY_AFTER,
                 HeaderName::from_static("x-csrf-token"),
                 HeaderName::from_static("x-session-token"),
+                HeaderName::from_static("x-request-id"),
             ])
             .max_age(Duration::from_secs(600)),
     )

@@ -10,7 +10,10 @@ mod failure;
 mod form;
 mod hardening;
 mod limits;
+mod metrics;
 mod native;
+mod observe;
+mod ops;
 mod origin;
 mod platformos;
 mod query_path;
@@ -34,20 +37,24 @@ use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::sensitive_headers::SetSensitiveHeadersLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
-use tower_http::trace::TraceLayer;
 
 use crate::config::{Config, Origin};
 use crate::core::{AuditEvent, ClientContext, Core, CurrentSession, Subject};
-use crate::delivery::{Delivery, WebhookDelivery};
+use crate::delivery::{Delivery, WebhookDelivery, WorkerRunning};
 pub use cookies::{CookieName, SessionCookies};
 pub use failure::{ServerFailure, retry_after_header};
 use hardening::TrustedProxies;
+pub use observe::RequestId;
 
 /// A dialect as the server assembles it. Adding one is its module, its settings section and
 /// one entry in [`DIALECTS`].
 pub struct Dialect {
     /// Its name, recorded on the sessions it opens (`drupal`, `django`, …).
     pub name: &'static str,
+    /// What it speaks, as the home page names it.
+    pub title: &'static str,
+    /// Where its endpoints start, by its settings; none when it is switched off.
+    pub base_paths: fn(&Config) -> Vec<String>,
     /// The names it issues or reads the session cookie under, by its settings; none when it
     /// is switched off.
     pub session_cookies: fn(&Config) -> Vec<CookieName>,
@@ -76,6 +83,8 @@ pub struct AppState {
     pub public_url: Arc<str>,
     /// Whether `GET /bench/hello` is served (`http.bench_hello`).
     pub bench_hello: bool,
+    /// Whether this server's mail worker runs, for `/readyz`; `None` before it starts.
+    pub mail_worker: Option<WorkerRunning>,
 }
 
 impl AppState {
@@ -106,6 +115,7 @@ impl AppState {
             header_limit: config.http.header_limit,
             public_url: config.public_url.as_str().into(),
             bench_hello: config.http.bench_hello,
+            mail_worker: None,
         }
     }
 }
@@ -229,11 +239,17 @@ pub fn app(state: AppState, config: &Config) -> Router {
         HeaderName::from_static("x-session-token"),
     ]
     .into();
+    let note_route = || axum::middleware::from_fn(observe::note_route);
     let mut routes = DIALECTS.iter().fold(Router::new(), |routes, dialect| {
-        routes
-            .merge((dialect.router)(&state, config).layer(axum::Extension(ServedBy(dialect.name))))
+        routes.merge(
+            (dialect.router)(&state, config)
+                .layer(note_route())
+                .layer(axum::Extension(ServedBy(dialect.name))),
+        )
     });
-    routes = routes.merge(native::router(&state, config));
+    routes = routes
+        .merge(native::router(&state, config).layer(note_route()))
+        .merge(ops::router(&state, config).layer(note_route()));
     if state.bench_hello {
         // The benchmark's ceiling: no database, no session, the same middleware.
         routes = routes.route("/bench/hello", axum::routing::get(|| async { "hello" }));
@@ -260,7 +276,7 @@ pub fn app(state: AppState, config: &Config) -> Router {
             StatusCode::REQUEST_TIMEOUT,
             request_timeout,
         ))
-        .layer(TraceLayer::new_for_http().make_span_with(redact::RedactedSpan))
+        .layer(axum::middleware::from_fn(observe::observe))
         .layer(SetSensitiveHeadersLayer::from_shared(sensitive))
 }
 
@@ -272,12 +288,17 @@ pub async fn serve(
     config: &Config,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    let metrics = match config.metrics.listen_addr() {
+        Some(addr) => Some(metrics::serve(metrics::bind(addr).await?, core.clone())?),
+        None => None,
+    };
     let delivery = Delivery::start(core.clone(), &config.mail).map_err(std::io::Error::other)?;
     let webhooks = WebhookDelivery::start(core.clone(), &config.webhooks, &config.webhook_delivery)
         .map_err(std::io::Error::other)?;
     let purger = tokio::spawn(purge_sessions(core.clone()));
     let watcher = tokio::spawn(core.clone().watch_session_changes());
-    let state = AppState::new(core, config);
+    let mut state = AppState::new(core, config);
+    state.mail_worker = Some(delivery.running());
     let app = app(state, config);
     let result = connections::serve_connections(
         listener,
@@ -294,6 +315,9 @@ pub async fn serve(
     .await;
     purger.abort();
     watcher.abort();
+    if let Some(metrics) = metrics {
+        metrics.abort();
+    }
     delivery.stop().await;
     if let Some(webhooks) = webhooks {
         webhooks.stop().await;

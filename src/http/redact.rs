@@ -2,9 +2,7 @@
 //! (`services_token`) and session flags, and one-time login links carry their secret in the
 //! path, so a log line shows the shape of a request and none of its secrets.
 
-use axum::http::{Request, Uri};
-use tower_http::trace::MakeSpan;
-use tracing::Span;
+use axum::http::Uri;
 
 const REDACTED: &str = "[redacted]";
 
@@ -49,21 +47,6 @@ fn redacted_path(path: &str) -> String {
         return format!("{head}{}", tail.join("/"));
     }
     path.to_string()
-}
-
-/// The request span of the trace layer, with the URI redacted.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct RedactedSpan;
-
-impl<B> MakeSpan<B> for RedactedSpan {
-    fn make_span(&mut self, request: &Request<B>) -> Span {
-        tracing::debug_span!(
-            "request",
-            method = %request.method(),
-            uri = %redacted_uri(request.uri()),
-            version = ?request.version(),
-        )
-    }
 }
 
 #[cfg(test)]

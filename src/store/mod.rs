@@ -10,6 +10,7 @@ mod copy;
 mod fault;
 mod files;
 mod flood;
+mod health;
 mod import;
 mod name_folds;
 mod outbox;
@@ -38,6 +39,7 @@ pub use copy::{CopyCounts, Snapshot};
 pub use fault::Outage;
 pub use files::{BackupError, backup_sqlite};
 pub use flood::{FloodCount, NewFloodEvent};
+pub use health::PoolUsage;
 pub use import::{ImportCounts, ImportFailure, ImportRow};
 pub use outbox::{Outcome, QueuedMail};
 pub use session_changes::{ChangeFeed, ChangedAccounts, POSTGRES_HEARTBEAT, SQLITE_POLL_INTERVAL};
@@ -52,6 +54,12 @@ pub enum StoreError {
     UnsupportedUrl(String),
     #[error("the {0} is already taken")]
     Taken(UniqueField),
+    #[error("cannot open the {backend} database at {address}: {cause}")]
+    Unreachable {
+        backend: &'static str,
+        address: String,
+        cause: String,
+    },
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
     #[error("database migration failed: {0}")]
@@ -142,11 +150,13 @@ impl Store {
                 .max_connections(8)
                 .acquire_timeout(ACQUIRE_TIMEOUT)
                 .after_release(|conn, _| Box::pin(fault::outside_transaction(conn)))
-                .connect_with(options)
-                .await?;
+                .connect_with(options.clone())
+                .await
+                .map_err(|e| health::unopenable(&options, e))?;
             Ok(Store::Sqlite(pool))
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let options = PgConnectOptions::from_str(url)?.application_name("latch");
+            health::reach_postgres(&options).await?;
             let pool = PgPoolOptions::new()
                 .max_connections(16)
                 .acquire_timeout(ACQUIRE_TIMEOUT)

@@ -124,8 +124,11 @@ async fn answer(response: Response) -> (u16, String) {
 async fn a_q_naming_nothing_served_for_drupal_7_gets_the_usual_404() {
     let app = spawn_app().await;
     let get = |path: &str| bare_client().get(app.url(path)).send();
-    let front = answer(get("/").await.unwrap()).await;
-    assert_eq!(front.0, 404);
+    // The home page is at `/`; a `q` naming a page not served is answered as `/` was before.
+    let front = (
+        404,
+        r#"{"message":"No route found for \"GET /\""}"#.to_string(),
+    );
     for path in [
         "/?q=node/1",
         "/index.php?q=",

@@ -94,6 +94,16 @@ platformos = [
         body={"form_name": "reference_rest_api_update_users", "form": {"email": U + "@example.org", "current_password": PASSWORD}}, tests=status("authenticated call", 204)),
     req("logout", "DELETE", "/api/sessions", headers=POS_CSRF, body={"form_name": "reference_rest_api_delete_sessions"}, tests=status("logout", 204)),
     req("status after logout", "GET", "/api/sessions", headers=ACCEPT, tests=status("logout", 401)),
+    # A native app keeps no cookies: it asks for the session in X-Session-Token and sends it
+    # back in that header, which needs no CSRF token.
+    req("login for an app", "POST", "/api/sessions?session_token=true", headers=ACCEPT,
+        body={"form_name": "reference_rest_api_create_sessions", "form": {"email": U + "@example.org", "password": PASSWORD}},
+        tests=status("login for an app", 201) + '\nconst sessionToken = pm.response.headers.get("X-Session-Token");\npm.test("X-Session-Token", () => pm.expect(sessionToken).to.be.a("string").and.not.empty);\npm.collectionVariables.set("session_token", sessionToken);'),
+    req("authenticated call with X-Session-Token", "PUT", "/api/users/{{uid}}", headers={**ACCEPT, "X-Session-Token": "{{session_token}}"},
+        body={"form_name": "reference_rest_api_update_users", "form": {"email": U + "@example.com", "current_password": PASSWORD}}, tests=status("authenticated call with X-Session-Token", 204)),
+    req("logout with X-Session-Token", "DELETE", "/api/sessions", headers={**ACCEPT, "X-Session-Token": "{{session_token}}"},
+        body={"form_name": "reference_rest_api_delete_sessions"}, tests=status("logout with X-Session-Token", 204)),
+    req("X-Session-Token after logout", "GET", "/api/sessions", headers={**ACCEPT, "X-Session-Token": "{{session_token}}"}, tests=status("X-Session-Token after logout", 401)),
 ]
 
 # Django rotates csrftoken at login: every response's Set-Cookie refreshes the variable, as a

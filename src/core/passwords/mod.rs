@@ -143,13 +143,18 @@ impl Passwords {
         let Ok(_admitted) = self.admission.try_acquire() else {
             return Err(PasswordError::Busy);
         };
+        let waiting = crate::core::meters::HashWaiting::start();
         // The semaphore is never closed, so acquiring only waits.
         let _permit = self
             .permits
             .acquire()
             .await
             .expect("hash semaphore is never closed");
-        self.threads.run(work).await
+        drop(waiting);
+        let started = std::time::Instant::now();
+        let result = self.threads.run(work).await;
+        crate::core::meters::hash_time(started.elapsed());
+        result
     }
 }
 

@@ -42,9 +42,21 @@ type Answer = Result<Response, Response>;
 
 pub const DIALECT: Dialect = Dialect {
     name: "django",
+    title: "Django (login page and dj-rest-auth)",
+    base_paths,
     session_cookies,
     router,
 };
+
+fn base_paths(config: &Config) -> Vec<String> {
+    if !config.django.enabled {
+        return Vec::new();
+    }
+    vec![
+        config.django.login_prefix.clone(),
+        config.django.rest_auth_prefix.clone(),
+    ]
+}
 
 /// Django issues its session cookie under its own name (`SESSION_COOKIE_NAME`).
 fn session_cookies(config: &Config) -> Vec<CookieName> {

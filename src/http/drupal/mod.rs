@@ -33,9 +33,15 @@ const LOGOUT_TOKEN_PURPOSE: &str = "user/logout";
 
 pub const DIALECT: Dialect = Dialect {
     name: "drupal",
+    title: "Drupal 8+ core REST",
+    base_paths,
     session_cookies,
     router,
 };
+
+fn base_paths(_: &Config) -> Vec<String> {
+    vec!["/session/token".into(), "/user/".into()]
+}
 
 /// Drupal issues the server's standard session cookie.
 fn session_cookies(_: &Config) -> Vec<CookieName> {
@@ -109,7 +115,9 @@ async fn screen_request(State(state): State<AppState>, request: Request, next: N
     }
 }
 
-async fn not_found(method: axum::http::Method, uri: Uri) -> DrupalError {
+/// The server's answer to a path nothing serves, in Drupal's words (every other dialect's
+/// paths are its own prefixes).
+pub async fn not_found(method: axum::http::Method, uri: Uri) -> DrupalError {
     DrupalError::new(
         StatusCode::NOT_FOUND,
         format!("No route found for \"{method} {}\"", uri.path()),

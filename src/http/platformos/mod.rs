@@ -48,9 +48,19 @@ impl Platformos {
 
 pub const DIALECT: Dialect = Dialect {
     name: "platformos",
+    title: "platformOS-style sessions",
+    base_paths,
     session_cookies,
     router,
 };
+
+fn base_paths(config: &Config) -> Vec<String> {
+    if config.platformos.enabled {
+        vec!["/api/".into()]
+    } else {
+        Vec::new()
+    }
+}
 
 /// A browser's session comes in the server's standard session cookie.
 fn session_cookies(config: &Config) -> Vec<CookieName> {

@@ -41,9 +41,21 @@ const TOKEN_PURPOSE: &str = "services";
 
 pub const DIALECT: Dialect = Dialect {
     name: "services",
+    title: "Drupal 7 Services",
+    base_paths,
     session_cookies,
     router,
 };
+
+fn base_paths(config: &Config) -> Vec<String> {
+    if !config.services.enabled {
+        return Vec::new();
+    }
+    vec![
+        format!("/{}/", config.services.endpoint),
+        "/services/session/token".into(),
+    ]
+}
 
 /// Drupal 7 issues the server's standard session cookie.
 fn session_cookies(config: &Config) -> Vec<CookieName> {
