@@ -11,6 +11,7 @@ mod form;
 mod hardening;
 mod limits;
 mod native;
+mod openapi;
 mod origin;
 mod platformos;
 mod query_path;
@@ -234,6 +235,7 @@ pub fn app(state: AppState, config: &Config) -> Router {
             .merge((dialect.router)(&state, config).layer(axum::Extension(ServedBy(dialect.name))))
     });
     routes = routes.merge(native::router(&state, config));
+    routes = routes.merge(openapi::router(config, &public_cookie_name(&state, config)));
     if state.bench_hello {
         // The benchmark's ceiling: no database, no session, the same middleware.
         routes = routes.route("/bench/hello", axum::routing::get(|| async { "hello" }));
@@ -262,6 +264,23 @@ pub fn app(state: AppState, config: &Config) -> Router {
         ))
         .layer(TraceLayer::new_for_http().make_span_with(redact::RedactedSpan))
         .layer(SetSensitiveHeadersLayer::from_shared(sensitive))
+}
+
+/// The standard session cookie's name for requests to the public URL's host, as the
+/// description of the API names it.
+fn public_cookie_name(state: &AppState, config: &Config) -> String {
+    let authority = config
+        .public_url
+        .split_once("://")
+        .map_or(config.public_url.as_str(), |(_, rest)| rest)
+        .split('/')
+        .next()
+        .unwrap_or_default();
+    let mut headers = HeaderMap::new();
+    if let Ok(host) = HeaderValue::from_str(authority) {
+        headers.insert(axum::http::header::HOST, host);
+    }
+    state.cookies.name(&headers)
 }
 
 /// Serves until `shutdown` completes, delivering mail and purging expired sessions and flood

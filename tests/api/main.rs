@@ -50,6 +50,7 @@ mod native_support;
 mod native_token;
 mod native_verify;
 mod native_whoami;
+mod openapi;
 mod passwords;
 mod platformos_apps;
 mod platformos_sessions;

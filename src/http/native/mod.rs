@@ -5,9 +5,9 @@
 
 mod error;
 mod headers;
-mod token;
-mod verify;
-mod whoami;
+pub(super) mod token;
+pub(super) mod verify;
+pub(super) mod whoami;
 
 use std::sync::Arc;
 

@@ -8,7 +8,17 @@ use serde_json::{Value, json};
 
 use super::{NativeError, NativeState, Presented};
 use crate::core::csrf::HEADER_PURPOSE;
+use crate::http::openapi::native as api;
 
+#[utoipa::path(
+    get, path = "/latch/whoami", tag = "latch",
+    summary = "The caller's account and session, and its CSRF token",
+    security(("session_cookie" = []), ("django_session" = []), ("session_token" = [])),
+    responses(
+        (status = 200, description = "The live session's account", body = api::WhoAmI),
+        (status = 401, description = "No live session", body = api::NativeError),
+    )
+)]
 pub async fn whoami(
     State(state): State<NativeState>,
     presented: Presented,
