@@ -51,6 +51,7 @@ mod native_token;
 mod native_verify;
 mod native_whoami;
 mod openapi;
+mod openapi_contract;
 mod passwords;
 mod platformos_apps;
 mod platformos_sessions;

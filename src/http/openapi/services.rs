@@ -8,6 +8,7 @@
 use std::collections::BTreeMap;
 
 use serde_json::Value;
+use utoipa::openapi::RefOr;
 use utoipa::{OpenApi, ToSchema};
 
 use super::shared;
@@ -152,6 +153,20 @@ pub fn document(config: &Config) -> utoipa::openapi::OpenApi {
         &mut doc,
         &[("/rest/", &format!("/{}/", config.services.endpoint))],
     );
+    // Every action under the endpoint reads its POST body, whichever arguments it takes.
+    for item in doc.paths.paths.values_mut() {
+        if let Some(post) = &mut item.post {
+            post.responses
+                .responses
+                .entry("400".into())
+                .or_insert_with(|| {
+                    RefOr::T(shared::json_answer(
+                        "A body that could not be parsed as JSON, a form or XML",
+                        "services.Error",
+                    ))
+                });
+        }
+    }
     shared::name_operations(&mut doc, "services");
     shared::add_layer_answers(&mut doc, "services.Error", true);
     doc

@@ -169,6 +169,8 @@ pub async fn show(
     responses(
         (status = 204, description = "Logged out",
             headers(("Set-Cookie" = String, description = "The expired session cookie."))),
+        (status = 422, description = "A field the form does not have", body = api::PosError,
+            content_type = "application/vnd.api+json"),
         (status = 401, description = "An unknown app token", body = api::PosError, content_type = "application/vnd.api+json"),
         (status = 400, description = "Malformed JSON", body = api::PosError, content_type = "application/vnd.api+json"),
         (status = 403, description = "A cross-site browser request, or a missing or wrong CSRF token", body = api::PosError, content_type = "application/vnd.api+json"),
