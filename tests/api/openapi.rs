@@ -234,6 +234,11 @@ async fn the_docs_page_and_its_assets_come_from_this_server_alone() {
             .await
             .unwrap();
         assert_eq!(response.status(), 200, "{asset}");
+        assert_eq!(
+            response.headers()["cache-control"],
+            "public, max-age=3600",
+            "{asset}"
+        );
         let text = response.text().await.unwrap();
         if asset.ends_with(".css") {
             assert!(
