@@ -266,3 +266,45 @@ async fn the_docs_page_and_its_assets_come_from_this_server_alone() {
         "{initializer}"
     )
 }
+
+#[tokio::test]
+async fn the_docs_page_renders_in_a_browser_that_can_reach_no_other_host() {
+    let Some(chromium) = ["/usr/bin/chromium", "/usr/bin/chromium-browser"]
+        .into_iter()
+        .find(|path| std::path::Path::new(path).exists())
+    else {
+        return skip("rendering /docs: no Chromium (Debian: apt-get install chromium)");
+    };
+    let app = spawn_app().await;
+    let profile = app.dir.path().join("chromium");
+    let output = Command::new(chromium)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            // Every host but this server's fails to resolve: the page must need no other.
+            "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
+            "--virtual-time-budget=10000",
+            "--dump-dom",
+        ])
+        .arg(format!("--user-data-dir={}", profile.display()))
+        .arg(app.url("/docs/"))
+        .output()
+        .await
+        .expect("chromium runs");
+    let dom = String::from_utf8_lossy(&output.stdout);
+    // Swagger UI has fetched the description and drawn an operation of each dialect.
+    for path in [
+        "/latch/whoami",
+        "/user/login",
+        "/rest/user/login",
+        "/dj-rest-auth/login/",
+        "/api/sessions",
+    ] {
+        assert!(
+            dom.contains(&format!("data-path=\"{path}\"")),
+            "{path} is not on the rendered page: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+}
