@@ -8,7 +8,8 @@
 use std::collections::BTreeMap;
 
 use serde_json::Value;
-use utoipa::openapi::RefOr;
+use utoipa::PartialSchema;
+use utoipa::openapi::{ContentBuilder, RefOr};
 use utoipa::{OpenApi, ToSchema};
 
 use super::shared;
@@ -149,12 +150,16 @@ struct Services;
 
 pub fn document(config: &Config) -> utoipa::openapi::OpenApi {
     let mut doc = Services::openapi();
-    shared::move_paths(
-        &mut doc,
-        &[("/rest/", &format!("/{}/", config.services.endpoint))],
-    );
-    // Every action under the endpoint reads its POST body, whichever arguments it takes.
-    for item in doc.paths.paths.values_mut() {
+    // The module's resource table also takes `POST …/user` for a registration.
+    if let Some(item) = doc.paths.paths.get("/rest/user/register") {
+        let mut alias = item.clone();
+        if let Some(post) = &mut alias.post {
+            post.operation_id = Some("register_user".into());
+        }
+        doc.paths.paths.insert("/rest/user".into(), alias);
+    }
+    for (path, item) in doc.paths.paths.iter_mut() {
+        // Every action under the endpoint reads its POST body, whichever arguments it takes.
         if let Some(post) = &mut item.post {
             post.responses
                 .responses
@@ -166,8 +171,33 @@ pub fn document(config: &Config) -> utoipa::openapi::OpenApi {
                     ))
                 });
         }
+        if path.starts_with("/rest/") {
+            answers_in_xml_too(item);
+        }
     }
+    shared::move_paths(
+        &mut doc,
+        &[("/rest/", &format!("/{}/", config.services.endpoint))],
+    );
     shared::name_operations(&mut doc, "services");
     shared::add_layer_answers(&mut doc, "services.Error", true);
     doc
+}
+
+/// A `.xml` suffix or `Accept: application/xml` gets every answer as XML under `<result>`:
+/// the same data, in the Services module's XML formatter's shape.
+fn answers_in_xml_too(item: &mut utoipa::openapi::PathItem) {
+    let operations = [&mut item.get, &mut item.post].into_iter().flatten();
+    for operation in operations {
+        for response in operation.responses.responses.values_mut() {
+            if let RefOr::T(response) = response
+                && response.content.contains_key("application/json")
+            {
+                let xml = ContentBuilder::new().schema(Some(String::schema())).build();
+                response
+                    .content
+                    .insert("application/xml".into(), RefOr::T(xml));
+            }
+        }
+    }
 }
