@@ -1,5 +1,5 @@
-//! The measurements the core and the mail worker keep for Prometheus: logins, flood blocks,
-//! password hashing, session checks and mail delivery. They go to whatever recorder is
+//! The measurements the core and the delivery workers keep for Prometheus: logins, flood
+//! blocks, password hashing, session checks, mail and webhook delivery. They go to whatever recorder is
 //! installed (`http::metrics`, when `metrics.listen` is set); with none they cost next to
 //! nothing. Each name is documented in the README's Metrics section.
 
@@ -11,9 +11,10 @@ pub const HASH_DURATION: &str = "latch_password_hash_duration_seconds";
 pub const HASH_QUEUE: &str = "latch_password_hash_queue";
 pub const SESSION_CHECKS: &str = "latch_session_checks_total";
 pub const MAIL_DELIVERIES: &str = "latch_mail_deliveries_total";
+pub const WEBHOOK_DELIVERIES: &str = "latch_webhook_deliveries_total";
 
 /// Every measurement here with its help text, for the exporter to describe.
-pub const DESCRIPTIONS: [(&str, &str); 6] = [
+pub const DESCRIPTIONS: [(&str, &str); 7] = [
     (
         LOGINS,
         "Password logins by dialect and result (success, bad_credentials, inactive, flooded, \
@@ -38,6 +39,10 @@ pub const DESCRIPTIONS: [(&str, &str); 6] = [
     (
         MAIL_DELIVERIES,
         "Delivery attempts by outcome: sent, logged (no SMTP), failed (retried), dead.",
+    ),
+    (
+        WEBHOOK_DELIVERIES,
+        "Webhook delivery attempts by outcome: delivered, failed (retried), dead.",
     ),
 ];
 
@@ -81,4 +86,9 @@ pub fn session_check(from_cache: bool) {
 /// How one delivery attempt ended: `sent`, `logged`, `failed` or `dead`.
 pub fn mail_delivery(outcome: &'static str) {
     metrics::counter!(MAIL_DELIVERIES, "outcome" => outcome).increment(1);
+}
+
+/// How one webhook delivery attempt ended: `delivered`, `failed` or `dead`.
+pub fn webhook_delivery(outcome: &'static str) {
+    metrics::counter!(WEBHOOK_DELIVERIES, "outcome" => outcome).increment(1);
 }

@@ -25,7 +25,7 @@ use tokio::task::JoinHandle;
 
 use super::{drain_until_stopped, retry_delay};
 use crate::config::{WebhookConfig, WebhookDeliveryConfig};
-use crate::core::{Core, later, now};
+use crate::core::{Core, later, meters, now};
 use crate::store::{Outcome, QueuedWebhook, StoreError};
 
 /// How often the outbox is read when nothing wakes the worker.
@@ -126,8 +126,12 @@ impl Worker {
         let attempt = self.send(&event).await;
         let attempts = event.attempts.max(1) as u64;
         let (outcome, error) = match attempt {
-            Attempt::Delivered => (Outcome::Delivered { logged: false }, None),
+            Attempt::Delivered => {
+                meters::webhook_delivery("delivered");
+                (Outcome::Delivered { logged: false }, None)
+            }
             Attempt::Retry(e) if attempts < u64::from(self.config.max_attempts) => {
+                meters::webhook_delivery("failed");
                 let delay = retry_delay(self.config.first_retry, attempts);
                 tracing::warn!(
                     id = event.id, event = %event.event, url = %event.url, attempt = attempts,
@@ -139,6 +143,7 @@ impl Worker {
                 (Outcome::RetryAt(at), Some(e))
             }
             Attempt::Retry(e) | Attempt::Dead(e) => {
+                meters::webhook_delivery("dead");
                 tracing::error!(
                     id = event.id, event = %event.event, url = %event.url, attempt = attempts,
                     error = %e,

@@ -18,8 +18,9 @@ use crate::core::{Core, meters};
 
 pub const POOL_CONNECTIONS: &str = "latch_db_pool_connections";
 pub const OUTBOX_DEPTH: &str = "latch_mail_outbox_depth";
+pub const WEBHOOK_OUTBOX_DEPTH: &str = "latch_webhook_outbox_depth";
 
-const GAUGE_DESCRIPTIONS: [(&str, &str); 2] = [
+const GAUGE_DESCRIPTIONS: [(&str, &str); 3] = [
     (
         POOL_CONNECTIONS,
         "Database pool connections by state: in_use (lent to a query) or idle.",
@@ -27,6 +28,10 @@ const GAUGE_DESCRIPTIONS: [(&str, &str); 2] = [
     (
         OUTBOX_DEPTH,
         "Messages in the mail outbox waiting to be sent, retries included.",
+    ),
+    (
+        WEBHOOK_OUTBOX_DEPTH,
+        "Webhook events waiting to be delivered, retries included.",
     ),
 ];
 
@@ -124,6 +129,10 @@ async fn scrape(State(scrape): State<Scrape>) -> Response {
     match store.outbox_depth().await {
         Ok(depth) => metrics::gauge!(OUTBOX_DEPTH).set(depth as f64),
         Err(e) => tracing::warn!(error = %e, "metrics: cannot count the mail outbox"),
+    }
+    match store.webhook_outbox_depth().await {
+        Ok(depth) => metrics::gauge!(WEBHOOK_OUTBOX_DEPTH).set(depth as f64),
+        Err(e) => tracing::warn!(error = %e, "metrics: cannot count the webhook outbox"),
     }
     (
         StatusCode::OK,

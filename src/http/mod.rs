@@ -13,6 +13,7 @@ mod limits;
 mod metrics;
 mod native;
 mod observe;
+mod openapi;
 mod ops;
 mod origin;
 mod platformos;
@@ -249,7 +250,8 @@ pub fn app(state: AppState, config: &Config) -> Router {
     });
     routes = routes
         .merge(native::router(&state, config).layer(note_route()))
-        .merge(ops::router(&state, config).layer(note_route()));
+        .merge(ops::router(&state, config).layer(note_route()))
+        .merge(openapi::router(config, &public_cookie_name(&state, config)).layer(note_route()));
     if state.bench_hello {
         // The benchmark's ceiling: no database, no session, the same middleware.
         routes = routes.route("/bench/hello", axum::routing::get(|| async { "hello" }));
@@ -278,6 +280,23 @@ pub fn app(state: AppState, config: &Config) -> Router {
         ))
         .layer(axum::middleware::from_fn(observe::observe))
         .layer(SetSensitiveHeadersLayer::from_shared(sensitive))
+}
+
+/// The standard session cookie's name for requests to the public URL's host, as the
+/// description of the API names it.
+fn public_cookie_name(state: &AppState, config: &Config) -> String {
+    let authority = config
+        .public_url
+        .split_once("://")
+        .map_or(config.public_url.as_str(), |(_, rest)| rest)
+        .split('/')
+        .next()
+        .unwrap_or_default();
+    let mut headers = HeaderMap::new();
+    if let Ok(host) = HeaderValue::from_str(authority) {
+        headers.insert(axum::http::header::HOST, host);
+    }
+    state.cookies.name(&headers)
 }
 
 /// Serves until `shutdown` completes, delivering mail and purging expired sessions and flood

@@ -65,6 +65,14 @@ impl Store {
             .await?))
     }
 
+    /// Webhook events waiting to be delivered, retries included.
+    pub async fn webhook_outbox_depth(&self) -> Result<i64, StoreError> {
+        let sql = "SELECT COUNT(*) FROM webhook_outbox WHERE state = 'queued'";
+        with_pool!(self, |pool| Ok(sqlx::query_scalar(sql)
+            .fetch_one(pool)
+            .await?))
+    }
+
     /// Whether an active account has the administrator role.
     pub async fn has_active_administrator(&self) -> Result<bool, StoreError> {
         Ok(!self.active_administrator_mails().await?.is_empty())

@@ -50,6 +50,8 @@ mod native_support;
 mod native_token;
 mod native_verify;
 mod native_whoami;
+mod openapi;
+mod openapi_contract;
 mod ops_health;
 mod ops_home;
 mod ops_metrics;

@@ -20,6 +20,7 @@ use super::{
     login_cookies, server_failure, token, wants_html, with_cookies,
 };
 use crate::core::Error;
+use crate::http::openapi::django as api;
 
 /// Django's `AuthenticationForm` message for a wrong name or password.
 pub const BAD_CREDENTIALS: &str = "Please enter a correct username and password. Note that both \
@@ -33,6 +34,15 @@ pub struct NextQuery {
 
 /// `GET login/`: the form, or who is logged in. Sets the `csrftoken` cookie (keeping a
 /// well-formed one), as `{% csrf_token %}` does.
+#[utoipa::path(
+    get, path = "/auth/login/", operation_id = "login_page", tag = "Django",
+    summary = "The login page (browsers)",
+    params(("next" = Option<String>, Query, description = "Where to go after logging in.")),
+    security((), ("django_session" = [])),
+    responses((status = 200, description = "The login form, or who is logged in", body = String,
+        content_type = "text/html",
+        headers(("Set-Cookie" = String, description = "The `csrftoken` cookie.")))),
+)]
 pub async fn page(
     State(state): State<DjangoState>,
     headers: HeaderMap,
@@ -60,6 +70,29 @@ pub async fn page(
 }
 
 /// `POST login/`: form fields or JSON `username` and `password`, with the CSRF token.
+#[utoipa::path(
+    post, path = "/auth/login/", operation_id = "login_view", tag = "Django",
+    summary = "Log in through Django's login view",
+    description = "Always needs the CSRF token (the `csrftoken` cookie and the same value in \
+        `csrfmiddlewaretoken` or `X-CSRFToken`). Browsers (`Accept: text/html`) are redirected; \
+        other clients get JSON.",
+    params(("X-CSRFToken" = Option<String>, Header, description = "The `csrftoken` cookie's value (or a masked form of it); or send `csrfmiddlewaretoken` in a form."), ("csrftoken" = Option<String>, Cookie, description = "The CSRF secret `GET …/login/` sets.")),
+    request_body(content((api::DjangoLoginForm = "application/json"), (api::DjangoLoginForm = "application/x-www-form-urlencoded"))),
+    security((), ("django_session" = [])),
+    responses(
+        (status = 200, description = "JSON clients: the account; browsers: the form again with an error",
+            content((api::DjangoLoggedIn = "application/json"), (String = "text/html")), headers(("Set-Cookie" = String, description = "`sessionid` and a new `csrftoken`."))),
+        (status = 302, description = "Browsers: logged in, to `next` or the default page",
+            headers(("Location" = String, description = "Where to go next."),
+                ("Set-Cookie" = String, description = "`sessionid` and a new `csrftoken`."))),
+        (status = 400, description = "Missing fields, a wrong name or password, or a body that \
+            could not be parsed", body = api::DjangoError),
+        (status = 403, description = "A CSRF failure (a page for browsers)",
+            content((api::DjangoDetail = "application/json"), (String = "text/html"))),
+        (status = 415, description = "A body that is neither JSON nor a form", body = api::DjangoDetail),
+        (status = 429, description = "Flood control", body = api::DjangoDetail, headers(("Retry-After" = u32, description = "Seconds until the block lifts."))),
+    )
+)]
 pub async fn login(
     State(state): State<DjangoState>,
     headers: HeaderMap,
@@ -154,6 +187,22 @@ pub async fn login(
 
 /// `POST logout/`: ends the session (if any) and deletes the `sessionid` cookie. The CSRF
 /// secret is kept, as Django does.
+#[utoipa::path(
+    post, path = "/auth/logout/", operation_id = "logout_view", tag = "Django",
+    summary = "Log out through Django's logout view",
+    params(("X-CSRFToken" = Option<String>, Header, description = "The `csrftoken` cookie's value (or a masked form of it); or send `csrfmiddlewaretoken` in a form."), ("csrftoken" = Option<String>, Cookie, description = "The CSRF secret `GET …/login/` sets.")),
+    security((), ("django_session" = [])),
+    responses(
+        (status = 200, description = "JSON clients: logged out", body = api::DjangoDetail,
+            headers(("Set-Cookie" = String, description = "The expired `sessionid`."))),
+        (status = 302, description = "Browsers: logged out, to the configured page",
+            headers(("Location" = String, description = "Where to go next."))),
+        (status = 400, description = "A body that could not be parsed", body = api::DjangoError),
+        (status = 403, description = "A CSRF failure (a page for browsers)",
+            content((api::DjangoDetail = "application/json"), (String = "text/html"))),
+        (status = 415, description = "A body that is neither JSON nor a form", body = api::DjangoDetail),
+    )
+)]
 pub async fn logout(
     State(state): State<DjangoState>,
     headers: HeaderMap,

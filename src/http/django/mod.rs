@@ -8,11 +8,12 @@
 
 mod body;
 mod csrf;
-mod login;
+pub(super) mod login;
 mod page;
-mod rest;
+pub(super) mod rest;
 mod rest_errors;
-mod rest_password;
+pub(super) mod rest_password;
+pub(super) mod rest_user;
 mod screen;
 mod token;
 
@@ -131,9 +132,9 @@ fn router(app: &AppState, config: &Config) -> Router {
         ("logout/", post(rest::logout).fallback(rest::not_allowed)),
         (
             "user/",
-            get(rest::user)
-                .put(rest::replace_user)
-                .patch(rest::update_user)
+            get(rest_user::user)
+                .put(rest_user::replace_user)
+                .patch(rest_user::update_user)
                 .fallback(rest::not_allowed_signed_in),
         ),
         (

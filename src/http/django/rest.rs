@@ -13,15 +13,16 @@ use serde_json::json;
 
 use super::DjangoState;
 use super::body::{self, Fields};
-use super::rest_errors::{Checks, REQUIRED, account_error, non_field, violation};
+use super::rest_errors::{Checks, account_error, non_field, violation};
 use super::{
-    Answer, DjangoVisitor, detail, enforce_csrf, enforce_origin, field_errors, login_cookies,
-    server_failure, with_cookies,
+    Answer, DjangoVisitor, detail, enforce_csrf, enforce_origin, login_cookies, server_failure,
+    with_cookies,
 };
-use crate::core::accounts::{Account, Field, NameRules, Violation, check_mail};
-use crate::core::{AccountChanges, CurrentSession, Error, Registrar, Registration, SentPassword};
+use crate::core::accounts::{NameRules, Violation, check_mail};
+use crate::core::{CurrentSession, Error, Registrar, Registration, SentPassword};
 use crate::http::Visitor;
 use crate::http::cookies::read_cookie;
+use crate::http::openapi::django as api;
 
 const NOT_AUTHENTICATED: &str = "Authentication credentials were not provided.";
 
@@ -60,6 +61,20 @@ pub fn require_session(visitor: &Visitor) -> Result<&CurrentSession, Response> {
 
 /// `POST login/`: `username` (or `email`) and `password`. There is no DRF token model, so
 /// success is dj-rest-auth's 204 with the session and rotated CSRF cookies.
+#[utoipa::path(
+    post, path = "/dj-rest-auth/login/", tag = "Django",
+    summary = "Log in (dj-rest-auth)",
+    params(("X-CSRFToken" = Option<String>, Header, description = "With a session cookie: the `csrftoken` cookie's value."), ("csrftoken" = Option<String>, Cookie, description = "The CSRF cookie set at login.")),
+    request_body(content((api::DjangoLogin = "application/json"), (api::DjangoLogin = "application/x-www-form-urlencoded"))),
+    security((), ("django_session" = [])),
+    responses(
+        (status = 204, description = "Logged in; the session is the `sessionid` cookie", headers(("Set-Cookie" = String, description = "`sessionid` and a new `csrftoken`."))),
+        (status = 400, description = "Field errors, or a body that could not be parsed", body = api::DjangoError),
+        (status = 403, description = "With a session: a CSRF failure; without one, a browser request from an untrusted origin", body = api::DjangoDetail),
+        (status = 415, description = "A body that is neither JSON nor a form", body = api::DjangoDetail),
+        (status = 429, description = "Flood control", body = api::DjangoDetail, headers(("Retry-After" = u32, description = "Seconds until the block lifts."))),
+    )
+)]
 pub async fn login(
     State(state): State<DjangoState>,
     headers: HeaderMap,
@@ -111,6 +126,19 @@ pub async fn login(
 }
 
 /// `POST logout/`: ends the session, if any, and deletes its cookie.
+#[utoipa::path(
+    post, path = "/dj-rest-auth/logout/", tag = "Django",
+    summary = "Log out (dj-rest-auth)",
+    params(("X-CSRFToken" = Option<String>, Header, description = "With a session cookie: the `csrftoken` cookie's value."), ("csrftoken" = Option<String>, Cookie, description = "The CSRF cookie set at login.")),
+    security((), ("django_session" = [])),
+    responses(
+        (status = 200, description = "Logged out (or was not logged in)", body = api::DjangoDetail,
+            headers(("Set-Cookie" = String, description = "The expired `sessionid`, if one was sent."))),
+        (status = 400, description = "Field errors, or a body that could not be parsed", body = api::DjangoError),
+        (status = 403, description = "With a session: a CSRF failure; without one, a browser request from an untrusted origin", body = api::DjangoDetail),
+        (status = 415, description = "A body that is neither JSON nor a form", body = api::DjangoDetail),
+    )
+)]
 pub async fn logout(
     State(state): State<DjangoState>,
     headers: HeaderMap,
@@ -132,92 +160,24 @@ pub async fn logout(
     ))
 }
 
-/// `GET user/`.
-pub async fn user(DjangoVisitor(visitor): DjangoVisitor) -> Answer {
-    let session = require_session(&visitor)?;
-    Ok(Json(user_body(&session.account)).into_response())
-}
-
-/// `PUT user/`: `username` is required.
-pub async fn replace_user(
-    State(state): State<DjangoState>,
-    headers: HeaderMap,
-    uri: Uri,
-    DjangoVisitor(visitor): DjangoVisitor,
-    body: Result<Bytes, BytesRejection>,
-) -> Answer {
-    change_user(state, headers, uri, visitor, body, true).await
-}
-
-/// `PATCH user/`.
-pub async fn update_user(
-    State(state): State<DjangoState>,
-    headers: HeaderMap,
-    uri: Uri,
-    DjangoVisitor(visitor): DjangoVisitor,
-    body: Result<Bytes, BytesRejection>,
-) -> Answer {
-    change_user(state, headers, uri, visitor, body, false).await
-}
-
-async fn change_user(
-    state: DjangoState,
-    headers: HeaderMap,
-    uri: Uri,
-    visitor: Visitor,
-    body: Result<Bytes, BytesRejection>,
-    full: bool,
-) -> Answer {
-    let session = require_session(&visitor)?;
-    let fields = checked_fields(&state, &headers, &uri, &visitor, body).await?;
-    let mut errors = Vec::new();
-    let name = fields.text("username");
-    if full && name.is_none() {
-        errors.push(("username", REQUIRED.to_string()));
-    }
-    // latch keeps no first or last names; refusing a value beats dropping it silently.
-    for (field, words) in [("first_name", "first"), ("last_name", "last")] {
-        if fields.text(field).is_some() {
-            errors.push((
-                field,
-                format!("This server does not store {words} names; leave this field empty."),
-            ));
-        }
-    }
-    if !errors.is_empty() {
-        return Err(field_errors(&errors));
-    }
-    // `email` is read-only in dj-rest-auth's serializer and ignored, as DRF does.
-    let changes = AccountChanges {
-        name,
-        name_rules: NameRules::Django,
-        ..AccountChanges::default()
-    };
-    match state
-        .core
-        .update_account(session, session.account.id, changes, &visitor.client)
-        .await
-    {
-        Ok(account) => Ok(Json(user_body(&account)).into_response()),
-        Err(Error::FieldNotAllowed(Field::Name)) => Err(field_errors(&[(
-            "username",
-            "You may not change your username; ask an administrator.".into(),
-        )])),
-        Err(e) => Err(account_error(&e, "password1")),
-    }
-}
-
-fn user_body(account: &Account) -> serde_json::Value {
-    json!({
-        "pk": account.id,
-        "username": account.name,
-        "email": account.mail.clone().unwrap_or_default(),
-        "first_name": "",
-        "last_name": "",
-    })
-}
-
 /// `POST registration/`: `username`, `email`, `password1`, `password2`.
+#[utoipa::path(
+    post, path = "/dj-rest-auth/registration/", tag = "Django",
+    summary = "Register an account (dj-rest-auth)",
+    description = "As `registration.mode` allows. Without verification or approval the new \
+        account is logged in (204 with cookies); otherwise 201 says what follows.",
+    params(("X-CSRFToken" = Option<String>, Header, description = "With a session cookie: the `csrftoken` cookie's value."), ("csrftoken" = Option<String>, Cookie, description = "The CSRF cookie set at login.")),
+    request_body(content((api::DjangoRegistration = "application/json"), (api::DjangoRegistration = "application/x-www-form-urlencoded"))),
+    security((), ("django_session" = [])),
+    responses(
+        (status = 201, description = "Created; a mail or an administrator's approval follows", body = api::DjangoDetail),
+        (status = 204, description = "Created and logged in", headers(("Set-Cookie" = String, description = "`sessionid` and a new `csrftoken`."))),
+        (status = 400, description = "Field errors, or a body that could not be parsed", body = api::DjangoError),
+        (status = 403, description = "With a session: a CSRF failure; without one, a browser request from an untrusted origin", body = api::DjangoDetail),
+        (status = 415, description = "A body that is neither JSON nor a form", body = api::DjangoDetail),
+        (status = 429, description = "Flood control", body = api::DjangoDetail, headers(("Retry-After" = u32, description = "Seconds until the block lifts."))),
+    )
+)]
 pub async fn register(
     State(state): State<DjangoState>,
     headers: HeaderMap,

@@ -25,6 +25,7 @@ use super::{
 };
 use crate::core::accounts::check_mail;
 use crate::core::{AccountChanges, AccountLookup, Error};
+use crate::http::openapi::django as api;
 
 /// Django's `SetPasswordForm` wording (with its typographic apostrophe).
 const MISMATCH: &str = "The two password fields didn\u{2019}t match.";
@@ -32,6 +33,21 @@ const INVALID: &str = "Invalid value";
 
 /// `POST password/change/`: `old_password`, `new_password1`, `new_password2`. This session
 /// stays; every other session of the account ends.
+#[utoipa::path(
+    post, path = "/dj-rest-auth/password/change/", tag = "Django",
+    summary = "Change the password (dj-rest-auth)",
+    description = "This session stays; every other session of the account ends.",
+    params(("X-CSRFToken" = Option<String>, Header, description = "With a session cookie: the `csrftoken` cookie's value."), ("csrftoken" = Option<String>, Cookie, description = "The CSRF cookie set at login.")),
+    request_body(content((api::DjangoPasswordChange = "application/json"), (api::DjangoPasswordChange = "application/x-www-form-urlencoded"))),
+    security(("django_session" = [])),
+    responses(
+        (status = 200, description = "Changed", body = api::DjangoDetail),
+        (status = 400, description = "Field errors (a wrong old password, a weak or mismatched new one)", body = api::DjangoError),
+        (status = 403, description = "Not logged in, or a CSRF failure", body = api::DjangoDetail),
+        (status = 415, description = "A body that is neither JSON nor a form", body = api::DjangoDetail),
+        (status = 429, description = "Flood control", body = api::DjangoDetail, headers(("Retry-After" = u32, description = "Seconds until the block lifts."))),
+    )
+)]
 pub async fn change(
     State(state): State<DjangoState>,
     headers: HeaderMap,
@@ -63,6 +79,20 @@ pub async fn change(
 }
 
 /// `POST password/reset/`: `email`. The same answer whether or not an account has it.
+#[utoipa::path(
+    post, path = "/dj-rest-auth/password/reset/", tag = "Django",
+    summary = "Mail a password reset link (dj-rest-auth)",
+    params(("X-CSRFToken" = Option<String>, Header, description = "With a session cookie: the `csrftoken` cookie's value."), ("csrftoken" = Option<String>, Cookie, description = "The CSRF cookie set at login.")),
+    request_body(content((api::DjangoPasswordReset = "application/json"), (api::DjangoPasswordReset = "application/x-www-form-urlencoded"))),
+    security((), ("django_session" = [])),
+    responses(
+        (status = 200, description = "The same answer whether or not an account has the address", body = api::DjangoDetail),
+        (status = 400, description = "Field errors, or a body that could not be parsed", body = api::DjangoError),
+        (status = 403, description = "With a session: a CSRF failure; without one, a browser request from an untrusted origin", body = api::DjangoDetail),
+        (status = 415, description = "A body that is neither JSON nor a form", body = api::DjangoDetail),
+        (status = 429, description = "Flood control", body = api::DjangoDetail, headers(("Retry-After" = u32, description = "Seconds until the block lifts."))),
+    )
+)]
 pub async fn reset(
     State(state): State<DjangoState>,
     headers: HeaderMap,
@@ -97,6 +127,20 @@ pub async fn reset(
 }
 
 /// `POST password/reset/confirm/`: `uid`, `token`, `new_password1`, `new_password2`.
+#[utoipa::path(
+    post, path = "/dj-rest-auth/password/reset/confirm/", tag = "Django",
+    summary = "Set a new password with the mailed link's uid and token (dj-rest-auth)",
+    params(("X-CSRFToken" = Option<String>, Header, description = "With a session cookie: the `csrftoken` cookie's value."), ("csrftoken" = Option<String>, Cookie, description = "The CSRF cookie set at login.")),
+    request_body(content((api::DjangoPasswordResetConfirm = "application/json"), (api::DjangoPasswordResetConfirm = "application/x-www-form-urlencoded"))),
+    security((), ("django_session" = [])),
+    responses(
+        (status = 200, description = "The password is reset; every session of the account ends", body = api::DjangoDetail),
+        (status = 400, description = "Field errors, or a body that could not be parsed", body = api::DjangoError),
+        (status = 403, description = "With a session: a CSRF failure; without one, a browser request from an untrusted origin", body = api::DjangoDetail),
+        (status = 415, description = "A body that is neither JSON nor a form", body = api::DjangoDetail),
+        (status = 429, description = "Flood control", body = api::DjangoDetail, headers(("Retry-After" = u32, description = "Seconds until the block lifts."))),
+    )
+)]
 pub async fn confirm(
     State(state): State<DjangoState>,
     headers: HeaderMap,
@@ -162,6 +206,19 @@ fn new_password(
 /// `GET password/reset/confirm/{uid}/{token}/`, the reset mail's link: a redirect to the
 /// configured front-end page, else a form that posts to `password/reset/confirm/`. The link
 /// is not checked here, so mail scanners that fetch it do not learn or spend anything.
+#[utoipa::path(
+    get, path = "/dj-rest-auth/password/reset/confirm/{uid}/{token}/", tag = "Django",
+    summary = "The reset mail's link (browsers)",
+    params(("uid" = String, Path), ("token" = String, Path)),
+    responses(
+        (status = 200, description = "A form that posts to `password/reset/confirm/`", body = String,
+            content_type = "text/html",
+            headers(("Set-Cookie" = String, description = "The `csrftoken` cookie."))),
+        (status = 302, description = "To `django.password_reset_confirm_url`, when set",
+            headers(("Location" = String, description = "The front end's page."))),
+        (status = 404, description = "A uid or token that is not plain letters, digits, `-` and `_`", body = api::DjangoDetail),
+    )
+)]
 pub async fn reset_page(
     State(state): State<DjangoState>,
     headers: HeaderMap,

@@ -16,12 +16,21 @@ use super::{
 };
 use crate::core::{AccountLookup, LoggedIn, now};
 use crate::http::AppState;
+use crate::http::openapi::drupal as api;
 
 const TEXT_PLAIN: &str = "text/plain; charset=UTF-8";
 const LOGIN_EXAMPLE: &str = r#"{"name": "…", "pass": "…"}"#;
 
 /// `GET /session/token`: the caller's CSRF token. Callers without a session get a token bound
 /// to nothing; it is useless but harmless, and costs no storage.
+#[utoipa::path(
+    get, path = "/session/token", tag = "Drupal 8+",
+    summary = "The CSRF token for X-CSRF-Token",
+    description = "Bound to the caller's session; without one, a token bound to nothing. Also \
+        served at `/rest/session/token` (Drupal 8.0-8.9), for any method.",
+    security((), ("session_cookie" = [])),
+    responses((status = 200, description = "The token", body = String, content_type = "text/plain")),
+)]
 pub async fn session_token(
     State(state): State<AppState>,
     DrupalVisitor(visitor): DrupalVisitor,
@@ -34,6 +43,23 @@ pub async fn session_token(
 }
 
 /// `POST /user/login`.
+#[utoipa::path(
+    post, path = "/user/login", tag = "Drupal 8+",
+    summary = "Log in with a name and password",
+    params(api::DrupalFormat),
+    request_body(content = api::DrupalCredentials, content_type = "application/json"),
+    security((), ("session_cookie" = [])),
+    responses(
+        (status = 200, description = "Logged in: the session cookie is set", body = api::DrupalLoggedIn,
+            headers(("Set-Cookie" = String, description = "The session cookie."))),
+        (status = 400, description = "Missing or malformed credentials, a wrong name or password, \
+            or a blocked account", body = api::DrupalError),
+        (status = 403, description = "Already logged in (the answer carries `logout_token`), or \
+            flood control blocks the address or account", body = api::DrupalError,
+            headers(("Retry-After" = u32, description = "Seconds until a flood block lifts."))),
+        (status = 406, description = "A `_format` other than json", body = api::DrupalError),
+    )
+)]
 pub async fn login(
     State(state): State<AppState>,
     uri: Uri,
@@ -117,6 +143,17 @@ fn credential(credentials: &Map<String, Value>, key: &str) -> Result<Option<Stri
 }
 
 /// `GET /user/login_status`: `1` or `0` as plain text.
+#[utoipa::path(
+    get, path = "/user/login_status", tag = "Drupal 8+",
+    summary = "Whether the caller is logged in",
+    params(api::DrupalFormat),
+    security((), ("session_cookie" = [])),
+    responses(
+        (status = 200, description = "`1` with a live session, else `0`", body = String,
+            content_type = "text/plain", example = "0"),
+        (status = 406, description = "A `_format` other than json", body = api::DrupalError),
+    )
+)]
 pub async fn login_status(
     uri: Uri,
     DrupalVisitor(visitor): DrupalVisitor,
@@ -127,6 +164,19 @@ pub async fn login_status(
 }
 
 /// `POST /user/logout?token=…`: ends the session and expires its cookie.
+#[utoipa::path(
+    post, path = "/user/logout", tag = "Drupal 8+",
+    summary = "Log out with the logout token",
+    params(api::DrupalLogoutQuery),
+    security(("session_cookie" = [])),
+    responses(
+        (status = 204, description = "Logged out: the cookie is expired",
+            headers(("Set-Cookie" = String, description = "The expired session cookie."))),
+        (status = 403, description = "The token is missing or not this session's logout token, \
+            or there is no live session", body = api::DrupalError),
+        (status = 406, description = "A `_format` other than json", body = api::DrupalError),
+    )
+)]
 pub async fn logout(
     State(state): State<AppState>,
     uri: Uri,
@@ -171,6 +221,20 @@ pub async fn logout(
 
 /// `POST /user/password`: mails a one-time login link. Unknown and blocked accounts get the
 /// same empty 200 (Drupal 10.1+), so the endpoint reveals nothing.
+#[utoipa::path(
+    post, path = "/user/password", tag = "Drupal 8+",
+    summary = "Mail a one-time login link",
+    params(api::DrupalFormat),
+    request_body(content = api::DrupalPasswordRequest, content_type = "application/json"),
+    security((), ("session_cookie" = [])),
+    responses(
+        (status = 200, description = "Sent if the account exists and is active (the answer never says)"),
+        (status = 400, description = "Neither name nor mail, a malformed body, or too many \
+            requests from the address", body = api::DrupalError,
+            headers(("Retry-After" = u32, description = "Seconds until a block lifts."))),
+        (status = 406, description = "A `_format` other than json", body = api::DrupalError),
+    )
+)]
 pub async fn password(
     State(state): State<AppState>,
     uri: Uri,

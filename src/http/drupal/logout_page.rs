@@ -19,11 +19,23 @@ use axum::response::{IntoResponse, Response};
 use super::reset::{escape, page};
 use super::{DrupalError, DrupalVisitor, LOGOUT_TOKEN_PURPOSE};
 use crate::http::form::urlencoded_pairs;
+use crate::http::openapi::drupal as api;
 use crate::http::{AppState, Visitor};
 
 const CONFIRM_PATH: &str = "/user/logout/confirm";
 
 /// `GET /user/logout`.
+#[utoipa::path(
+    get, path = "/user/logout", tag = "Drupal 8+",
+    summary = "Log out from a link (browsers)",
+    description = "With this session's logout token: logs out and redirects. Without it, a \
+        logged-in browser is sent to the confirmation page; an anonymous one to the destination.",
+    params(api::DrupalLogoutLink),
+    security((), ("session_cookie" = [])),
+    responses((status = 302, description = "To the destination, the front page or the confirmation page",
+        headers(("Location" = String, description = "Where to go next."),
+            ("Set-Cookie" = String, description = "The expired session cookie, when logged out.")))),
+)]
 pub async fn logout_link(
     State(state): State<AppState>,
     uri: Uri,
@@ -42,6 +54,18 @@ pub async fn logout_link(
 }
 
 /// `GET /user/logout/confirm`: "Are you sure you want to log out?"
+#[utoipa::path(
+    get, path = "/user/logout/confirm", operation_id = "logout_confirm_page", tag = "Drupal 8+",
+    summary = "The logout confirmation page (browsers)",
+    params(api::DrupalLogoutLink),
+    security((), ("session_cookie" = [])),
+    responses(
+        (status = 200, description = "A page whose form posts the logout token", body = String,
+            content_type = "text/html"),
+        (status = 302, description = "No live session: to the destination or the front page",
+            headers(("Location" = String, description = "Where to go next."))),
+    )
+)]
 pub async fn confirm_page(
     State(state): State<AppState>,
     uri: Uri,
@@ -56,6 +80,21 @@ pub async fn confirm_page(
 
 /// `POST /user/logout/confirm` with the form's `token`. Cross-site posts never get here: the
 /// dialect's origin screen refuses them first.
+#[utoipa::path(
+    post, path = "/user/logout/confirm", operation_id = "logout_confirm", tag = "Drupal 8+",
+    summary = "Confirm logging out (browsers)",
+    params(api::DrupalLogoutLink),
+    request_body(content = api::DrupalLogoutForm, content_type = "application/x-www-form-urlencoded"),
+    security((), ("session_cookie" = [])),
+    responses(
+        (status = 302, description = "Logged out, or no live session: to the destination or the \
+            front page", headers(("Location" = String, description = "Where to go next."),
+            ("Set-Cookie" = String, description = "The expired session cookie, when logged out."))),
+        (status = 400, description = "A body that could not be read", body = api::DrupalError),
+        (status = 403, description = "An outdated or missing token: the page again, with the problem",
+            body = String, content_type = "text/html"),
+    )
+)]
 pub async fn confirm(
     State(state): State<AppState>,
     uri: Uri,

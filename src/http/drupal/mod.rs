@@ -2,12 +2,12 @@
 //! `/user/logout` (and its HTML confirmation), `/user/password`, `/user/register`,
 //! `/user/{uid}` and the one-time login links `/user/reset/{uid}/{timestamp}/{hash}`.
 
-mod auth;
+pub(super) mod auth;
 mod entity;
 mod error;
-mod logout_page;
-mod reset;
-mod users;
+pub(super) mod logout_page;
+pub(super) mod reset;
+pub(super) mod users;
 
 use axum::Router;
 use axum::body::Bytes;

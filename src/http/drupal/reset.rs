@@ -25,6 +25,7 @@ use super::{
     require_json_content_type,
 };
 use crate::core::Error;
+use crate::http::openapi::drupal as api;
 use crate::http::{AppState, Visitor};
 
 const PASS_EXAMPLE: &str = r#"{"pass": "…"}"#;
@@ -117,6 +118,20 @@ fn failure(error: DrupalError, html: bool) -> Response {
 
 /// `GET /user/reset/{uid}/{timestamp}/{hash}/login`: the confirmation page for browsers that
 /// followed an old link or a bookmark; API clients learn to POST.
+#[utoipa::path(
+    get, path = "/user/reset/{uid}/{timestamp}/{hash}/login", operation_id = "reset_login_page", tag = "Drupal 8+",
+    summary = "A one-time link's login address, fetched: never logs in",
+    params(api::ResetLink),
+    security((), ("session_cookie" = [])),
+    responses(
+        (status = 200, description = "Browsers (`Accept: text/html`): the confirmation page",
+            body = String, content_type = "text/html"),
+        (status = 403, description = "An invalid or expired link, or logged in as someone else",
+            body = api::DrupalError),
+        (status = 405, description = "API clients: log in with POST instead", body = api::DrupalError,
+            headers(("Allow" = String, description = "`POST`"))),
+    )
+)]
 pub async fn login_page(state: State<AppState>, link: LinkRequest) -> Response {
     if link.html {
         return confirm(state, link).await;
@@ -141,6 +156,24 @@ pub async fn login_page(state: State<AppState>, link: LinkRequest) -> Response {
 }
 
 /// `GET /user/reset/{uid}/{timestamp}/{hash}`: what the link would do, without using it.
+#[utoipa::path(
+    get, path = "/user/reset/{uid}/{timestamp}/{hash}", operation_id = "reset_check", tag = "Drupal 8+",
+    summary = "Check a one-time login link without using it",
+    params(api::ResetLink, api::DrupalFormat),
+    security((), ("session_cookie" = [])),
+    responses(
+        (status = 200, description = "What the link would do (a page for `Accept: text/html`)",
+            content(
+                (api::DrupalResetLinkInfo = "application/json"),
+                (String = "text/html"),
+            )),
+        (status = 403, description = "An invalid or expired link, or logged in as someone else",
+            content(
+                (api::DrupalError = "application/json"),
+                (String = "text/html"),
+            )),
+    )
+)]
 pub async fn confirm(State(state): State<AppState>, link: LinkRequest) -> Response {
     let valid = match state
         .core
@@ -178,6 +211,25 @@ pub async fn confirm(State(state): State<AppState>, link: LinkRequest) -> Respon
 
 /// `POST /user/reset/{uid}/{timestamp}/{hash}/login`: logs in and uses the link up. The
 /// cross-site screen in front of every unsafe request keeps other sites from posting it.
+#[utoipa::path(
+    post, path = "/user/reset/{uid}/{timestamp}/{hash}/login", operation_id = "reset_login", tag = "Drupal 8+",
+    summary = "Log in with a one-time link, using it up",
+    params(api::ResetLink),
+    security((), ("session_cookie" = [])),
+    responses(
+        (status = 200, description = "Logged in, as `/user/login` answers (a page for `Accept: text/html`)",
+            content(
+                (api::DrupalLoggedIn = "application/json"),
+                (String = "text/html"),
+            ),
+            headers(("Set-Cookie" = String, description = "The session cookie."))),
+        (status = 403, description = "An invalid, used or expired link, or logged in as someone else",
+            content(
+                (api::DrupalError = "application/json"),
+                (String = "text/html"),
+            )),
+    )
+)]
 pub async fn login(State(state): State<AppState>, link: LinkRequest) -> Response {
     let result = state
         .core
@@ -215,6 +267,24 @@ pub async fn login(State(state): State<AppState>, link: LinkRequest) -> Response
 }
 
 /// `POST /user/reset/{uid}/{timestamp}/{hash}?_format=json` with `{"pass": "…"}`.
+#[utoipa::path(
+    post, path = "/user/reset/{uid}/{timestamp}/{hash}", operation_id = "reset_set_password", tag = "Drupal 8+",
+    summary = "Set a new password with a one-time link, and log in",
+    description = "Ends every other session of the account.",
+    params(api::ResetLink, api::DrupalFormat),
+    request_body(content = api::DrupalResetPassword, content_type = "application/json"),
+    security((), ("session_cookie" = [])),
+    responses(
+        (status = 200, description = "Logged in, as `/user/login` answers", body = api::DrupalLoggedIn,
+            headers(("Set-Cookie" = String, description = "The session cookie."))),
+        (status = 400, description = "No `pass`, or malformed JSON", body = api::DrupalError),
+        (status = 403, description = "An invalid, used or expired link, or logged in as someone else",
+            body = api::DrupalError),
+        (status = 406, description = "A `_format` other than json", body = api::DrupalError),
+        (status = 415, description = "A body that is not `application/json`", body = api::DrupalError),
+        (status = 422, description = "The password breaks a rule", body = api::DrupalError),
+    )
+)]
 pub async fn set_password(
     State(state): State<AppState>,
     link: LinkRequest,

@@ -17,12 +17,32 @@ use super::{
 use crate::core::accounts::{Field, NameRules};
 use crate::core::{AccountChanges, Error as CoreError, Registrar, Registration};
 use crate::http::AppState;
+use crate::http::openapi::drupal as api;
 
 const REGISTER_EXAMPLE: &str =
     r#"{"name": {"value": "…"}, "mail": {"value": "…"}, "pass": {"value": "…"}}"#;
 
 /// `POST /user/register`: creates an account as the registration policy allows. The new
 /// account is not logged in.
+#[utoipa::path(
+    post, path = "/user/register", tag = "Drupal 8+",
+    summary = "Register an account",
+    description = "As `registration.mode` allows; an administrator may also set status and roles. \
+        With a session cookie, `X-CSRF-Token` is required.",
+    params(api::DrupalFormat, ("X-CSRF-Token" = Option<String>, Header,
+        description = "With a session cookie: the token of `GET /session/token`.")),
+    request_body(content = api::DrupalUserFields, content_type = "application/json"),
+    security((), ("session_cookie" = [])),
+    responses(
+        (status = 200, description = "The new account (not logged in)", body = api::DrupalUser),
+        (status = 400, description = "No body, malformed JSON, or a uid", body = api::DrupalError),
+        (status = 403, description = "Registration closed, a logged-in caller, a field the caller \
+            may not set, or a missing or wrong X-CSRF-Token", body = api::DrupalError),
+        (status = 406, description = "A `_format` other than json", body = api::DrupalError),
+        (status = 415, description = "A body that is not `application/json`", body = api::DrupalError),
+        (status = 422, description = "Validation failed, one `field: message` line each", body = api::DrupalError),
+    )
+)]
 pub async fn register(
     State(state): State<AppState>,
     uri: Uri,
@@ -79,6 +99,18 @@ fn creating_denied(field: &str) -> DrupalError {
 }
 
 /// `GET /user/{uid}`: one's own account, or any for administrators.
+#[utoipa::path(
+    get, path = "/user/{uid}", tag = "Drupal 8+",
+    summary = "An account",
+    params(("uid" = i64, Path, minimum = 1), api::DrupalFormat),
+    security(("session_cookie" = [])),
+    responses(
+        (status = 200, description = "The account, as far as the caller may see it", body = api::DrupalUser),
+        (status = 403, description = "No session, or another's account without the permission", body = api::DrupalError),
+        (status = 404, description = "No such account, or an id that is no positive number", body = api::DrupalError),
+        (status = 406, description = "A `_format` other than json", body = api::DrupalError),
+    )
+)]
 pub async fn show(
     State(state): State<AppState>,
     uri: Uri,
@@ -111,6 +143,26 @@ pub async fn show(
 
 /// `PATCH /user/{uid}`: changing mail or password needs the current password in
 /// `pass[0].existing`, unless an administrator makes the change.
+#[utoipa::path(
+    patch, path = "/user/{uid}", tag = "Drupal 8+",
+    summary = "Change an account",
+    description = "Changing one's own mail or password needs the current password in \
+        `pass[0].existing`.",
+    params(("uid" = i64, Path, minimum = 1), api::DrupalFormat, ("X-CSRF-Token" = Option<String>,
+        Header, description = "The token of `GET /session/token` for this session.")),
+    request_body(content = api::DrupalUserFields, content_type = "application/json"),
+    security(("session_cookie" = [])),
+    responses(
+        (status = 200, description = "The changed account", body = api::DrupalUser),
+        (status = 400, description = "Malformed JSON", body = api::DrupalError),
+        (status = 403, description = "No session, a field the caller may not change, or a missing \
+            or wrong X-CSRF-Token", body = api::DrupalError),
+        (status = 404, description = "No such account", body = api::DrupalError),
+        (status = 406, description = "A `_format` other than json", body = api::DrupalError),
+        (status = 415, description = "A body that is not `application/json`", body = api::DrupalError),
+        (status = 422, description = "Validation failed", body = api::DrupalError),
+    )
+)]
 pub async fn update(
     State(state): State<AppState>,
     uri: Uri,

@@ -6,10 +6,11 @@
 
 mod error;
 mod headers;
-mod self_service;
-mod token;
-mod verify;
-mod whoami;
+pub(super) mod self_service;
+pub(super) mod token;
+pub(super) mod tokens;
+pub(super) mod verify;
+pub(super) mod whoami;
 
 use std::sync::Arc;
 
@@ -77,11 +78,11 @@ pub fn router(app: &AppState, config: &Config) -> Router {
         )
         .route(
             "/latch/tokens",
-            get(self_service::list_tokens).post(self_service::create_token),
+            get(tokens::list_tokens).post(tokens::create_token),
         )
         .route(
             "/latch/tokens/{id}",
-            axum::routing::delete(self_service::revoke_token),
+            axum::routing::delete(tokens::revoke_token),
         )
         .route("/.well-known/jwks.json", get(token::jwks))
         .with_state(NativeState {

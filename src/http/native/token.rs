@@ -15,6 +15,7 @@ use crate::core::tokens::TokenError;
 use crate::core::{CurrentSession, Error as CoreError};
 use crate::http::ServerFailure;
 use crate::http::csrf::{self, TokenSource};
+use crate::http::openapi::native as api;
 use crate::http::origin::cross_site_refusal;
 
 fn token_failure(error: TokenError) -> NativeError {
@@ -27,6 +28,20 @@ fn token_failure(error: TokenError) -> NativeError {
 }
 
 /// `POST /latch/token`.
+#[utoipa::path(
+    post, path = "/latch/token", tag = "latch",
+    summary = "A short-lived JWT for the holder of a live session",
+    description = "By cookie, the request must come from this server's origin (or a trusted \
+        one) or carry the session's token in `X-CSRF-Token`; by `X-Session-Token`, neither.",
+    params(("X-CSRF-Token" = Option<String>, Header,
+        description = "With a session cookie: the `csrf_token` of `GET /latch/whoami`.")),
+    security(("session_cookie" = []), ("django_session" = []), ("session_token" = [])),
+    responses(
+        (status = 200, description = "A signed token", body = api::TokenIssued),
+        (status = 401, description = "No live session", body = api::NativeError),
+        (status = 403, description = "A cookie without a CSRF token, or a cross-site request", body = api::NativeError),
+    )
+)]
 pub async fn issue(
     State(state): State<NativeState>,
     parts: Parts,
@@ -94,6 +109,12 @@ fn screen_cookie_caller(
 }
 
 /// `GET /.well-known/jwks.json`.
+#[utoipa::path(
+    get, path = "/.well-known/jwks.json", tag = "latch",
+    summary = "The public keys that verify latch's JWTs",
+    responses((status = 200, description = "A JSON Web Key Set; cacheable for a minute", body = api::Jwks,
+        headers(("Cache-Control" = String, description = "`public, max-age=60`")))),
+)]
 pub async fn jwks(State(state): State<NativeState>) -> Result<Response, NativeError> {
     let keys = state.core.published_keys().await.map_err(token_failure)?;
     let mut response = Json(json!({ "keys": keys })).into_response();

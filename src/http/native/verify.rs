@@ -21,6 +21,7 @@ use super::Presented;
 use super::headers::{forwarded, header_text};
 use crate::core::accounts::Account;
 use crate::core::forward_auth::Verdict;
+use crate::http::openapi::native as api;
 
 /// What the proxy asks in the query: `role` (repeatable; any suffices) and `redirect`.
 #[derive(Default)]
@@ -45,6 +46,38 @@ impl Asked {
     }
 }
 
+#[utoipa::path(
+    get, path = "/latch/verify", tag = "latch",
+    summary = "May the request a proxy guards pass? (forward-auth)",
+    params(
+        api::VerifyQuery,
+        ("X-Original-URI" = Option<String>, Header, description = "The guarded request's URI (nginx)."),
+        ("X-Forwarded-Uri" = Option<String>, Header, description = "The guarded request's URI (Traefik, Caddy)."),
+        ("X-Forwarded-Host" = Option<String>, Header, description = "The guarded request's host."),
+        ("X-Forwarded-Proto" = Option<String>, Header, description = "The guarded request's scheme."),
+    ),
+    security(
+        (), ("session_cookie" = []), ("django_session" = []), ("session_token" = []),
+        ("personal_access_token" = [])
+    ),
+    responses(
+        (status = 200, description = "Pass; with a session, the account in headers", headers(
+            ("X-Latch-User-Id" = i64, description = "The account's id."),
+            ("X-Latch-User-Uuid" = String, description = "The account's UUID."),
+            ("X-Latch-User-Name" = String, description = "The name, percent-encoded where not plain ASCII."),
+            ("X-Latch-User-Mail" = String, description = "The address, or empty."),
+            ("X-Latch-User-Roles" = String, description = "The roles, comma-separated."),
+            ("X-Latch-Session-Expires" = i64, description = "When the session ends, in Unix seconds."),
+        )),
+        (status = 302, description = "`?redirect=1` and a browser without a session: to the login page", headers(
+            ("Location" = String, description = "The login page, with `next` when allowed."))),
+        (status = 401, description = "No live session (no body: proxies read none)"),
+        (status = 403, description = "The session lacks every role asked for, or an access rule refuses it"),
+        (status = 500, description = "A fault inside the server (no body)"),
+        (status = 503, description = "The database is unavailable (no body)", headers(
+            ("Retry-After" = u32, description = "Seconds to wait."))),
+    )
+)]
 pub async fn verify(
     State(state): State<NativeState>,
     RawQuery(query): RawQuery,

@@ -7,11 +7,25 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use serde_json::{Value, json};
 
-use super::self_service::{UNKNOWN_TOKEN, expired_message, token_json};
+use super::self_service::{UNKNOWN_TOKEN, expired_message};
+use super::tokens::token_json;
 use super::{NativeError, NativeState, Presented};
 use crate::core::access_tokens::BearerCheck;
 use crate::core::csrf::HEADER_PURPOSE;
+use crate::http::openapi::native as api;
 
+#[utoipa::path(
+    get, path = "/latch/whoami", tag = "latch",
+    summary = "The caller's account and session, and its CSRF token",
+    security(
+        ("session_cookie" = []), ("django_session" = []), ("session_token" = []),
+        ("personal_access_token" = [])
+    ),
+    responses(
+        (status = 200, description = "The live session's or token's account", body = api::WhoAmI),
+        (status = 401, description = "No live session, or a token that is unknown, revoked or expired", body = api::NativeError),
+    )
+)]
 pub async fn whoami(
     State(state): State<NativeState>,
     presented: Presented,

@@ -5,8 +5,8 @@
 mod caller;
 mod error;
 mod forms;
-mod sessions;
-mod users;
+pub(super) mod sessions;
+pub(super) mod users;
 
 use std::sync::Arc;
 

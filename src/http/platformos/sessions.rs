@@ -16,10 +16,34 @@ use super::forms::{read_envelope, read_form};
 use super::{MEDIA_TYPE, PlatformosState, check_csrf, csrf_token, require_session};
 use crate::config::FormAction;
 use crate::core::{Error, LoggedIn, now};
+use crate::http::openapi::platformos as api;
 
 /// `POST /api/sessions` with `{"form_name", "form": {"email", "password"}}`: a new session
 /// (rotated if one was presented) in the cookie, and in `X-Session-Token` too when the query
 /// has `session_token=true`.
+#[utoipa::path(
+    post, path = "/api/sessions", operation_id = "session_create", tag = "platformOS",
+    summary = "Log in",
+    params(("session_token" = Option<bool>, Query,
+        description = "`true`: also give the session in `X-Session-Token`, for clients without cookies.")),
+    request_body(content((api::PosFormBody = "application/json"), (api::PosFormBody = "application/vnd.api+json"))),
+    security((), ("session_cookie" = []), ("session_token" = []), ("app_token" = [])),
+    responses(
+        (status = 201, description = "Logged in", body = api::PosCreated, content_type = "application/vnd.api+json",
+            headers(("Set-Cookie" = String, description = "The session cookie."),
+                ("X-CSRF-Token" = String, description = "The session's CSRF token."),
+                ("X-Session-Token" = String, description = "With `?session_token=true`: the session id."))),
+        (status = 401, description = "A wrong address or password, a blocked account, or an unknown app token", body = api::PosError, content_type = "application/vnd.api+json"),
+        (status = 422, description = "A missing address", body = api::PosError, content_type = "application/vnd.api+json"),
+        (status = 429, description = "Flood control", body = api::PosError, content_type = "application/vnd.api+json",
+            headers(("Retry-After" = u32, description = "Seconds until the block lifts."))),
+        (status = 400, description = "Malformed JSON", body = api::PosError, content_type = "application/vnd.api+json"),
+        (status = 403, description = "A cross-site browser request, or a missing or wrong CSRF token", body = api::PosError, content_type = "application/vnd.api+json"),
+        (status = 404, description = "No form by that name", body = api::PosError, content_type = "application/vnd.api+json"),
+        (status = 406, description = "A form for another action, an unknown field, no `form_name`, a body that is no object, or an `Accept` without JSON", body = api::PosError, content_type = "application/vnd.api+json"),
+        (status = 415, description = "A body that is not JSON", body = api::PosError, content_type = "application/vnd.api+json"),
+    )
+)]
 pub async fn create(
     State(state): State<PlatformosState>,
     caller: Caller,
@@ -98,6 +122,17 @@ fn wants_session_token(uri: &Uri) -> bool {
 }
 
 /// `GET /api/sessions`: 200 with the user and the session's CSRF token, or 401.
+#[utoipa::path(
+    get, path = "/api/sessions", operation_id = "session_show", tag = "platformOS",
+    summary = "Who is logged in",
+    security(("session_cookie" = []), ("session_token" = [])),
+    responses(
+        (status = 200, description = "The session's user and CSRF token", body = api::PosSession, content_type = "application/vnd.api+json"),
+        (status = 401, description = "No live session, or an unknown app token", body = api::PosError, content_type = "application/vnd.api+json"),
+        (status = 403, description = "A cross-site browser request", body = api::PosError, content_type = "application/vnd.api+json"),
+        (status = 406, description = "An `Accept` without JSON", body = api::PosError, content_type = "application/vnd.api+json"),
+    )
+)]
 pub async fn show(
     State(state): State<PlatformosState>,
     caller: Caller,
@@ -123,6 +158,27 @@ pub async fn show(
 
 /// `DELETE /api/sessions`: ends the session and expires the cookie. Without a session there
 /// is nothing to end, and the answer is the same 204, so a retried logout succeeds.
+#[utoipa::path(
+    delete, path = "/api/sessions", operation_id = "session_destroy", tag = "platformOS",
+    summary = "Log out",
+    description = "Without a session the answer is the same 204, so a retried logout succeeds. \
+        The body may be left out.",
+    params(("X-CSRF-Token" = Option<String>, Header, description = "With a cookie session and no app token: the `csrf_token` of `GET /api/sessions` (or send it as `authenticity_token`).")),
+    request_body(content((api::PosFormBody = "application/json"), (api::PosFormBody = "application/vnd.api+json"))),
+    security((), ("session_cookie" = []), ("session_token" = []), ("app_token" = [])),
+    responses(
+        (status = 204, description = "Logged out",
+            headers(("Set-Cookie" = String, description = "The expired session cookie."))),
+        (status = 422, description = "A field the form does not have", body = api::PosError,
+            content_type = "application/vnd.api+json"),
+        (status = 401, description = "An unknown app token", body = api::PosError, content_type = "application/vnd.api+json"),
+        (status = 400, description = "Malformed JSON", body = api::PosError, content_type = "application/vnd.api+json"),
+        (status = 403, description = "A cross-site browser request, or a missing or wrong CSRF token", body = api::PosError, content_type = "application/vnd.api+json"),
+        (status = 404, description = "No form by that name", body = api::PosError, content_type = "application/vnd.api+json"),
+        (status = 406, description = "A form for another action, an unknown field, no `form_name`, a body that is no object, or an `Accept` without JSON", body = api::PosError, content_type = "application/vnd.api+json"),
+        (status = 415, description = "A body that is not JSON", body = api::PosError, content_type = "application/vnd.api+json"),
+    )
+)]
 pub async fn destroy(
     State(state): State<PlatformosState>,
     caller: Caller,

@@ -18,6 +18,7 @@ use super::{PlatformosState, check_csrf, require_session};
 use crate::config::FormAction;
 use crate::core::accounts::{Field, Violation};
 use crate::core::{AccountChanges, Error, Registrar, Registration};
+use crate::http::openapi::platformos as api;
 
 /// A form for `action`, once a cookie session has passed the CSRF check.
 fn checked_form(
@@ -43,6 +44,25 @@ fn secret(values: &Values, field: &str) -> Option<SecretString> {
 
 /// `POST /api/users`: `201 {"id": N, "errors": {}}`. Clients of this API identify users by
 /// mail, so an account registered without a `name` is named after its mail address.
+#[utoipa::path(
+    post, path = "/api/users", operation_id = "user_create", tag = "platformOS",
+    summary = "Register an account",
+    description = "As `registration.mode` allows; an account without a `name` is named after \
+        its address.",
+    params(("X-CSRF-Token" = Option<String>, Header, description = "With a cookie session and no app token: the `csrf_token` of `GET /api/sessions` (or send it as `authenticity_token`).")),
+    request_body(content((api::PosFormBody = "application/json"), (api::PosFormBody = "application/vnd.api+json"))),
+    security((), ("session_cookie" = []), ("session_token" = []), ("app_token" = [])),
+    responses(
+        (status = 201, description = "Registered", body = api::PosUserId, content_type = "application/vnd.api+json"),
+        (status = 401, description = "An unknown app token", body = api::PosError, content_type = "application/vnd.api+json"),
+        (status = 422, description = "Validation failed, or registration is closed", body = api::PosError, content_type = "application/vnd.api+json"),
+        (status = 400, description = "Malformed JSON", body = api::PosError, content_type = "application/vnd.api+json"),
+        (status = 403, description = "A cross-site browser request, or a missing or wrong CSRF token", body = api::PosError, content_type = "application/vnd.api+json"),
+        (status = 404, description = "No form by that name", body = api::PosError, content_type = "application/vnd.api+json"),
+        (status = 406, description = "A form for another action, an unknown field, no `form_name`, a body that is no object, or an `Accept` without JSON", body = api::PosError, content_type = "application/vnd.api+json"),
+        (status = 415, description = "A body that is not JSON", body = api::PosError, content_type = "application/vnd.api+json"),
+    )
+)]
 pub async fn create(
     State(state): State<PlatformosState>,
     caller: Caller,
@@ -112,6 +132,25 @@ fn derived_name_errors(violations: &[Violation]) -> Vec<(String, String)> {
 }
 
 /// `PUT /api/users/{id}`: `204`. Users change their own account; administrators any.
+#[utoipa::path(
+    put, path = "/api/users/{id}", operation_id = "user_update", tag = "platformOS",
+    summary = "Change an account",
+    description = "Users change their own account (with `current_password` for the address or \
+        password); administrators any.",
+    params(("id" = i64, Path), ("X-CSRF-Token" = Option<String>, Header, description = "With a cookie session and no app token: the `csrf_token` of `GET /api/sessions` (or send it as `authenticity_token`).")),
+    request_body(content((api::PosFormBody = "application/json"), (api::PosFormBody = "application/vnd.api+json"))),
+    security(("session_cookie" = []), ("session_token" = [])),
+    responses(
+        (status = 204, description = "Changed"),
+        (status = 401, description = "No live session, or an unknown app token", body = api::PosError, content_type = "application/vnd.api+json"),
+        (status = 422, description = "Validation failed", body = api::PosError, content_type = "application/vnd.api+json"),
+        (status = 400, description = "Malformed JSON", body = api::PosError, content_type = "application/vnd.api+json"),
+        (status = 403, description = "A cross-site browser request, or a missing or wrong CSRF token", body = api::PosError, content_type = "application/vnd.api+json"),
+        (status = 404, description = "No form by that name", body = api::PosError, content_type = "application/vnd.api+json"),
+        (status = 406, description = "A form for another action, an unknown field, no `form_name`, a body that is no object, or an `Accept` without JSON", body = api::PosError, content_type = "application/vnd.api+json"),
+        (status = 415, description = "A body that is not JSON", body = api::PosError, content_type = "application/vnd.api+json"),
+    )
+)]
 pub async fn update(
     State(state): State<PlatformosState>,
     caller: Caller,

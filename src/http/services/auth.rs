@@ -15,6 +15,7 @@ use super::format::Format;
 use super::{Call, Reply, TOKEN_PURPOSE, placeholder};
 use crate::config::ServicesApiVersion;
 use crate::core::{Error as CoreError, now};
+use crate::http::openapi::services as api;
 use crate::http::{AppState, Visitor};
 
 /// The caller's token, or one bound to nothing for callers without a session: anonymous calls
@@ -27,6 +28,12 @@ fn token_for(state: &AppState, visitor: &Visitor) -> String {
 }
 
 /// `GET /services/session/token`: the token as plain text.
+#[utoipa::path(
+    get, path = "/services/session/token", tag = "Drupal 7 Services",
+    summary = "The CSRF token for X-CSRF-Token",
+    security((), ("session_cookie" = [])),
+    responses((status = 200, description = "The token", body = String, content_type = "text/plain")),
+)]
 pub async fn session_token(State(state): State<AppState>, LookedUp(visitor): LookedUp) -> Response {
     match visitor {
         Ok(visitor) => (
@@ -39,11 +46,38 @@ pub async fn session_token(State(state): State<AppState>, LookedUp(visitor): Loo
 }
 
 /// `POST P/user/token`: `{"token": "…"}`.
+#[utoipa::path(
+    post, path = "/rest/user/token", tag = "Drupal 7 Services",
+    summary = "The CSRF token for X-CSRF-Token", description = "Answers in JSON, or XML for a `.xml` suffix or `Accept: application/xml`; a `.json` suffix is accepted too.",
+    security((), ("session_cookie" = [])),
+    responses(
+        (status = 200, description = "The session's token (bound to nothing without a session)",
+            body = api::ServicesToken),
+        (status = 406, description = "An unsupported format suffix or `Accept` (empty body)"),
+    )
+)]
 pub fn token(call: Call) -> Reply {
     Reply::new(json!({ "token": token_for(&call.state, &call.visitor) }))
 }
 
 /// `POST P/user/login`: `username`/`password` (API 1.0) or `name`/`pass` (1.1).
+#[utoipa::path(
+    post, path = "/rest/user/login", tag = "Drupal 7 Services",
+    summary = "Log in", description = "Answers in JSON, or XML for a `.xml` suffix or `Accept: application/xml`; a `.json` suffix is accepted too.",
+    params(("X-CSRF-Token" = Option<String>, Header, description = "With a session cookie: the token of `user/token` or `GET /services/session/token` (or send it as `services_token`).")),
+    request_body(content((api::ServicesCredentials = "application/json"), (api::ServicesCredentials = "application/x-www-form-urlencoded"))),
+    security((), ("session_cookie" = [])),
+    responses(
+        (status = 200, description = "Logged in: the session cookie is set", body = api::ServicesLoggedIn,
+            headers(("Set-Cookie" = String, description = "The session cookie."))),
+        (status = 401, description = "A wrong name or password, a missing argument, or a missing \
+            or wrong CSRF token", body = api::ServicesError),
+        (status = 403, description = "A blocked account", body = api::ServicesError),
+        (status = 406, description = "Already logged in, flood control (with Retry-After), or an \
+            unsupported format", body = api::ServicesError,
+            headers(("Retry-After" = u32, description = "Seconds until a flood block lifts."))),
+    )
+)]
 pub async fn login(call: Call) -> Result<Reply, ServicesError> {
     if let Some(session) = &call.visitor.session {
         return Err(ServicesError::not_acceptable(format!(
@@ -93,6 +127,19 @@ pub async fn login(call: Call) -> Result<Reply, ServicesError> {
 }
 
 /// `POST P/user/logout`: ends the session; `[true]`, or under API 1.1 the anonymous user.
+#[utoipa::path(
+    post, path = "/rest/user/logout", tag = "Drupal 7 Services",
+    summary = "Log out", description = "Answers in JSON, or XML for a `.xml` suffix or `Accept: application/xml`; a `.json` suffix is accepted too.",
+    params(("X-CSRF-Token" = Option<String>, Header, description = "With a session cookie: the token of `user/token` or `GET /services/session/token` (or send it as `services_token`).")),
+    security(("session_cookie" = [])),
+    responses(
+        (status = 200, description = "Logged out: `[true]`, or under API 1.1 the anonymous user",
+            content((api::ServicesTrue = "application/json"), (api::ServicesAnonymous = "application/json")),
+            headers(("Set-Cookie" = String, description = "The expired session cookie."))),
+        (status = 401, description = "A missing or wrong CSRF token", body = api::ServicesError),
+        (status = 406, description = "Not logged in, or an unsupported format", body = api::ServicesError),
+    )
+)]
 pub async fn logout(call: Call) -> Result<Reply, ServicesError> {
     let Some(session) = &call.visitor.session else {
         return Err(ServicesError::not_acceptable("User is not logged in."));
@@ -110,6 +157,18 @@ pub async fn logout(call: Call) -> Result<Reply, ServicesError> {
 
 /// `POST P/system/connect`: the session and its user. Anonymous callers get a random id that
 /// is never stored and no cookie, as Drupal 7 keeps no session for them.
+#[utoipa::path(
+    post, path = "/rest/system/connect", tag = "Drupal 7 Services",
+    summary = "The session and its user", description = "Answers in JSON, or XML for a `.xml` suffix or `Accept: application/xml`; a `.json` suffix is accepted too.",
+    params(("X-CSRF-Token" = Option<String>, Header, description = "With a session cookie: the token of `user/token` or `GET /services/session/token` (or send it as `services_token`).")),
+    security((), ("session_cookie" = [])),
+    responses(
+        (status = 200, description = "The session, or for anonymous callers the anonymous user",
+            body = api::ServicesConnected),
+        (status = 401, description = "A missing or wrong CSRF token", body = api::ServicesError),
+        (status = 406, description = "An unsupported format suffix or `Accept` (empty body)"),
+    )
+)]
 pub fn connect(call: Call) -> Reply {
     let state = &call.state;
     let session_name = state.cookies.name(&call.headers);

@@ -7,12 +7,12 @@
 //! then calls the action.
 
 mod account;
-mod auth;
+pub(super) mod auth;
 mod body;
 mod error;
 mod format;
 mod php_fields;
-mod users;
+pub(super) mod users;
 
 use std::convert::Infallible;
 use std::sync::Arc;

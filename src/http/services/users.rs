@@ -11,9 +11,29 @@ use super::{Call, Reply, argument, placeholder};
 use crate::core::accounts::{AccountState, Field, Violation};
 use crate::core::{AccountLookup, Error as CoreError, Registrar, Registration, SentPassword, now};
 use crate::http::drupal::field_name;
+use crate::http::openapi::services as api;
 
 /// Creates an account: visitors under the registration policy, administrators always. Mail
 /// goes to the outbox, so the answer never waits for a mail server.
+#[utoipa::path(
+    post, path = "/rest/user/register", tag = "Drupal 7 Services",
+    summary = "Register an account (also `POST …/user`)",
+    description = "As `registration.mode` allows; administrators always. Without verification \
+        or approval the new account is logged in (a session cookie is set).",
+    params(("X-CSRF-Token" = Option<String>, Header, description = "With a session cookie: the token of `user/token` or `GET /services/session/token` (or send it as `services_token`).")),
+    request_body(content((api::ServicesAccount = "application/json"), (api::ServicesAccount = "application/x-www-form-urlencoded"))),
+    security((), ("session_cookie" = [])),
+    responses(
+        (status = 200, description = "The new account", body = api::ServicesRegistered,
+            headers(("Set-Cookie" = String, description = "The session cookie, when logged in."))),
+        (status = 401, description = "No account data, or a missing or wrong CSRF token",
+            body = api::ServicesError),
+        (status = 403, description = "Registration closed, or a logged-in non-administrator",
+            body = api::ServicesError),
+        (status = 406, description = "Form errors by field, or an unsupported format",
+            body = api::ServicesError),
+    )
+)]
 pub async fn register(call: Call) -> Result<Reply, ServicesError> {
     let core = &call.state.core;
     let administrator = match &call.visitor.session {
@@ -212,6 +232,20 @@ fn violation_text(violation: &Violation, mail: Option<&str>) -> String {
 
 /// `POST P/user/request_new_password` `{"name": "<name or mail>"}`: `[true]` whether or not
 /// an active account matched, so the endpoint reveals nothing; the mail goes to the outbox.
+#[utoipa::path(
+    post, path = "/rest/user/request_new_password", tag = "Drupal 7 Services",
+    summary = "Mail a one-time login link", description = "Answers in JSON, or XML for a `.xml` suffix or `Accept: application/xml`; a `.json` suffix is accepted too.",
+    params(("X-CSRF-Token" = Option<String>, Header, description = "With a session cookie: the token of `user/token` or `GET /services/session/token` (or send it as `services_token`).")),
+    request_body(content((api::ServicesNameOrMail = "application/json"), (api::ServicesNameOrMail = "application/x-www-form-urlencoded"))),
+    security((), ("session_cookie" = [])),
+    responses(
+        (status = 200, description = "`[true]`, whether or not an account matched", body = api::ServicesTrue),
+        (status = 401, description = "No name, or a missing or wrong CSRF token", body = api::ServicesError),
+        (status = 406, description = "Too many requests from the address (with Retry-After), or an \
+            unsupported format", body = api::ServicesError,
+            headers(("Retry-After" = u32, description = "Seconds until the block lifts."))),
+    )
+)]
 pub async fn request_new_password(call: Call) -> Result<Reply, ServicesError> {
     let name = call
         .argument("name")
@@ -227,6 +261,19 @@ pub async fn request_new_password(call: Call) -> Result<Reply, ServicesError> {
 }
 
 /// `GET P/user/{uid}`: one's own account, or any for administrators.
+#[utoipa::path(
+    get, path = "/rest/user/{uid}", tag = "Drupal 7 Services",
+    summary = "An account", description = "Answers in JSON, or XML for a `.xml` suffix or `Accept: application/xml`; a `.json` suffix is accepted too.",
+    params(("uid" = i64, Path, minimum = 1)),
+    security(("session_cookie" = [])),
+    responses(
+        (status = 200, description = "The account", body = api::ServicesUser),
+        (status = 403, description = "No session, or another's account without the permission",
+            body = api::ServicesError),
+        (status = 404, description = "No such account", body = api::ServicesError),
+        (status = 406, description = "An unsupported format suffix or `Accept` (empty body)"),
+    )
+)]
 pub async fn retrieve(call: Call, uid: &str) -> Result<Reply, ServicesError> {
     let Some(session) = &call.visitor.session else {
         return Err(ServicesError::access_denied(None));

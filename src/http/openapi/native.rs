@@ -1,0 +1,189 @@
+//! The native `/latch/` API's schemas.
+
+// These types only describe the wire format; the handlers build their JSON themselves, so
+// none is ever constructed.
+#![allow(dead_code)]
+
+use serde_json::Value;
+use utoipa::{IntoParams, OpenApi, ToSchema};
+
+use super::shared;
+
+/// The native API's error.
+#[derive(ToSchema)]
+#[schema(as = latch::Error)]
+pub struct NativeError {
+    /// What went wrong and what to do next.
+    message: String,
+}
+
+/// `GET /latch/whoami`'s answer.
+#[derive(ToSchema)]
+#[schema(as = latch::WhoAmI)]
+pub struct WhoAmI {
+    id: i64,
+    uuid: String,
+    name: String,
+    mail: Option<String>,
+    /// Every role, `authenticated` included.
+    roles: Vec<String>,
+    /// The token unsafe native calls by cookie expect in `X-CSRF-Token` (the same as Drupal's
+    /// `GET /session/token`); null for a personal access token.
+    csrf_token: Option<String>,
+    /// Null for a personal access token.
+    session: Option<WhoAmISession>,
+    /// The personal access token presented, if that is the credential.
+    token: Option<AccessToken>,
+}
+
+/// A personal access token as listed: never the token itself.
+#[derive(ToSchema)]
+#[schema(as = latch::AccessToken)]
+pub struct AccessToken {
+    id: String,
+    name: String,
+    /// The token's first characters, to tell tokens apart.
+    #[schema(example = "latch_pat_AbCd")]
+    hint: String,
+    /// `verify` and/or `account`.
+    scopes: Vec<String>,
+    /// Unix seconds.
+    created_at: i64,
+    /// Unix seconds; null if never used.
+    last_used_at: Option<i64>,
+    /// Unix seconds.
+    expires_at: Option<i64>,
+    keep_on_password_change: bool,
+}
+
+/// `POST /latch/tokens`'s answer: the token, shown this once.
+#[derive(ToSchema)]
+#[schema(as = latch::NewAccessToken)]
+pub struct NewAccessToken {
+    #[schema(inline)]
+    #[serde(flatten)]
+    listed: AccessToken,
+    /// `latch_pat_` and 43 characters; send it as `Authorization: Bearer …`.
+    token: String,
+}
+
+/// `POST /latch/tokens`'s body.
+#[derive(ToSchema)]
+#[schema(as = latch::TokenRequest)]
+pub struct TokenRequest {
+    #[schema(example = "deploy script", min_length = 1, max_length = 100)]
+    name: String,
+    /// 1 to 3650; 90 when left out.
+    #[schema(minimum = 1, maximum = 3650)]
+    expires_in_days: Option<i64>,
+    /// `verify` (identity only) and/or `account`; `["verify"]` when left out.
+    scopes: Option<Vec<String>>,
+    /// Whether the token outlives a change of the account's password; false when left out.
+    keep_on_password_change: Option<bool>,
+}
+
+/// `GET /latch/tokens`'s answer.
+#[derive(ToSchema)]
+#[schema(as = latch::AccessTokens)]
+pub struct AccessTokens {
+    tokens: Vec<AccessToken>,
+}
+
+/// One of the caller's live sessions.
+#[derive(ToSchema)]
+#[schema(as = latch::ListedSession)]
+pub struct ListedSession {
+    /// A public identifier (never the session id).
+    id: String,
+    /// Whether it is the session this request came in.
+    current: bool,
+    dialect: Option<String>,
+    /// Unix seconds.
+    created_at: i64,
+    /// Unix seconds.
+    last_seen_at: i64,
+    /// Unix seconds.
+    expires_at: i64,
+    ip: Option<String>,
+    user_agent: Option<String>,
+}
+
+/// `GET /latch/sessions`'s answer.
+#[derive(ToSchema)]
+#[schema(as = latch::Sessions)]
+pub struct Sessions {
+    sessions: Vec<ListedSession>,
+}
+
+/// What `DELETE /latch/sessions` ends.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct EndSessionsQuery {
+    /// `true` ends every session but the caller's own.
+    #[param(pattern = "^(0|1|true|false)$")]
+    others: Option<String>,
+}
+
+#[derive(ToSchema)]
+#[schema(as = latch::Session)]
+pub struct WhoAmISession {
+    /// Unix seconds.
+    created_at: i64,
+    /// Unix seconds.
+    expires_at: i64,
+    /// The dialect that opened it (`drupal`, `django`, …).
+    dialect: Option<String>,
+}
+
+/// `POST /latch/token`'s answer.
+#[derive(ToSchema)]
+#[schema(as = latch::TokenIssued)]
+pub struct TokenIssued {
+    /// A JWT signed with EdDSA; `GET /.well-known/jwks.json` has the key.
+    token: String,
+    #[schema(example = "Bearer")]
+    token_type: String,
+    /// Seconds until it expires.
+    expires_in: u64,
+}
+
+/// `GET /.well-known/jwks.json`'s answer.
+#[derive(ToSchema)]
+#[schema(as = latch::Jwks)]
+pub struct Jwks {
+    /// The public keys (JWK, `OKP`/`Ed25519`) that verify the tokens.
+    keys: Vec<Value>,
+}
+
+/// What a proxy asks `GET /latch/verify`.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct VerifyQuery {
+    /// A role the account must have; repeat it to accept any of several.
+    role: Option<Vec<String>>,
+    /// `1` sends a browser without a session to the login page instead of a 401.
+    #[param(pattern = "^(0|1|true|false)$")]
+    redirect: Option<String>,
+}
+
+#[derive(OpenApi)]
+#[openapi(paths(
+    crate::http::native::verify::verify,
+    crate::http::native::whoami::whoami,
+    crate::http::native::token::issue,
+    crate::http::native::token::jwks,
+    crate::http::native::self_service::list_sessions,
+    crate::http::native::self_service::end_sessions,
+    crate::http::native::self_service::end_session,
+    crate::http::native::tokens::list_tokens,
+    crate::http::native::tokens::create_token,
+    crate::http::native::tokens::revoke_token,
+))]
+struct Native;
+
+pub fn document() -> utoipa::openapi::OpenApi {
+    let mut doc = Native::openapi();
+    shared::name_operations(&mut doc, "latch");
+    shared::add_layer_answers(&mut doc, "latch.Error", false);
+    doc
+}
