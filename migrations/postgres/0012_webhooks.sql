@@ -8,7 +8,7 @@ CREATE TABLE webhook_outbox (
     event           TEXT    NOT NULL,
     payload         TEXT    NOT NULL,
     state           TEXT    NOT NULL DEFAULT 'queued',
-    attempts        INTEGER NOT NULL DEFAULT 0,
+    attempts        BIGINT  NOT NULL DEFAULT 0,
     created_at      BIGINT  NOT NULL,
     next_attempt_at BIGINT  NOT NULL,
     last_error      TEXT,

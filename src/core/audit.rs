@@ -216,9 +216,11 @@ impl Core {
 }
 
 /// `text`, cut to `max` characters with a mark that it was cut.
+/// NULs, which PostgreSQL refuses in text, become U+FFFD.
 pub(super) fn cut(text: &str, max: usize) -> String {
+    let text = text.replace('\0', "\u{FFFD}");
     if text.chars().nth(max).is_none() {
-        return text.to_string();
+        return text;
     }
     let mut kept: String = text.chars().take(max - 1).collect();
     kept.push('…');
@@ -235,6 +237,7 @@ mod tests {
         assert_eq!(cut("exactly10!", 10), "exactly10!");
         assert_eq!(cut("ééééééééééé", 10), "ééééééééé…");
         assert_eq!(cut(&"x".repeat(32 * 1024), 100).chars().count(), 100);
+        assert_eq!(cut("a\0b", 10), "a\u{FFFD}b");
     }
 
     #[test]

@@ -138,6 +138,11 @@ impl Store {
         condition: &str,
         value: &str,
     ) -> Result<Option<Account>, StoreError> {
+        // No stored name or address holds a NUL, and PostgreSQL refuses one in a text value:
+        // such a value matches no account, on either backend.
+        if value.contains('\0') {
+            return Ok(None);
+        }
         let sql = format!("SELECT {ACCOUNT_WITH_ROLES} FROM accounts a WHERE {condition}");
         with_pool!(self, |pool| {
             let row = sqlx::query(AssertSqlSafe(sql.as_str()))

@@ -221,12 +221,23 @@ impl Store {
                 if !columns.contains(&"id") {
                     continue;
                 }
+                // Only identity columns have a sequence (a text id such as a token's has none,
+                // and its MAX would not add to a number).
+                let sequence: Option<String> =
+                    sqlx::query_scalar("SELECT pg_get_serial_sequence($1, 'id')")
+                        .bind(*table)
+                        .fetch_one(pool)
+                        .await?;
+                let Some(sequence) = sequence else {
+                    continue;
+                };
                 let sql = format!(
-                    "SELECT setval(seq, COALESCE((SELECT MAX(id) FROM {table}), 0) + 1, false) \
-                     FROM (SELECT pg_get_serial_sequence('{table}', 'id') AS seq) s \
-                     WHERE seq IS NOT NULL"
+                    "SELECT setval($1::regclass, COALESCE((SELECT MAX(id) FROM {table}), 0) + 1, false)"
                 );
-                sqlx::query(AssertSqlSafe(sql)).execute(pool).await?;
+                sqlx::query(AssertSqlSafe(sql))
+                    .bind(sequence)
+                    .execute(pool)
+                    .await?;
             }
         }
         Ok(())

@@ -287,3 +287,31 @@ async fn post(app: &TestApp, route: &str, body: Vec<u8>) -> (u16, Value) {
     let text = response.text().await.unwrap();
     (status, body_json(&text))
 }
+
+#[tokio::test]
+async fn a_name_with_a_nul_is_an_unknown_name_not_a_server_error() {
+    // PostgreSQL refuses a NUL in a text value; such a name must still read as no account.
+    let app = spawn_app().await;
+    let client = new_client();
+    for body in [
+        r#"{"name": "bo\u0000b", "pass": "secret"}"#,
+        r#"{"name": "bob", "pass": "pa\u0000ss"}"#,
+    ] {
+        let response = app
+            .post_json(&client, "/user/login?_format=json", body)
+            .await;
+        assert_eq!(response.status(), 400, "{body}");
+    }
+    let response = app
+        .post_json(
+            &client,
+            "/user/password?_format=json",
+            r#"{"name": "bo\u0000b"}"#,
+        )
+        .await;
+    assert_eq!(response.status(), 200);
+    let names = app
+        .strings("SELECT account_name FROM audit_events WHERE account_name IS NOT NULL")
+        .await;
+    assert!(names.iter().any(|n| n == "bo\u{FFFD}b"), "{names:?}");
+}

@@ -353,12 +353,18 @@ mod tests {
         let time = |stored: Option<&'static str>| {
             let passwords = passwords.clone();
             async move {
-                let started = std::time::Instant::now();
-                for _ in 0..5 {
-                    let found = passwords.verify(&secret("pw"), stored).await.unwrap();
-                    assert_eq!(found, Verification::Mismatch);
+                // The quickest of three rounds: other tests share the machine's cores, and a
+                // round they slowed down says nothing of the work itself.
+                let mut quickest = std::time::Duration::MAX;
+                for _ in 0..3 {
+                    let started = std::time::Instant::now();
+                    for _ in 0..5 {
+                        let found = passwords.verify(&secret("pw"), stored).await.unwrap();
+                        assert_eq!(found, Verification::Mismatch);
+                    }
+                    quickest = quickest.min(started.elapsed());
                 }
-                started.elapsed()
+                quickest
             }
         };
         let unknown = time(None).await;

@@ -84,9 +84,10 @@ pub const UNKNOWN_TOKEN: &str = "The bearer token is not a live personal access 
      new one with POST /latch/tokens.";
 
 pub fn expired_message(expired_at: i64) -> String {
+    let when = crate::core::rfc3339(expired_at).unwrap_or_else(|| expired_at.to_string());
     format!(
-        "This personal access token expired at {expired_at} (Unix time). Make a new one with \
-         POST /latch/tokens and give it \"expires_in_days\" if it must live longer."
+        "This personal access token expired at {when}. Make a new one with POST /latch/tokens \
+         and give it \"expires_in_days\" if it must live longer."
     )
 }
 
