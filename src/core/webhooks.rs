@@ -16,9 +16,9 @@ use super::{Core, now, prefixed_tokens};
 use crate::config::WebhookConfig;
 use crate::store::NewWebhook;
 
-/// The receivers as the core needs them: where, and for which events (never the secret).
+/// The configured receivers (the worker signs with their secrets; the core only picks them).
 pub(super) struct Receivers {
-    receivers: Vec<(String, Vec<String>)>,
+    receivers: Vec<WebhookConfig>,
     /// Woken when this node queues an event, so its worker sends at once.
     pub(super) signal: Arc<Notify>,
 }
@@ -26,10 +26,7 @@ pub(super) struct Receivers {
 impl Receivers {
     pub(super) fn new(config: &[WebhookConfig]) -> Self {
         Self {
-            receivers: config
-                .iter()
-                .map(|hook| (hook.url.clone(), hook.events.clone()))
-                .collect(),
+            receivers: config.to_vec(),
             signal: Arc::new(Notify::new()),
         }
     }
@@ -37,8 +34,8 @@ impl Receivers {
     fn wanting(&self, event: &str) -> impl Iterator<Item = &str> {
         self.receivers
             .iter()
-            .filter(move |(_, events)| events.is_empty() || events.iter().any(|e| e == event))
-            .map(|(url, _)| url.as_str())
+            .filter(move |hook| hook.wants(event))
+            .map(|hook| hook.url.as_str())
     }
 }
 

@@ -16,7 +16,8 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::{FromRef, FromRequestParts};
-use axum::http::header::AUTHORIZATION;
+use axum::http::StatusCode;
+use axum::http::header::{AUTHORIZATION, ORIGIN};
 use axum::http::request::Parts;
 use axum::routing::get;
 
@@ -24,7 +25,10 @@ use crate::config::Config;
 use crate::core::CurrentSession;
 use crate::core::access_tokens::BearerCheck;
 use crate::core::accounts::Account;
+use crate::core::csrf::HEADER_PURPOSES;
 use crate::core::forward_auth::ForwardAuth;
+use crate::http::csrf::{self, TokenSource};
+use crate::http::origin::cross_site_refusal;
 use crate::http::{AppState, Visitor};
 pub use error::NativeError;
 
@@ -178,4 +182,49 @@ impl FromRequestParts<NativeState> for Presented {
             by_cookie,
         })
     }
+}
+
+/// Whether a request from this server's origin (or a trusted one) passes without a CSRF token.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum SameOrigin {
+    Suffices,
+    /// The token is needed whatever the origin.
+    NeedsToken,
+}
+
+/// A cookie proves nothing by itself, since a browser sends it with any site's request: an
+/// unsafe request by cookie must not come from an untrusted origin, and must carry the
+/// session's `X-CSRF-Token` (unless `same_origin` lets this server's own pages without it).
+/// A refusal is recorded in the audit trail and answered 403 with `refusal`.
+pub(super) fn screen_cookie_caller(
+    state: &NativeState,
+    parts: &Parts,
+    session: &CurrentSession,
+    same_origin: SameOrigin,
+    refusal: &'static str,
+) -> Result<(), NativeError> {
+    let headers = &parts.headers;
+    let client = state.client_of(&parts.extensions, headers);
+    if let Some(reason) = cross_site_refusal(&parts.method, headers, &state.trusted_origins) {
+        state.audit_csrf_rejection(Some(session), &client, &reason);
+        return Err(NativeError::new(StatusCode::FORBIDDEN, reason));
+    }
+    // Past the screening, an Origin is this server's or a trusted one.
+    let from_this_origin = headers
+        .get("sec-fetch-site")
+        .is_some_and(|site| site == "same-origin")
+        || headers.contains_key(ORIGIN);
+    if same_origin == SameOrigin::Suffices && from_this_origin {
+        return Ok(());
+    }
+    let token = csrf::submitted_token(headers, &[TokenSource::Header("x-csrf-token")]);
+    csrf::check_session_token(
+        state,
+        session,
+        &client,
+        HEADER_PURPOSES,
+        token.as_deref().map(str::trim),
+        |_| refusal,
+    )
+    .map_err(|refused| NativeError::new(StatusCode::FORBIDDEN, refused.reason))
 }

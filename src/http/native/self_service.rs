@@ -9,15 +9,13 @@ use axum::http::StatusCode;
 use axum::http::request::Parts;
 use serde_json::{Value, json};
 
-use super::{NativeError, NativeState, Presented};
+use super::{NativeError, NativeState, Presented, SameOrigin, screen_cookie_caller};
 use crate::core::access_tokens::{BearerCheck, Scope};
 use crate::core::accounts::Account;
-use crate::core::csrf::HEADER_PURPOSES;
 use crate::core::session_list::Ending;
 use crate::core::{ClientContext, Error as CoreError};
-use crate::http::csrf::{self, TokenSource};
 use crate::http::openapi::native as api;
-use crate::http::origin::{cross_site_refusal, is_safe};
+use crate::http::origin::is_safe;
 
 /// Who calls: the account, and the session they call in (its id hash), if by session.
 pub struct Caller {
@@ -69,7 +67,7 @@ impl FromRequestParts<NativeState> for Caller {
             return Err(unauthorized(NO_CREDENTIAL));
         };
         if presented.by_cookie && !is_safe(&parts.method) {
-            require_csrf_token(state, parts, &session, &client)?;
+            screen_cookie_caller(state, parts, &session, SameOrigin::NeedsToken, CSRF_REFUSAL)?;
         }
         Ok(Caller {
             account: session.account,
@@ -91,34 +89,9 @@ pub fn expired_message(expired_at: i64) -> String {
     )
 }
 
-/// A cookie proves nothing by itself, since a browser sends it with any site's request: an
-/// unsafe request must carry the session's CSRF token (and not come from an untrusted origin).
-fn require_csrf_token(
-    state: &NativeState,
-    parts: &Parts,
-    session: &crate::core::CurrentSession,
-    client: &ClientContext,
-) -> Result<(), NativeError> {
-    let headers = &parts.headers;
-    if let Some(reason) = cross_site_refusal(&parts.method, headers, &state.trusted_origins) {
-        state.audit_csrf_rejection(Some(session), client, &reason);
-        return Err(NativeError::new(StatusCode::FORBIDDEN, reason));
-    }
-    let token = csrf::submitted_token(headers, &[TokenSource::Header("x-csrf-token")]);
-    csrf::check_session_token(
-        state,
-        session,
-        client,
-        HEADER_PURPOSES,
-        token.as_deref().map(str::trim),
-        |_| {
-            "A session cookie alone does not prove the request is the user's. Send the \
-             csrf_token of GET /latch/whoami (or the token from GET /session/token) in the \
-             header X-CSRF-Token, or send the session in X-Session-Token instead of the cookie."
-        },
-    )
-    .map_err(|refused| NativeError::new(StatusCode::FORBIDDEN, refused.reason))
-}
+const CSRF_REFUSAL: &str = "A session cookie alone does not prove the request is the user's. \
+     Send the csrf_token of GET /latch/whoami (or the token from GET /session/token) in the \
+     header X-CSRF-Token, or send the session in X-Session-Token instead of the cookie.";
 
 pub(super) fn core_failure(error: CoreError) -> NativeError {
     NativeError::from_core(&error)

@@ -3,20 +3,22 @@
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::header::{CACHE_CONTROL, ORIGIN};
+use axum::http::header::CACHE_CONTROL;
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
-use super::{NativeError, NativeState, Presented};
-use crate::core::csrf::HEADER_PURPOSES;
+use super::{NativeError, NativeState, Presented, SameOrigin, screen_cookie_caller};
+
+const CSRF_REFUSAL: &str = "A session cookie alone does not prove the request is the user's. \
+     Send the token from GET /session/token (or the csrf_token of GET /latch/whoami) in \
+     X-CSRF-Token, call from this server's origin, or send the session in X-Session-Token \
+     instead of the cookie.";
+use crate::core::Error as CoreError;
 use crate::core::tokens::TokenError;
-use crate::core::{CurrentSession, Error as CoreError};
 use crate::http::ServerFailure;
-use crate::http::csrf::{self, TokenSource};
 use crate::http::openapi::native as api;
-use crate::http::origin::cross_site_refusal;
 
 fn token_failure(error: TokenError) -> NativeError {
     match error {
@@ -55,7 +57,7 @@ pub async fn issue(
         ));
     };
     if presented.by_cookie {
-        screen_cookie_caller(&state, &parts, &session)?;
+        screen_cookie_caller(&state, &parts, &session, SameOrigin::Suffices, CSRF_REFUSAL)?;
     }
     let issued = state
         .core
@@ -67,45 +69,6 @@ pub async fn issue(
         "token_type": "Bearer",
         "expires_in": issued.expires_in,
     })))
-}
-
-/// A cookie proves nothing by itself, since a browser sends it with any site's request: the
-/// request must come from this server's origin (or a trusted one) or carry the session's
-/// `X-CSRF-Token`.
-fn screen_cookie_caller(
-    state: &NativeState,
-    parts: &Parts,
-    session: &CurrentSession,
-) -> Result<(), NativeError> {
-    let headers = &parts.headers;
-    let client = state.client_of(&parts.extensions, headers);
-    if let Some(reason) = cross_site_refusal(&parts.method, headers, &state.trusted_origins) {
-        state.audit_csrf_rejection(Some(session), &client, &reason);
-        return Err(NativeError::new(StatusCode::FORBIDDEN, reason));
-    }
-    // Past the screening, an Origin is this server's or a trusted one.
-    let same_origin = headers
-        .get("sec-fetch-site")
-        .is_some_and(|site| site == "same-origin")
-        || headers.contains_key(ORIGIN);
-    if same_origin {
-        return Ok(());
-    }
-    let token = csrf::submitted_token(headers, &[TokenSource::Header("x-csrf-token")]);
-    csrf::check_session_token(
-        state,
-        session,
-        &client,
-        HEADER_PURPOSES,
-        token.as_deref().map(str::trim),
-        |_| {
-            "A session cookie alone does not prove the request is the user's. Send the token \
-             from GET /session/token (or the csrf_token of GET /latch/whoami) in X-CSRF-Token, \
-             call from this server's origin, or send the session in X-Session-Token instead of \
-             the cookie."
-        },
-    )
-    .map_err(|refused| NativeError::new(StatusCode::FORBIDDEN, refused.reason))
 }
 
 /// `GET /.well-known/jwks.json`.
