@@ -6,7 +6,8 @@
 use sqlx::AssertSqlSafe;
 
 use super::access_tokens::revoke_tokens_on_password_change;
-use super::accounts::{EndSessions, account_by_id_in, outbox_insert};
+use super::accounts::{EndSessions, outbox_insert};
+use super::rows::{ACCOUNT_WITH_ROLES, account_with_roles_from_row};
 use super::{Store, StoreError, classify, with_pool};
 use crate::domain::accounts::{ADMINISTRATOR, Account, AccountState, unique_key};
 use crate::domain::mail::OutgoingMail;
@@ -34,6 +35,37 @@ pub struct AccountUpdate {
     /// The change needs an administrator's rights: it is refused if the session's holder has
     /// lost the administrator role since.
     pub by_administrator: bool,
+}
+
+impl AccountUpdate {
+    /// The account as this change leaves it, written at `now`.
+    fn applied_to(&self, before: &Account, now: i64) -> Account {
+        let mut after = before.clone();
+        if let Some(name) = &self.name {
+            after.name.clone_from(name);
+        }
+        if let Some(mail) = &self.mail {
+            after.mail.clone_from(mail);
+        }
+        if let Some(hash) = &self.password_hash {
+            after.password_hash = Some(hash.clone());
+        }
+        if let Some(state) = self.state {
+            after.state = state;
+        }
+        if let Some(timezone) = &self.timezone {
+            after.timezone.clone_from(timezone);
+        }
+        if let Some(langcode) = &self.langcode {
+            after.langcode.clone_from(langcode);
+        }
+        after.changed_at = now;
+        after.roles.retain(|role| !self.remove_roles.contains(role));
+        after.roles.extend(self.add_roles.iter().cloned());
+        after.roles.sort_unstable();
+        after.roles.dedup();
+        after
+    }
 }
 
 /// What a committed change brings with it, decided from the row before and after it.
@@ -78,21 +110,25 @@ impl Store {
         let mail_set = update.mail.is_some();
         let mail = update.mail.clone().flatten();
         let mail_key = mail.as_deref().map(unique_key);
+        // The transaction holds the write lock before it reads: SQLite's database lock from
+        // `BEGIN IMMEDIATE` (a deferred transaction could not upgrade a read snapshot that
+        // another writer made stale), PostgreSQL's row lock from `FOR UPDATE`.
+        let (begin, lock) = match self {
+            Store::Sqlite(_) => ("BEGIN IMMEDIATE", ""),
+            Store::Postgres(_) => ("BEGIN", " FOR UPDATE"),
+        };
+        let read_locked = AssertSqlSafe(format!(
+            "SELECT {ACCOUNT_WITH_ROLES} FROM accounts a WHERE a.id = $1{lock}"
+        ));
         with_pool!(self, |pool| {
-            let mut tx = pool.begin().await?;
-            // Writing first takes the write lock before anything is read: a row lock on
-            // PostgreSQL, the database's on SQLite (whose deferred transactions would otherwise
-            // fail to upgrade a read snapshot that another writer made stale).
-            let locked = sqlx::query("UPDATE accounts SET changed_at = $2 WHERE id = $1")
+            let mut tx = pool.begin_with(begin).await?;
+            let before = match sqlx::query(read_locked)
                 .bind(id)
-                .bind(now)
-                .execute(&mut *tx)
-                .await?;
-            if locked.rows_affected() == 0 {
-                return Ok(UpdateOutcome::Gone);
-            }
-            let Some(before) = account_by_id_in!(tx, id) else {
-                return Ok(UpdateOutcome::Gone);
+                .fetch_optional(&mut *tx)
+                .await?
+            {
+                Some(row) => account_with_roles_from_row(&row)?,
+                None => return Ok(UpdateOutcome::Gone),
             };
             if let Some(proven) = &update.proven_with
                 && *proven != before.password_hash
@@ -123,8 +159,8 @@ impl Store {
                  mail = CASE WHEN $5 THEN $6 ELSE mail END, \
                  mail_key = CASE WHEN $5 THEN $7 ELSE mail_key END, \
                  password_hash = COALESCE($8, password_hash), state = COALESCE($9, state), \
-                 timezone = COALESCE($10, timezone), langcode = COALESCE($11, langcode) \
-                 WHERE id = $1",
+                 timezone = COALESCE($10, timezone), langcode = COALESCE($11, langcode), \
+                 changed_at = $12 WHERE id = $1",
             )
             .bind(id)
             .bind(&update.name)
@@ -137,6 +173,7 @@ impl Store {
             .bind(update.state.map(AccountState::as_str))
             .bind(&update.timezone)
             .bind(&update.langcode)
+            .bind(now)
             .execute(&mut *tx)
             .await
             .map_err(classify)?;
@@ -157,9 +194,8 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
             }
-            let after = account_by_id_in!(tx, id).ok_or_else(|| {
-                StoreError::Corrupt("an account vanished inside its own update".into())
-            })?;
+            // The row is locked: after the change it is exactly `before` with it applied.
+            let after = update.applied_to(&before, now);
             if update.password_hash.is_some() && before.password_hash != after.password_hash {
                 revoke_tokens_on_password_change!(tx, id);
             }

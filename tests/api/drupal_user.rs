@@ -310,6 +310,18 @@ async fn an_administrator_renames_remails_promotes_and_blocks_another_account() 
     assert_eq!(user["mail"], json!([{"value": "robert@example.com"}]));
     assert_eq!(user["roles"][0]["target_id"], "editor", "{user}");
     assert_eq!(app.login_status(&victim.client).await, "1");
+    // The answer renders the account as the change left it, which is what is stored.
+    let edit = json!({
+        "timezone": [{"value": "Europe/Berlin"}],
+        "roles": [{"target_id": "writer"}, {"target_id": "editor"}, {"target_id": "writer"}],
+    });
+    let (status, user) = patch(&app, &root, bob.id, edit).await;
+    assert_eq!(status, 200, "{user}");
+    let (_, read) = get_user(&app, &root.client, bob.id).await;
+    assert_eq!(user, read, "the PATCH answer and a fresh read agree");
+    let stored = app.core.account_named("robert").await.unwrap();
+    assert_eq!(stored.roles, ["editor", "writer"]);
+    assert_eq!(stored.timezone, "Europe/Berlin");
 
     let (status, user) = patch(&app, &root, bob.id, json!({"status": [{"value": false}]})).await;
     assert_eq!(
