@@ -168,6 +168,11 @@ impl Core {
             session: Some(actor.id_hash.clone()),
             by_administrator: privileged,
         };
+        if update.is_empty() {
+            // As in Drupal, saving the values an account already has changes nothing, not
+            // even its `changed` time, and no cached session need be read again.
+            return Ok(original);
+        }
         let now = now();
         let outcome = self
             .store

@@ -38,6 +38,18 @@ pub struct AccountUpdate {
 }
 
 impl AccountUpdate {
+    /// Whether the change sets no column at all.
+    pub fn is_empty(&self) -> bool {
+        self.name.is_none()
+            && self.mail.is_none()
+            && self.password_hash.is_none()
+            && self.state.is_none()
+            && self.add_roles.is_empty()
+            && self.remove_roles.is_empty()
+            && self.timezone.is_none()
+            && self.langcode.is_none()
+    }
+
     /// The account as this change leaves it, written at `now`.
     fn applied_to(&self, before: &Account, now: i64) -> Account {
         let mut after = before.clone();

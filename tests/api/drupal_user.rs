@@ -192,6 +192,22 @@ async fn a_user_changes_their_own_timezone() {
     );
     let (_, again) = get_user(&app, &me.client, bob.id).await;
     assert_eq!(again["timezone"][0]["value"], "Europe/Berlin");
+
+    // Saving the value it already has changes nothing, not even `changed` (as in Drupal).
+    let changed = app.core.account_named("bob").await.unwrap().changed_at;
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let (status, same) = patch(
+        &app,
+        &me,
+        bob.id,
+        json!({"timezone": [{"value": "Europe/Berlin"}]}),
+    )
+    .await;
+    assert_eq!((status, &same), (200, &again));
+    assert_eq!(
+        app.core.account_named("bob").await.unwrap().changed_at,
+        changed
+    );
 }
 
 #[tokio::test]

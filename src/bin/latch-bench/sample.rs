@@ -76,16 +76,20 @@ impl Sample {
             sample
                 .status
                 .push(Req::get("/user/login_status?_format=json").header("Cookie", cookie.clone()));
-            sample.patch.push(Req {
-                method: "PATCH",
-                path: format!("/user/{uid}?_format=json"),
-                headers: vec![
-                    ("Cookie", cookie.clone()),
-                    ("X-CSRF-Token", answer.body.trim().to_string()),
-                    ("Content-Type", "application/json".into()),
-                ],
-                body: Some(r#"{"timezone": [{"value": "Europe/Berlin"}]}"#.into()),
-            });
+            // Two time zones in turn, so that every PATCH changes the account: one that sets
+            // the value the account already has is not written at all.
+            for timezone in ["Europe/Berlin", "America/New_York"] {
+                sample.patch.push(Req {
+                    method: "PATCH",
+                    path: format!("/user/{uid}?_format=json"),
+                    headers: vec![
+                        ("Cookie", cookie.clone()),
+                        ("X-CSRF-Token", answer.body.trim().to_string()),
+                        ("Content-Type", "application/json".into()),
+                    ],
+                    body: Some(format!(r#"{{"timezone": [{{"value": "{timezone}"}}]}}"#)),
+                });
+            }
             sample
                 .verify
                 .push(Req::get("/latch/verify").header("Cookie", cookie.clone()));
