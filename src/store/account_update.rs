@@ -3,7 +3,7 @@
 //! self-service profile update that spent a password hash's time between its read and its
 //! write must not put back a state or role an administrator changed meanwhile.
 
-use sqlx::AssertSqlSafe;
+use sqlx::{AssertSqlSafe, Row};
 
 use super::access_tokens::revoke_tokens_on_password_change;
 use super::accounts::{EndSessions, outbox_insert};
@@ -106,9 +106,9 @@ pub enum UpdateOutcome {
 
 impl Store {
     /// Applies `update` to account `id` in one transaction that holds the row (PostgreSQL) or
-    /// the database (SQLite) for writing from its first statement, re-reads the row, and lets
-    /// `consequences` decide from the fresh before and after which sessions end and what mail
-    /// is queued with it.
+    /// the database (SQLite) for writing from its first statement, reads the row under that
+    /// lock, and lets `consequences` decide from the fresh before and after which sessions end
+    /// and what mail is queued with it.
     pub async fn update_account<'a>(
         &self,
         id: i64,
@@ -129,34 +129,34 @@ impl Store {
             Store::Sqlite(_) => ("BEGIN IMMEDIATE", ""),
             Store::Postgres(_) => ("BEGIN", " FOR UPDATE"),
         };
+        // With the row, whether the session the change is made in still exists (NULL if not)
+        // and whether its holder is an administrator: one statement for both.
         let read_locked = AssertSqlSafe(format!(
-            "SELECT {ACCOUNT_WITH_ROLES} FROM accounts a WHERE a.id = $1{lock}"
+            "SELECT {ACCOUNT_WITH_ROLES}, \
+             (SELECT EXISTS (SELECT 1 FROM account_roles r \
+              WHERE r.account_id = s.account_id AND r.role = $3) \
+              FROM sessions s WHERE s.id_hash = $2) AS holder_is_administrator \
+             FROM accounts a WHERE a.id = $1{lock}"
         ));
         with_pool!(self, |pool| {
             let mut tx = pool.begin_with(begin).await?;
-            let before = match sqlx::query(read_locked)
+            let Some(row) = sqlx::query(read_locked)
                 .bind(id)
+                .bind(&update.session)
+                .bind(ADMINISTRATOR)
                 .fetch_optional(&mut *tx)
                 .await?
-            {
-                Some(row) => account_with_roles_from_row(&row)?,
-                None => return Ok(UpdateOutcome::Gone),
+            else {
+                return Ok(UpdateOutcome::Gone);
             };
+            let before = account_with_roles_from_row(&row)?;
             if let Some(proven) = &update.proven_with
                 && *proven != before.password_hash
             {
                 return Ok(UpdateOutcome::StaleProof);
             }
-            if let Some(session) = &update.session {
-                let holder: Option<bool> = sqlx::query_scalar(
-                    "SELECT EXISTS (SELECT 1 FROM account_roles r \
-                     WHERE r.account_id = s.account_id AND r.role = $2) \
-                     FROM sessions s WHERE s.id_hash = $1",
-                )
-                .bind(session)
-                .bind(ADMINISTRATOR)
-                .fetch_optional(&mut *tx)
-                .await?;
+            if update.session.is_some() {
+                let holder: Option<bool> = row.try_get("holder_is_administrator")?;
                 match holder {
                     None => return Ok(UpdateOutcome::SessionEnded),
                     Some(false) if update.by_administrator => {
