@@ -32,7 +32,7 @@ impl<'a> LoginName<'a> {
 #[derive(Debug)]
 pub enum LoginStep {
     /// Logged in: the account has no second factor.
-    Done(LoggedIn),
+    Done(Box<LoggedIn>),
     /// The password was right; the account's second factor is due with this token.
     SecondFactor(PendingLogin),
 }
@@ -97,7 +97,7 @@ impl Core {
             .login_as(login, password, inline, client, previous)
             .await?
         {
-            LoginStep::Done(logged_in) => Ok(logged_in),
+            LoginStep::Done(logged_in) => Ok(*logged_in),
             LoginStep::SecondFactor(_) => Err(Error::SecondFactorRequired),
         }
     }
@@ -266,6 +266,6 @@ impl Core {
             }
         }
         let logged_in = self.open_session(account, client, previous, None).await?;
-        Ok(LoginStep::Done(logged_in))
+        Ok(LoginStep::Done(Box::new(logged_in)))
     }
 }

@@ -220,7 +220,6 @@ async fn bad_input_is_refused_with_a_clear_4xx() {
     let headers = [(*name, value.as_str()), ("X-CSRF-Token", token.as_str())];
     let raw = |path: &'static str, content_type: &'static str, body: &'static str| {
         let app = &app;
-        let headers = headers;
         async move {
             let mut request = reqwest::Client::new().post(app.url(path)).body(body);
             for (name, value) in headers {
