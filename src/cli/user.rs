@@ -46,6 +46,11 @@ pub enum UserCommand {
         #[command(flatten)]
         password: PasswordSource,
     },
+    /// Show the account's second factors.
+    Mfa { name: String },
+    /// Remove the account's second factors (a holder who lost the app and the recovery
+    /// codes); recorded in the audit trail.
+    MfaReset { name: String },
 }
 
 #[derive(Args)]
@@ -168,6 +173,32 @@ async fn execute(core: &Core, command: UserCommand) -> anyhow::Result<()> {
         UserCommand::Delete { name } => {
             core.delete_account(&name).await.map_err(explain)?;
             println!("Deleted {name}.");
+        }
+        UserCommand::Mfa { name } => {
+            let account = core.account_named(&name).await.map_err(explain)?;
+            let status = core.mfa_status(&account).await.map_err(explain)?;
+            match status.totp_since {
+                Some(since) => println!(
+                    "{name}: TOTP since {}; {} recovery codes left.",
+                    crate::core::rfc3339(since).unwrap_or_else(|| since.to_string()),
+                    status.recovery_codes_left
+                ),
+                None if status.totp_pending => {
+                    println!("{name}: no second factor (a TOTP enrolment awaits its first code).")
+                }
+                None => println!("{name}: no second factor."),
+            }
+        }
+        UserCommand::MfaReset { name } => {
+            let account = core.account_named(&name).await.map_err(explain)?;
+            let client = crate::core::ClientContext::command_line();
+            if core.reset_mfa(&account, &client).await.map_err(explain)? {
+                println!(
+                    "Removed the second factor of {name}; it logs in with its password alone."
+                );
+            } else {
+                println!("{name} had no second factor; nothing changed.");
+            }
         }
         UserCommand::SetPassword { name, password } => {
             let (password, generated) = password.resolve()?;

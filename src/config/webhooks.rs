@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use super::{ConfigSecret, Invalid, duration};
 
 /// Every event a receiver can ask for.
-pub const WEBHOOK_EVENTS: [&str; 7] = [
+pub const WEBHOOK_EVENTS: [&str; 11] = [
     "account.created",
     "account.blocked",
     "account.password_changed",
@@ -18,6 +18,10 @@ pub const WEBHOOK_EVENTS: [&str; 7] = [
     "session.ended",
     "login.failed",
     "flood.blocked",
+    "mfa.enrolled",
+    "mfa.removed",
+    "mfa.recovery_code_used",
+    "mfa.code_failed",
 ];
 
 /// The prefix of a Standard Webhooks secret; the rest is base64.

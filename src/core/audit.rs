@@ -81,10 +81,18 @@ pub enum AuditEvent {
     AccountBlocked,
     /// The operator made a new server secret the database's (`latch secret rotate`).
     SecretRotated,
+    /// A second factor confirmed.
+    MfaEnrolled,
+    /// A second factor removed, by its holder or the operator.
+    MfaRemoved,
+    /// A recovery code used up.
+    RecoveryCodeUsed,
+    /// A wrong second-factor code.
+    MfaCodeFailed,
 }
 
 impl AuditEvent {
-    pub const ALL: [AuditEvent; 14] = [
+    pub const ALL: [AuditEvent; 18] = [
         AuditEvent::LoginSucceeded,
         AuditEvent::LoginFailed,
         AuditEvent::Logout,
@@ -99,6 +107,10 @@ impl AuditEvent {
         AuditEvent::SessionRevoked,
         AuditEvent::AccountBlocked,
         AuditEvent::SecretRotated,
+        AuditEvent::MfaEnrolled,
+        AuditEvent::MfaRemoved,
+        AuditEvent::RecoveryCodeUsed,
+        AuditEvent::MfaCodeFailed,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -117,6 +129,10 @@ impl AuditEvent {
             AuditEvent::SessionRevoked => "session_revoke",
             AuditEvent::AccountBlocked => "account_block",
             AuditEvent::SecretRotated => "secret_rotate",
+            AuditEvent::MfaEnrolled => "mfa_enrol",
+            AuditEvent::MfaRemoved => "mfa_remove",
+            AuditEvent::RecoveryCodeUsed => "mfa_recovery_code",
+            AuditEvent::MfaCodeFailed => "mfa_code_failed",
         }
     }
 

@@ -23,7 +23,7 @@ use super::{Core, Error, later, now, whole_seconds};
 use crate::config::FloodConfig;
 
 /// Drupal's event names.
-const IP_EVENT: &str = "user.failed_login_ip";
+pub(super) const IP_EVENT: &str = "user.failed_login_ip";
 const USER_EVENT: &str = "user.failed_login_user";
 
 /// What a refused request was counted against.

@@ -18,7 +18,7 @@ pub const DESCRIPTIONS: [(&str, &str); 7] = [
     (
         LOGINS,
         "Password logins by dialect and result (success, bad_credentials, inactive, flooded, \
-         error).",
+         error; second_factor, bad_code with a second factor).",
     ),
     (
         FLOOD_BLOCKS,

@@ -11,8 +11,10 @@ pub mod flood;
 pub mod forward_auth;
 mod import;
 mod links;
+pub mod login;
 pub mod mail;
 pub mod meters;
+pub mod mfa;
 pub mod passwords;
 mod prefixed_tokens;
 mod profile;
@@ -24,6 +26,7 @@ pub mod session_list;
 pub mod sessions;
 pub mod templates;
 pub mod tokens;
+pub mod totp;
 mod upkeep;
 mod webhooks;
 
@@ -45,6 +48,7 @@ use templates::Templates;
 pub use audit::{AuditEvent, ClientContext, Subject};
 pub use import::{Existing, ImportError, RowProblem};
 pub use links::ValidLink;
+pub use login::{LoginName, LoginStep, PendingLogin};
 pub use profile::AccountChanges;
 pub use recovery::AccountLookup;
 pub use registration::{Registrar, Registration, RegistrationTerms, SentPassword};
@@ -62,6 +66,16 @@ pub enum Error {
     PasswordNotAllowed,
     #[error("unrecognized name or password")]
     BadCredentials,
+    #[error("this account uses a second factor: its code is required")]
+    SecondFactorRequired,
+    #[error("the second-factor code is wrong, expired or already used")]
+    SecondFactorInvalid,
+    #[error("the login token is unknown, expired or already used; log in again")]
+    LoginTokenInvalid,
+    #[error("this account already has a second factor; remove it first")]
+    MfaAlreadyEnrolled,
+    #[error("this account has no second factor")]
+    MfaNotEnrolled,
     #[error("the account is blocked or has not been activated")]
     AccountInactive,
     #[error("no such account")]
@@ -171,6 +185,8 @@ pub struct Core {
     registration: RegistrationConfig,
     sessions: SessionConfig,
     site_mail: String,
+    /// The issuer authenticator apps show for this server's codes.
+    site_name: String,
     /// Woken when this node queues mail, so its worker sends at once.
     mail_signal: Arc<Notify>,
     audit: audit::AuditConfig,
@@ -217,6 +233,7 @@ impl Core {
             registration: config.registration.clone(),
             sessions: config.session.clone(),
             site_mail: config.site_mail.clone(),
+            site_name: config.site_name.clone(),
             mail_signal: Arc::new(Notify::new()),
             audit: config.audit.clone(),
             secret_fingerprint: secret.fingerprint(),

@@ -3,12 +3,9 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use secrecy::SecretString;
 
 use super::accounts::Account;
 use super::audit::{AuditEvent, ClientContext, Subject};
-use super::flood::Claimant;
-use super::passwords::{MAX_PASSWORD_BYTES, Verification};
 use super::session_cache::{CachedSession, SessionKey, session_key};
 use super::{Core, Error, csrf, later, now, whole_seconds};
 pub use crate::domain::sessions::StoredSession;
@@ -29,21 +26,6 @@ pub struct CurrentSession {
     pub account: Account,
 }
 
-/// What a login names the account by.
-#[derive(Debug, Clone, Copy)]
-enum LoginName<'a> {
-    Name(&'a str),
-    Mail(&'a str),
-}
-
-impl<'a> LoginName<'a> {
-    fn text(self) -> &'a str {
-        match self {
-            LoginName::Name(text) | LoginName::Mail(text) => text,
-        }
-    }
-}
-
 /// The result of a successful login: the new session's id (for the cookie only) and account.
 #[derive(Debug)]
 pub struct LoggedIn {
@@ -58,135 +40,13 @@ pub fn hash_session_id(id: &str) -> String {
     URL_SAFE_NO_PAD.encode(session_key(id))
 }
 
-/// A login's result as its metric names it.
-fn login_result(result: &Result<LoggedIn, Error>) -> &'static str {
-    match result {
-        Ok(_) => "success",
-        Err(Error::BadCredentials) => "bad_credentials",
-        Err(Error::AccountInactive) => "inactive",
-        Err(Error::Flooded { .. }) => "flooded",
-        Err(_) => "error",
-    }
-}
-
-fn new_session_id() -> String {
+pub(super) fn new_session_id() -> String {
     let mut bytes = [0u8; 32];
     rand::fill(&mut bytes);
     URL_SAFE_NO_PAD.encode(bytes)
 }
 
 impl Core {
-    /// Checks a name and password and opens a new session, replacing `previous` if given.
-    ///
-    /// Unknown names cost the same hashing work as wrong passwords, fail and lock under flood
-    /// control as an account does, and an inactive account is reported only to a caller who
-    /// knows its password, so none of it reveals which accounts exist or are blocked. Flood
-    /// control comes first: a client IP over its limit is refused before any lookup, and a
-    /// name over its limit before any hashing.
-    pub async fn login(
-        &self,
-        name: &str,
-        password: &SecretString,
-        client: &ClientContext,
-        previous: Option<&CurrentSession>,
-    ) -> Result<LoggedIn, Error> {
-        self.login_as(LoginName::Name(name), password, client, previous)
-            .await
-    }
-
-    /// [`Self::login`] with the account's mail address instead of its name. An unknown
-    /// address costs the same hashing work as a wrong password.
-    pub async fn login_by_mail(
-        &self,
-        mail: &str,
-        password: &SecretString,
-        client: &ClientContext,
-        previous: Option<&CurrentSession>,
-    ) -> Result<LoggedIn, Error> {
-        self.login_as(LoginName::Mail(mail), password, client, previous)
-            .await
-    }
-
-    async fn login_as(
-        &self,
-        login: LoginName<'_>,
-        password: &SecretString,
-        client: &ClientContext,
-        previous: Option<&CurrentSession>,
-    ) -> Result<LoggedIn, Error> {
-        let result = self.check_login(login, password, client, previous).await;
-        super::meters::login(client.dialect, login_result(&result));
-        if let Err(Error::Flooded { .. }) = &result {
-            super::meters::flood_block("login");
-        }
-        let name = login.text();
-        let event = match &result {
-            Ok(logged_in) => Some((
-                AuditEvent::LoginSucceeded,
-                Subject::Account(&logged_in.account),
-            )),
-            Err(Error::BadCredentials | Error::AccountInactive) => {
-                Some((AuditEvent::LoginFailed, Subject::Name(name)))
-            }
-            Err(Error::Flooded { .. }) => Some((AuditEvent::FloodBlocked, Subject::Name(name))),
-            Err(_) => None,
-        };
-        if let Some((event, subject)) = event {
-            self.record_audit(event, subject, client, None).await;
-        }
-        result
-    }
-
-    async fn check_login(
-        &self,
-        login: LoginName<'_>,
-        password: &SecretString,
-        client: &ClientContext,
-        previous: Option<&CurrentSession>,
-    ) -> Result<LoggedIn, Error> {
-        use secrecy::ExposeSecret;
-        let client_ip = client.ip;
-        self.check_ip_flood(client_ip).await?;
-        let account = match login {
-            LoginName::Name(name) => self.store.account_by_name(name).await?,
-            LoginName::Mail(mail) => self.store.account_by_mail(mail).await?,
-        };
-        let claimant = match (&account, login) {
-            (Some(account), _) => Claimant::Account(account),
-            (None, LoginName::Name(name)) => Claimant::Name(name),
-            (None, LoginName::Mail(mail)) => Claimant::Mail(mail),
-        };
-        self.check_account_flood(claimant, client_ip).await?;
-        let verification = if password.expose_secret().len() > MAX_PASSWORD_BYTES {
-            Verification::Mismatch
-        } else {
-            let stored = account.as_ref().and_then(|a| a.password_hash.as_deref());
-            self.passwords.verify(password, stored).await?
-        };
-        let (mut account, needs_rehash) = match (account.as_ref(), verification) {
-            (Some(account), Verification::Match { needs_rehash }) => {
-                (account.clone(), needs_rehash)
-            }
-            _ => {
-                self.register_failed_login(claimant, client_ip).await?;
-                return Err(Error::BadCredentials);
-            }
-        };
-        if !account.is_active() {
-            return Err(Error::AccountInactive);
-        }
-        if needs_rehash && let Some(old) = account.password_hash.clone() {
-            let new = self.passwords.hash(password).await?;
-            self.store
-                .upgrade_password_hash(account.id, &old, &new)
-                .await?;
-            self.sessions_changed(account.id);
-            account.password_hash = Some(new);
-        }
-        self.clear_account_flood(&account, client_ip).await?;
-        self.open_session(account, client, previous, None).await
-    }
-
     /// Opens a session for an active account whose holder has just proven themselves: by
     /// password, by a one-time link (`link`, used up here), or by registering where no
     /// approval is needed. Replaces `previous` if given. Fails with [`Error::LinkInvalid`] if

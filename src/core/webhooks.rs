@@ -56,6 +56,10 @@ fn event_for(audit: AuditEvent, detail: Option<&str>) -> Vec<(&'static str, Opti
         AuditEvent::SessionRevoked => vec![("session.ended", Some("revoked"))],
         AuditEvent::LoginFailed => vec![("login.failed", None)],
         AuditEvent::FloodBlocked => vec![("flood.blocked", None)],
+        AuditEvent::MfaEnrolled => vec![("mfa.enrolled", None)],
+        AuditEvent::MfaRemoved => vec![("mfa.removed", None)],
+        AuditEvent::RecoveryCodeUsed => vec![("mfa.recovery_code_used", None)],
+        AuditEvent::MfaCodeFailed => vec![("mfa.code_failed", None)],
         AuditEvent::PasswordResetRequested
         | AuditEvent::CsrfRejected
         | AuditEvent::TokenCreated

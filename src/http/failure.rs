@@ -35,6 +35,11 @@ impl ServerFailure {
             | Error::PasswordNotAllowed
             | Error::BadCredentials
             | Error::AccountInactive
+            | Error::SecondFactorRequired
+            | Error::SecondFactorInvalid
+            | Error::LoginTokenInvalid
+            | Error::MfaAlreadyEnrolled
+            | Error::MfaNotEnrolled
             | Error::NoSuchAccount
             | Error::FieldNotAllowed(_)
             | Error::NotPermitted

@@ -98,6 +98,16 @@ tables! {
         scopes: String, created_at: i64, last_used_at: Option<i64>, expires_at: Option<i64>,
         keep_on_password_change: bool,
     }
+    mfa_totp ("account_id") => TotpCopyRow {
+        account_id: i64, secret: String, created_at: i64, confirmed_at: Option<i64>,
+        last_step: Option<i64>,
+    }
+    mfa_recovery_codes ("account_id, code_hash") => RecoveryCodeRow {
+        account_id: i64, code_hash: String, created_at: i64, used_at: Option<i64>,
+    }
+    mfa_pending_logins ("token_hash") => PendingLoginRow {
+        token_hash: String, account_id: i64, created_at: i64, expires_at: i64,
+    }
     mail_outbox ("id") => OutboxRow {
         id: i64, kind: String, recipient: String, subject: String, body: String,
         html_body: Option<String>, account_id: Option<i64>, state: String, attempts: i64,

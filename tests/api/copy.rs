@@ -1,6 +1,7 @@
 //! `latch copy`: moving a SQLite deployment to another database (PostgreSQL in the
 //! PostgreSQL pass) keeps every table: accounts, roles, sessions, mail, application tokens,
-//! flood counts, the audit trail, the secret's fingerprint and the token signing keys.
+//! flood counts, the audit trail, the secret's fingerprint, the token signing keys and second
+//! factors.
 
 use std::collections::BTreeMap;
 
@@ -106,6 +107,27 @@ async fn a_copied_deployment_keeps_every_table_and_reports_each() {
         .unwrap()
         .secret;
     let signing_keys = source.core.published_keys().await.unwrap();
+    // Bob turns on a second factor and starts a login that waits for it.
+    let command_line = latch::core::audit::ClientContext::command_line();
+    let enrolment = source.core.start_totp(&bob).await.unwrap();
+    let secret = latch::core::totp::base32_decode(&enrolment.secret).unwrap();
+    let step = latch::core::totp::step_at(latch::core::now());
+    let code = latch::core::totp::code_at(&secret, step);
+    let recovery_codes = source
+        .core
+        .confirm_totp(&bob, &code, &command_line)
+        .await
+        .unwrap();
+    let password = secrecy::SecretString::from("bob-pw".to_string());
+    let login = latch::core::LoginName::Name("bob");
+    let latch::core::LoginStep::SecondFactor(pending) = source
+        .core
+        .begin_login(login, &password, &command_line)
+        .await
+        .unwrap()
+    else {
+        panic!("bob's login must wait for the second factor");
+    };
 
     let target_dir = tempfile::tempdir().unwrap();
     let target = TestDatabase::create(target_dir.path());
@@ -130,6 +152,9 @@ async fn a_copied_deployment_keeps_every_table_and_reports_each() {
         ("audit_events", audited),
         ("secret_fingerprint", 1),
         ("signing_keys", 1),
+        ("mfa_totp", 1),
+        ("mfa_recovery_codes", recovery_codes.len()),
+        ("mfa_pending_logins", 1),
     ]
     .into_iter()
     .map(|(table, rows)| (table.to_string(), rows))
@@ -169,6 +194,13 @@ async fn a_copied_deployment_keeps_every_table_and_reports_each() {
             .as_deref()
             .is_some_and(|h| h.contains("/user/reset/"))
     );
+
+    // Bob's second factor and waiting login moved too.
+    let finished = moved
+        .core
+        .finish_login(&pending.token, &recovery_codes[0], &command_line)
+        .await;
+    assert!(finished.is_ok(), "{finished:?}");
 
     // The application's token works against the new database.
     let response = new_client()

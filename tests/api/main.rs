@@ -44,6 +44,11 @@ mod mail_delivery;
 mod mail_flows;
 mod mail_sink;
 mod mail_tls;
+mod mfa_dialects;
+mod mfa_login;
+#[allow(dead_code)]
+mod mfa_support;
+mod mfa_totp;
 mod native_nginx;
 #[allow(dead_code)]
 mod native_support;

@@ -300,3 +300,39 @@ async fn a_slow_receiver_never_delays_a_request() {
         .await;
     assert!(queued[0] >= 1);
 }
+
+#[tokio::test]
+async fn second_factor_events_reach_the_receiver() {
+    let (url, received) = receiver(|_| StatusCode::OK, Duration::ZERO).await;
+    let events: &[&str] = &[
+        "mfa.enrolled",
+        "mfa.code_failed",
+        "mfa.recovery_code_used",
+        "mfa.removed",
+    ];
+    let app = app_with_receivers(&[(&url, events)]).await;
+    let mia = crate::mfa_support::enrolled_account(&app, "mia", "secret").await;
+    let token = crate::mfa_support::mfa_token(&app, "mia", "secret").await;
+    let wrong = crate::mfa_support::native_login_mfa(&app, &token, "000000x").await;
+    assert_eq!(wrong.status(), 401);
+    let right = crate::mfa_support::native_login_mfa(&app, &token, &mia.recovery_codes[0]).await;
+    assert_eq!(right.status(), 200);
+    let (status, _) = crate::mfa_support::call_as(
+        &app,
+        &mia.session,
+        reqwest::Method::DELETE,
+        "/latch/mfa/totp",
+        Some(&json!({"password": "secret"})),
+    )
+    .await;
+    assert_eq!(status, 204);
+    received.wait_for("mfa.removed", 1).await;
+    let mut types = received.types();
+    types.sort_unstable();
+    let mut expected = events.to_vec();
+    expected.sort_unstable();
+    assert_eq!(types, expected);
+    for event in received.events() {
+        assert_eq!(event["data"]["account"]["name"], "mia", "{event}");
+    }
+}

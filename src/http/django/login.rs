@@ -19,13 +19,19 @@ use super::{
     Answer, body, csrf_cookie, csrf_secret, enforce_csrf, field_errors, host, is_secure,
     login_cookies, server_failure, token, wants_html, with_cookies,
 };
-use crate::core::Error;
+use crate::core::{Error, LoginName};
 use crate::http::openapi::django as api;
 
 /// Django's `AuthenticationForm` message for a wrong name or password.
 pub const BAD_CREDENTIALS: &str = "Please enter a correct username and password. Note that both \
                                    fields may be case-sensitive.";
 const REQUIRED: &str = "This field is required.";
+/// What an account with a second factor is told without its code.
+pub const SECOND_FACTOR_REQUIRED: &str = "This account uses a second factor: enter the 6-digit \
+     code of its authenticator app (or a recovery code) as \"code\" with the username and \
+     password, or log in with POST /latch/login.";
+pub const SECOND_FACTOR_INVALID: &str = "The authentication code is wrong, expired or was \
+     already used. Enter a current code of the authenticator app, or an unused recovery code.";
 
 #[derive(serde::Deserialize)]
 pub struct NextQuery {
@@ -135,8 +141,9 @@ pub async fn login(
     let result = state
         .core
         .login(
-            &name,
+            LoginName::Name(&name),
             &SecretString::from(password),
+            fields.text("code").as_deref(),
             &visitor.client,
             visitor.session.as_ref(),
         )
@@ -159,6 +166,22 @@ pub async fn login(
                 "non_field_errors",
                 "Unable to log in with provided credentials.".into(),
             )]));
+        }
+        Err(e @ (Error::SecondFactorRequired | Error::SecondFactorInvalid)) => {
+            let message = match e {
+                Error::SecondFactorRequired => SECOND_FACTOR_REQUIRED,
+                _ => SECOND_FACTOR_INVALID,
+            };
+            if html {
+                return Ok(form_again(
+                    &state,
+                    &headers,
+                    &name,
+                    next.as_deref(),
+                    message,
+                ));
+            }
+            return Err(field_errors(&[("non_field_errors", message.into())]));
         }
         Err(e) => return Err(server_failure(&e)),
     };

@@ -75,6 +75,9 @@ pub fn login_form(form: &LoginForm<'_>) -> String {
          <label for=\"id_password\">Password</label>\
          <input type=\"password\" name=\"password\" id=\"id_password\" \
          autocomplete=\"current-password\" required{described}>\
+         <label for=\"id_code\">Authentication code (if your account uses a second factor)\
+         </label><input type=\"text\" name=\"code\" id=\"id_code\" inputmode=\"numeric\" \
+         autocomplete=\"one-time-code\" autocapitalize=\"none\">\
          <button type=\"submit\" id=\"login-submit\">Log in</button></form>",
         action = escape(form.action),
         token = escape(form.token),

@@ -19,7 +19,7 @@ use super::{
     with_cookies,
 };
 use crate::core::accounts::{NameRules, Violation, check_mail};
-use crate::core::{CurrentSession, Error, Registrar, Registration, SentPassword};
+use crate::core::{CurrentSession, Error, LoginName, Registrar, Registration, SentPassword};
 use crate::http::Visitor;
 use crate::http::cookies::read_cookie;
 use crate::http::openapi::django as api;
@@ -95,15 +95,16 @@ pub async fn login(
     let previous = visitor.session.as_ref();
     let ip = &visitor.client;
     // allauth's `username_email` method: the address wins when both are given.
+    let code = fields.text("code");
+    let code = code.as_deref();
     let result = match (fields.text("username"), mail, password) {
         (_, Some(mail), Some(password)) => {
-            state
-                .core
-                .login_by_mail(&mail, &password, ip, previous)
-                .await
+            let login = LoginName::Mail(&mail);
+            state.core.login(login, &password, code, ip, previous).await
         }
         (Some(name), None, Some(password)) => {
-            state.core.login(&name, &password, ip, previous).await
+            let login = LoginName::Name(&name);
+            state.core.login(login, &password, code, ip, previous).await
         }
         _ => {
             return Err(non_field(
@@ -121,6 +122,8 @@ pub async fn login(
         Err(Error::BadCredentials | Error::AccountInactive) => {
             Err(non_field("Unable to log in with provided credentials."))
         }
+        Err(Error::SecondFactorRequired) => Err(non_field(super::login::SECOND_FACTOR_REQUIRED)),
+        Err(Error::SecondFactorInvalid) => Err(non_field(super::login::SECOND_FACTOR_INVALID)),
         Err(e) => Err(server_failure(&e)),
     }
 }

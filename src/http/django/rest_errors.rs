@@ -97,6 +97,11 @@ pub fn account_error(error: &Error, password_field: &'static str) -> Response {
         | Error::PasswordNotAllowed
         | Error::BadCredentials
         | Error::AccountInactive
+        | Error::SecondFactorRequired
+        | Error::SecondFactorInvalid
+        | Error::LoginTokenInvalid
+        | Error::MfaAlreadyEnrolled
+        | Error::MfaNotEnrolled
         | Error::NoSuchAccount
         | Error::LinkExpired
         | Error::LinkInvalid) => non_field(&e.to_string()),

@@ -14,7 +14,7 @@ use super::DrupalVisitor;
 use super::{
     DrupalError, DrupalQuery, HEADER_PURPOSE, LOGOUT_TOKEN_PURPOSE, body_bytes, json_object,
 };
-use crate::core::{AccountLookup, LoggedIn, now};
+use crate::core::{AccountLookup, LoggedIn, LoginName, now};
 use crate::http::AppState;
 use crate::http::openapi::drupal as api;
 
@@ -97,9 +97,16 @@ pub async fn login(
         (None, Some(_)) => return Err(missing("Missing credentials.name.")),
         (Some(_), None) => return Err(missing("Missing credentials.pass.")),
     };
+    let code = credential(&credentials, "code")?;
     let logged_in = state
         .core
-        .login(&name, &SecretString::from(pass), &visitor.client, None)
+        .login(
+            LoginName::Name(&name),
+            &SecretString::from(pass),
+            code.as_deref(),
+            &visitor.client,
+            None,
+        )
         .await?;
     Ok(login_response(&state, &headers, &logged_in))
 }

@@ -100,6 +100,15 @@ impl DrupalError {
             .with_hint("This site verifies e-mail addresses: register without \"pass\" and follow the mailed link."),
             CoreError::BadCredentials => Self::bad_request("Sorry, unrecognized username or password."),
             CoreError::AccountInactive => Self::bad_request("The user has not been activated or is blocked."),
+            CoreError::SecondFactorRequired => Self::bad_request(
+                "This account uses a second factor: send the 6-digit code of its authenticator app (or a recovery code) as \"code\" with name and pass, or log in with POST /latch/login.",
+            ),
+            CoreError::SecondFactorInvalid => Self::bad_request(
+                "The second-factor code is wrong, expired or was already used. Send a current code of the authenticator app, or an unused recovery code, as \"code\".",
+            ),
+            CoreError::LoginTokenInvalid | CoreError::MfaAlreadyEnrolled | CoreError::MfaNotEnrolled => {
+                Self::bad_request(error.to_string())
+            }
             CoreError::NoSuchAccount => Self::new(StatusCode::NOT_FOUND, "The requested user could not be found."),
             CoreError::NotPermitted => Self::forbidden(
                 "Users can only update their own account, unless they have the 'administer users' permission.",

@@ -41,8 +41,19 @@ impl NativeError {
             CoreError::Invalid(_) | CoreError::PasswordRequired | CoreError::PasswordNotAllowed => {
                 Self::new(StatusCode::UNPROCESSABLE_ENTITY, error.to_string())
             }
-            CoreError::BadCredentials | CoreError::AccountInactive => {
+            CoreError::BadCredentials
+            | CoreError::AccountInactive
+            | CoreError::SecondFactorInvalid
+            | CoreError::LoginTokenInvalid => {
                 Self::new(StatusCode::UNAUTHORIZED, error.to_string())
+            }
+            CoreError::SecondFactorRequired => Self::new(
+                StatusCode::UNAUTHORIZED,
+                "This account uses a second factor: send its code as \"code\", or log in with \
+                 POST /latch/login and finish with POST /latch/login/mfa.",
+            ),
+            CoreError::MfaAlreadyEnrolled | CoreError::MfaNotEnrolled => {
+                Self::new(StatusCode::CONFLICT, error.to_string())
             }
             CoreError::NoSuchAccount => Self::new(StatusCode::NOT_FOUND, error.to_string()),
             CoreError::LinkExpired | CoreError::LinkInvalid => {

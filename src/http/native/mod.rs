@@ -1,11 +1,15 @@
 //! The native `/latch/` API: `GET /latch/verify`, the forward-auth check for proxies (nginx
 //! `auth_request`, Traefik `forwardAuth`, Caddy `forward_auth`), `GET /latch/whoami`, and
 //! `POST /latch/token` with `/.well-known/jwks.json` for backends that verify JWTs, and the
-//! caller's own sessions and personal access tokens (`/latch/sessions`, `/latch/tokens`).
+//! caller's own sessions and personal access tokens (`/latch/sessions`, `/latch/tokens`),
+//! a login with a second factor (`/latch/login`) and enrolling one (`/latch/mfa`).
 //! It speaks no other product's dialect, and accepts every session latch issues.
 
+mod body;
 mod error;
 mod headers;
+pub(super) mod login;
+pub(super) mod mfa;
 pub(super) mod self_service;
 pub(super) mod token;
 pub(super) mod tokens;
@@ -87,6 +91,17 @@ pub fn router(app: &AppState, config: &Config) -> Router {
         .route(
             "/latch/tokens/{id}",
             axum::routing::delete(tokens::revoke_token),
+        )
+        .route("/latch/login", axum::routing::post(login::login))
+        .route("/latch/login/mfa", axum::routing::post(login::login_mfa))
+        .route("/latch/mfa", get(mfa::status))
+        .route(
+            "/latch/mfa/totp",
+            axum::routing::post(mfa::start_totp).delete(mfa::remove_totp),
+        )
+        .route(
+            "/latch/mfa/totp/confirm",
+            axum::routing::post(mfa::confirm_totp),
         )
         .route("/.well-known/jwks.json", get(token::jwks))
         .with_state(NativeState {

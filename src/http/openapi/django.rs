@@ -44,6 +44,8 @@ pub struct DjangoLoginForm {
     /// Where to go after logging in (a path on this site, or an allowed app).
     next: Option<String>,
     csrfmiddlewaretoken: Option<String>,
+    /// For an account with a second factor: its authenticator code or a recovery code.
+    code: Option<String>,
 }
 
 /// The login view's JSON answer.
@@ -62,6 +64,8 @@ pub struct DjangoLogin {
     username: Option<String>,
     email: Option<String>,
     password: String,
+    /// For an account with a second factor: its authenticator code or a recovery code.
+    code: Option<String>,
 }
 
 /// dj-rest-auth's user details.

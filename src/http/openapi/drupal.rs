@@ -63,6 +63,8 @@ pub struct DrupalCredentials {
     /// The account's name (or, where `login.mail` allows, its address).
     name: String,
     pass: String,
+    /// For an account with a second factor: its authenticator code or a recovery code.
+    code: Option<String>,
 }
 
 /// `/user/login`'s answer; the session cookie comes in `Set-Cookie`.

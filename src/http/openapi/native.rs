@@ -166,6 +166,93 @@ pub struct VerifyQuery {
     redirect: Option<String>,
 }
 
+/// `POST /latch/login`'s body: `name` or `mail`, and `password`.
+#[derive(ToSchema)]
+#[schema(as = latch::LoginRequest)]
+pub struct LoginRequest {
+    name: Option<String>,
+    mail: Option<String>,
+    password: String,
+}
+
+/// `POST /latch/login`'s and `POST /latch/login/mfa`'s answer.
+#[derive(ToSchema)]
+#[schema(as = latch::LoginAnswer)]
+pub struct LoginAnswer {
+    /// True: the password was right, and the second factor is due at `POST /latch/login/mfa`.
+    mfa_required: bool,
+    /// With `mfa_required`: the token for `POST /latch/login/mfa`, good once, for 5 minutes.
+    mfa_token: Option<String>,
+    /// With `mfa_required`: `totp`, `recovery_code`.
+    methods: Option<Vec<String>>,
+    /// Without `mfa_required`: the session id, for `X-Session-Token` (also set as a cookie).
+    session_token: Option<String>,
+    /// Unix seconds: when the session, or the `mfa_token`, ends.
+    expires_at: i64,
+    /// Without `mfa_required`: the session's token for `X-CSRF-Token` with the cookie.
+    csrf_token: Option<String>,
+    /// Without `mfa_required`: `id`, `uuid`, `name`.
+    user: Option<Value>,
+}
+
+/// `POST /latch/login/mfa`'s body.
+#[derive(ToSchema)]
+#[schema(as = latch::MfaLoginRequest)]
+pub struct MfaLoginRequest {
+    mfa_token: String,
+    /// The app's 6-digit code, or a recovery code.
+    #[schema(example = "123456")]
+    code: String,
+}
+
+/// `POST /latch/mfa/totp/confirm`'s body.
+#[derive(ToSchema)]
+#[schema(as = latch::MfaCode)]
+pub struct MfaCode {
+    #[schema(example = "123456")]
+    code: String,
+}
+
+/// `DELETE /latch/mfa/totp`'s body: a current code (or recovery code), or the password.
+#[derive(ToSchema)]
+#[schema(as = latch::MfaProof)]
+pub struct MfaProof {
+    code: Option<String>,
+    password: Option<String>,
+}
+
+/// `POST /latch/mfa/totp`'s answer, shown this once.
+#[derive(ToSchema)]
+#[schema(as = latch::TotpEnrolment)]
+pub struct TotpEnrolment {
+    /// Base32, for typing into an authenticator app.
+    secret: String,
+    /// `otpauth://totp/…`, what the QR code holds.
+    otpauth_uri: String,
+    /// The URI as a QR code, an SVG document.
+    qr_svg: String,
+}
+
+/// `POST /latch/mfa/totp/confirm`'s answer.
+#[derive(ToSchema)]
+#[schema(as = latch::RecoveryCodes)]
+pub struct RecoveryCodes {
+    /// Ten single-use codes, shown this once.
+    recovery_codes: Vec<String>,
+}
+
+/// `GET /latch/mfa`'s answer.
+#[derive(ToSchema)]
+#[schema(as = latch::MfaStatus)]
+pub struct MfaStatus {
+    enrolled: bool,
+    /// How a login can be finished: `totp`, `recovery_code`; empty without a second factor.
+    methods: Vec<String>,
+    /// `confirmed_at` (Unix seconds or null) and `pending` (an enrolment awaits its code).
+    totp: Value,
+    recovery_codes_left: i64,
+}
+
 #[derive(OpenApi)]
 #[openapi(paths(
     crate::http::native::verify::verify,
@@ -178,6 +265,12 @@ pub struct VerifyQuery {
     crate::http::native::tokens::list_tokens,
     crate::http::native::tokens::create_token,
     crate::http::native::tokens::revoke_token,
+    crate::http::native::login::login,
+    crate::http::native::login::login_mfa,
+    crate::http::native::mfa::status,
+    crate::http::native::mfa::start_totp,
+    crate::http::native::mfa::confirm_totp,
+    crate::http::native::mfa::remove_totp,
 ))]
 struct Native;
 

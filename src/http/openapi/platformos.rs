@@ -25,7 +25,8 @@ pub struct PosError {
 pub struct PosFormBody {
     /// A form for this request's action (`latch`'s built-in ones, or `platformos.forms`).
     form_name: Option<String>,
-    /// The form's fields: `email` (or `name`) and `password` to log in; `email`, `name`,
+    /// The form's fields: `email` (or `name`) and `password` to log in, and `code` for an
+    /// account with a second factor; `email`, `name`,
     /// `password` to register; `name`, `email`, `password`, `current_password` to change.
     #[schema(value_type = Object)]
     form: Option<Value>,

@@ -41,6 +41,8 @@ pub struct ServicesCredentials {
     password: Option<String>,
     name: Option<String>,
     pass: Option<String>,
+    /// For an account with a second factor: its authenticator code or a recovery code.
+    code: Option<String>,
 }
 
 /// A Drupal 7 user object: numbers as strings, roles keyed by role id.

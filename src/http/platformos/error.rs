@@ -104,6 +104,17 @@ impl PosError {
                 "You may only change your own account.",
             ),
             CoreError::NoSuchAccount => Self::base(StatusCode::NOT_FOUND, "No such user."),
+            CoreError::SecondFactorRequired => Self::base(
+                StatusCode::UNAUTHORIZED,
+                "This account uses a second factor: send the 6-digit code of its authenticator \
+                 app (or a recovery code) as form[code] with the email and password, or log in \
+                 with POST /latch/login.",
+            ),
+            CoreError::SecondFactorInvalid => Self::base(
+                StatusCode::UNAUTHORIZED,
+                "The second-factor code is wrong, expired or was already used. Send a current \
+                 code of the authenticator app, or an unused recovery code, as form[code].",
+            ),
             CoreError::RegistrationClosed => Self::base(
                 StatusCode::FORBIDDEN,
                 "Registration is closed: only administrators can create accounts.",
@@ -115,6 +126,9 @@ impl PosError {
             | CoreError::Password(_)
             | CoreError::BadCredentials
             | CoreError::AccountInactive
+            | CoreError::LoginTokenInvalid
+            | CoreError::MfaAlreadyEnrolled
+            | CoreError::MfaNotEnrolled
             | CoreError::LinkExpired
             | CoreError::LinkInvalid => Self::server(ServerFailure::from_core(error)),
         }

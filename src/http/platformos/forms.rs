@@ -139,7 +139,12 @@ fn builtin(action: FormAction) -> FormConfig {
     let email = Some(FieldFormat::Email);
     let fields: Vec<(&str, FieldRules)> = match action {
         FormAction::CreateSession => {
-            vec![("email", rule(true, email)), ("password", rule(true, None))]
+            vec![
+                ("email", rule(true, email)),
+                ("password", rule(true, None)),
+                // An account's second-factor code, for accounts that have one.
+                ("code", rule(false, None)),
+            ]
         }
         FormAction::DestroySession => vec![],
         FormAction::CreateUser => vec![

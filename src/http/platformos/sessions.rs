@@ -15,7 +15,7 @@ use super::error::PosError;
 use super::forms::{read_envelope, read_form};
 use super::{MEDIA_TYPE, PlatformosState, check_csrf, csrf_token, require_session};
 use crate::config::FormAction;
-use crate::core::{Error, LoggedIn, now};
+use crate::core::{Error, LoggedIn, LoginName, now};
 use crate::http::openapi::platformos as api;
 
 /// `POST /api/sessions` with `{"form_name", "form": {"email", "password"}}`: a new session
@@ -55,14 +55,11 @@ pub async fn create(
     let password = SecretString::from(values.get("password").unwrap_or_default().to_string());
     let previous = caller.session.as_ref();
     let client = &caller.client;
+    let code = values.get("code");
+    let login = |name| state.core.login(name, &password, code, client, previous);
     let result = match (values.get("email"), values.get("name")) {
-        (Some(mail), _) => {
-            state
-                .core
-                .login_by_mail(mail, &password, client, previous)
-                .await
-        }
-        (None, Some(name)) => state.core.login(name, &password, client, previous).await,
+        (Some(mail), _) => login(LoginName::Mail(mail)).await,
+        (None, Some(name)) => login(LoginName::Name(name)).await,
         (None, None) => {
             return Err(PosError::invalid(vec![(
                 "email".to_string(),

@@ -14,7 +14,7 @@ use super::error::ServicesError;
 use super::format::Format;
 use super::{Call, Reply, TOKEN_PURPOSE, placeholder};
 use crate::config::ServicesApiVersion;
-use crate::core::{Error as CoreError, now};
+use crate::core::{Error as CoreError, LoginName, now};
 use crate::http::openapi::services as api;
 use crate::http::{AppState, Visitor};
 
@@ -95,10 +95,17 @@ pub async fn login(call: Call) -> Result<Reply, ServicesError> {
     let pass = call
         .argument(pass_key)
         .ok_or_else(|| ServicesError::missing_argument(pass_key))?;
+    let code = call.argument("code");
     let state = &call.state;
     let logged_in = state
         .core
-        .login(&name, &SecretString::from(pass), &call.visitor.client, None)
+        .login(
+            LoginName::Name(&name),
+            &SecretString::from(pass),
+            code.as_deref(),
+            &call.visitor.client,
+            None,
+        )
         .await
         .map_err(|e| match e {
             // The core reports this only after a correct password, so it reveals nothing.

@@ -106,6 +106,15 @@ impl From<CoreError> for ServicesError {
     fn from(error: CoreError) -> Self {
         match error {
             CoreError::BadCredentials => Self::unauthorized("Wrong username or password."),
+            CoreError::SecondFactorRequired => Self::unauthorized(
+                "This account uses a second factor: send the 6-digit code of its authenticator \
+                 app (or a recovery code) as the argument code with the name and password, or \
+                 log in with POST /latch/login.",
+            ),
+            CoreError::SecondFactorInvalid => Self::unauthorized(
+                "The second-factor code is wrong, expired or was already used. Send a current \
+                 code of the authenticator app, or an unused recovery code, as code.",
+            ),
             CoreError::NoSuchAccount => {
                 Self::new(StatusCode::NOT_FOUND, "There is no user with this ID.")
             }
@@ -133,6 +142,9 @@ impl From<CoreError> for ServicesError {
             | CoreError::PasswordRequired
             | CoreError::PasswordNotAllowed
             | CoreError::AccountInactive
+            | CoreError::LoginTokenInvalid
+            | CoreError::MfaAlreadyEnrolled
+            | CoreError::MfaNotEnrolled
             | CoreError::LinkExpired
             | CoreError::LinkInvalid => Self::not_acceptable(error.to_string()),
         }
