@@ -38,6 +38,7 @@ pub async fn run(args: AuditArgs, config: Config) -> anyhow::Result<()> {
         account: args.account,
         kind: args.kind,
         limit: i64::from(args.limit),
+        ..Default::default()
     };
     let events = core.audit_events(&filter).await;
     core.store().close().await;

@@ -47,6 +47,9 @@ pub struct ClientContext {
     /// The interface the request came through (a dialect's name), recorded on the sessions
     /// it opens. The core only stores it: it knows no dialect.
     pub dialect: Option<&'static str>,
+    /// The administrator acting through the admin console, by name; recorded on every event
+    /// the action causes. `None` for the account holder's own requests and the command line.
+    pub actor: Option<String>,
 }
 
 impl ClientContext {
@@ -56,7 +59,14 @@ impl ClientContext {
             ip: None,
             user_agent: Some("latch command line".into()),
             dialect: None,
+            actor: None,
         }
+    }
+
+    /// The same client, acting as the administrator `account`.
+    pub fn acting_as(mut self, account: &Account) -> Self {
+        self.actor = Some(account.name.clone());
+        self
     }
 }
 
@@ -81,10 +91,16 @@ pub enum AuditEvent {
     AccountBlocked,
     /// The operator made a new server secret the database's (`latch secret rotate`).
     SecretRotated,
+    /// A blocked account unblocked, or a pending one approved, by an administrator.
+    AccountActivated,
+    /// An administrator changed an account's roles.
+    RolesChanged,
+    /// An administrator queued an undelivered message again.
+    MailRetried,
 }
 
 impl AuditEvent {
-    pub const ALL: [AuditEvent; 14] = [
+    pub const ALL: [AuditEvent; 17] = [
         AuditEvent::LoginSucceeded,
         AuditEvent::LoginFailed,
         AuditEvent::Logout,
@@ -99,6 +115,9 @@ impl AuditEvent {
         AuditEvent::SessionRevoked,
         AuditEvent::AccountBlocked,
         AuditEvent::SecretRotated,
+        AuditEvent::AccountActivated,
+        AuditEvent::RolesChanged,
+        AuditEvent::MailRetried,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -117,6 +136,9 @@ impl AuditEvent {
             AuditEvent::SessionRevoked => "session_revoke",
             AuditEvent::AccountBlocked => "account_block",
             AuditEvent::SecretRotated => "secret_rotate",
+            AuditEvent::AccountActivated => "account_activate",
+            AuditEvent::RolesChanged => "roles_change",
+            AuditEvent::MailRetried => "mail_retry",
         }
     }
 
@@ -173,6 +195,7 @@ impl Core {
                 .as_deref()
                 .map(|ua| cut(ua, MAX_USER_AGENT_CHARS)),
             detail: detail.map(|d| cut(d, MAX_DETAIL_CHARS)),
+            actor: client.actor.as_deref().map(|a| cut(a, MAX_NAME_CHARS)),
             repeats: 1,
             last_at: Some(now),
         };
