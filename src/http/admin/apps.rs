@@ -45,7 +45,7 @@ async fn page(state: &AdminState, admin: &Admin, status: StatusCode, extra: Valu
 pub(super) async fn list(State(state): State<AdminState>, admin: Admin, uri: Uri) -> Response {
     let fields = match query(&state, &uri) {
         Ok(fields) => fields,
-        Err(page) => return page,
+        Err(page) => return *page,
     };
     let notice = match get(&fields, "done") {
         Some("revoked") => Some("The application's token no longer works."),
@@ -61,10 +61,10 @@ pub(super) async fn list(State(state): State<AdminState>, admin: Admin, uri: Uri
 }
 
 /// A refusal of the app calls, shown on the page.
-fn problem(state: &AdminState, error: AppError) -> Result<String, Response> {
+fn problem(state: &AdminState, error: AppError) -> Result<String, Box<Response>> {
     match error {
         AppError::BadName | AppError::Taken(_) | AppError::Unknown(_) => Ok(error.to_string()),
-        AppError::Core(error) => Err(failure(&state.pages, &error)),
+        AppError::Core(error) => Err(Box::new(failure(&state.pages, &error))),
     }
 }
 
@@ -82,7 +82,7 @@ pub(super) async fn add(State(state): State<AdminState>, form: AdminForm) -> Res
                 let extra = context! { problem => text };
                 page(&state, admin, StatusCode::BAD_REQUEST, extra).await
             }
-            Err(page) => page,
+            Err(page) => *page,
         },
     }
 }
@@ -98,7 +98,7 @@ pub(super) async fn revoke(State(state): State<AdminState>, form: AdminForm) -> 
                 let extra = context! { problem => text };
                 page(&state, admin, StatusCode::NOT_FOUND, extra).await
             }
-            Err(page) => page,
+            Err(page) => *page,
         },
     }
 }

@@ -29,7 +29,7 @@ fn day_start(text: &str) -> Option<i64> {
 pub(super) async fn list(State(state): State<AdminState>, admin: Admin, uri: Uri) -> Response {
     let fields = match query(&state, &uri) {
         Ok(fields) => fields,
-        Err(page) => return page,
+        Err(page) => return *page,
     };
     let bad = |reason: &str| state.pages.refusal(StatusCode::BAD_REQUEST, reason);
     let kind = get(&fields, "type");

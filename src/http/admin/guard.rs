@@ -174,15 +174,12 @@ impl FromRequest<AdminState> for AdminForm {
 }
 
 /// The query string's fields; a query that is no form is a 400 page.
-pub(super) fn query(state: &AdminState, uri: &Uri) -> Result<Vec<(String, String)>, Response> {
-    serde_urlencoded::from_str::<Vec<(String, String)>>(uri.query().unwrap_or_default()).map_err(
-        |_| {
-            state.pages.refusal(
-                StatusCode::BAD_REQUEST,
-                "The query string could not be read.",
-            )
-        },
-    )
+pub(super) fn query(state: &AdminState, uri: &Uri) -> Result<Vec<(String, String)>, Box<Response>> {
+    let query = uri.query().unwrap_or_default();
+    serde_urlencoded::from_str::<Vec<(String, String)>>(query).map_err(|_| {
+        let reason = "The query string could not be read.";
+        Box::new(state.pages.refusal(StatusCode::BAD_REQUEST, reason))
+    })
 }
 
 /// The first non-empty value of `name` among `fields`, trimmed.

@@ -30,7 +30,7 @@ struct MessageView {
 pub(super) async fn list(State(state): State<AdminState>, admin: Admin, uri: Uri) -> Response {
     let fields = match query(&state, &uri) {
         Ok(fields) => fields,
-        Err(page) => return page,
+        Err(page) => return *page,
     };
     let messages = match state.app.core.outbox().await {
         Ok(messages) => messages,

@@ -14,7 +14,7 @@ use super::user::{SessionView, refused};
 pub(super) async fn list(State(state): State<AdminState>, admin: Admin, uri: Uri) -> Response {
     let fields = match query(&state, &uri) {
         Ok(fields) => fields,
-        Err(page) => return page,
+        Err(page) => return *page,
     };
     let account = get(&fields, "account");
     let sessions = match state.app.core.live_sessions(account).await {

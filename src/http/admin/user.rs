@@ -82,7 +82,7 @@ pub(super) async fn show(
 ) -> Response {
     let fields = match query(&state, &uri) {
         Ok(fields) => fields,
-        Err(page) => return page,
+        Err(page) => return *page,
     };
     let account = match account(&state, &admin, &id).await {
         Ok(account) => account,

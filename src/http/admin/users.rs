@@ -19,7 +19,7 @@ const PAGE_SIZE: i64 = 50;
 pub(super) async fn list(State(state): State<AdminState>, admin: Admin, uri: Uri) -> Response {
     let fields = match query(&state, &uri) {
         Ok(fields) => fields,
-        Err(page) => return page,
+        Err(page) => return *page,
     };
     let text = get(&fields, "q").map(str::to_string);
     let account_state = match get(&fields, "state") {
@@ -90,7 +90,7 @@ pub(super) async fn list(State(state): State<AdminState>, admin: Admin, uri: Uri
 pub(super) async fn pending(State(state): State<AdminState>, admin: Admin, uri: Uri) -> Response {
     let fields = match query(&state, &uri) {
         Ok(fields) => fields,
-        Err(page) => return page,
+        Err(page) => return *page,
     };
     let search = AccountSearch {
         state: Some(AccountState::Pending),
