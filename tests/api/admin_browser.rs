@@ -9,7 +9,7 @@ use base64::Engine;
 use serde_json::json;
 
 use crate::admin_support::pending_account;
-use crate::django_browser::Driver;
+use crate::django_browser::{Driver, ELEMENT};
 use crate::helpers::{TestApp, new_client, skip, spawn_app};
 
 /// Saves the page as `target/admin-screenshots/{name}.png`.
@@ -33,6 +33,21 @@ async fn heading(driver: &Driver, heading: &str) {
 async fn notice(driver: &Driver, needle: &str) {
     let text = driver.wait_for_text(".notice", needle).await;
     assert!(text.contains(needle), "{text}");
+}
+
+/// Presses Tab; the text of the element that has the focus then.
+async fn tab(driver: &Driver) -> String {
+    let tab = "\u{E004}";
+    let keys = json!({"actions": [{"type": "key", "id": "keyboard", "actions": [
+        {"type": "keyDown", "value": tab}, {"type": "keyUp", "value": tab}
+    ]}]});
+    driver.call("POST", "/actions", Some(keys)).await;
+    let active = driver.call("GET", "/element/active", None).await;
+    let id = active[ELEMENT].as_str().unwrap();
+    let text = driver
+        .call("GET", &format!("/element/{id}/text"), None)
+        .await;
+    text.as_str().unwrap_or_default().to_string()
 }
 
 async fn seed(app: &TestApp) -> (i64, i64) {
@@ -94,6 +109,11 @@ async fn an_administrator_logs_in_searches_blocks_approves_and_retries_in_chromi
     driver.click("#login-submit").await;
     heading(&driver, "Users").await;
     screenshot(&driver, "users").await;
+
+    // The keyboard reaches the skip link first, then the sections.
+    for expected in ["Skip to content", "Users", "Pending approvals"] {
+        assert_eq!(tab(&driver).await, expected);
+    }
 
     // Search, and open the user's page.
     driver.type_into("#q", "bo").await;
