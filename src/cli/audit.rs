@@ -15,7 +15,8 @@ pub struct AuditArgs {
     account: Option<String>,
     /// Only events of this kind: login, login_failed, logout, register, password_change,
     /// password_reset_request, password_reset, flood_block, csrf_reject, token_create,
-    /// token_revoke or secret_rotate.
+    /// token_revoke, session_revoke, account_block, account_activate, roles_change,
+    /// mail_retry or secret_rotate.
     #[arg(long = "type", value_name = "TYPE")]
     kind: Option<String>,
     /// How many events to show.
@@ -38,12 +39,13 @@ pub async fn run(args: AuditArgs, config: Config) -> anyhow::Result<()> {
         account: args.account,
         kind: args.kind,
         limit: i64::from(args.limit),
+        ..Default::default()
     };
     let events = core.audit_events(&filter).await;
     core.store().close().await;
     println!(
-        "{:<20} {:<22} {:>6} {:<24} {:<39} {:<30} DETAIL",
-        "TIME", "TYPE", "COUNT", "ACCOUNT", "CLIENT IP", "USER AGENT"
+        "{:<20} {:<22} {:>6} {:<24} {:<16} {:<39} {:<30} DETAIL",
+        "TIME", "TYPE", "COUNT", "ACCOUNT", "BY", "CLIENT IP", "USER AGENT"
     );
     for event in events? {
         let account = match (&event.account_name, event.account_id) {
@@ -68,11 +70,12 @@ pub async fn run(args: AuditArgs, config: Config) -> anyhow::Result<()> {
             _ => event.detail.clone().unwrap_or_default(),
         };
         println!(
-            "{:<20} {:<22} {:>6} {:<24} {:<39} {:<30} {}",
+            "{:<20} {:<22} {:>6} {:<24} {:<16} {:<39} {:<30} {}",
             timestamp(event.created_at),
             event.kind,
             event.repeats,
             account,
+            event.actor.as_deref().unwrap_or("-"),
             event.client_ip.as_deref().unwrap_or("-"),
             user_agent,
             detail,

@@ -5,8 +5,8 @@ use clap::Subcommand;
 
 use super::timestamp;
 use crate::config::Config;
-use crate::core::{Core, now};
-use crate::store::Store;
+use crate::core::console::MailRetry;
+use crate::core::{ClientContext, Core, now};
 
 #[derive(Subcommand)]
 pub enum MailCommand {
@@ -38,12 +38,13 @@ pub enum MailCommand {
 
 pub async fn run(command: MailCommand, config: Config) -> anyhow::Result<()> {
     let core = Core::open(&config).await?.core;
-    let result = execute(core.store(), command).await;
+    let result = execute(&core, command).await;
     core.store().close().await;
     result
 }
 
-async fn execute(store: &Store, command: MailCommand) -> anyhow::Result<()> {
+async fn execute(core: &Core, command: MailCommand) -> anyhow::Result<()> {
+    let store = core.store();
     match command {
         MailCommand::List { state } => {
             if let Some(state) = &state
@@ -79,12 +80,14 @@ async fn execute(store: &Store, command: MailCommand) -> anyhow::Result<()> {
             let Some(id) = id else {
                 bail!("name a message id (see `latch mail list`) or pass --dead");
             };
-            match store.retry_mail(id, now()).await?.as_deref() {
-                None => bail!("no message {id} in the outbox (see `latch mail list`)"),
-                Some("sent" | "logged") => {
+            match core.retry_mail(id, &ClientContext::command_line()).await? {
+                MailRetry::Missing => {
+                    bail!("no message {id} in the outbox (see `latch mail list`)")
+                }
+                MailRetry::Delivered => {
                     bail!("message {id} was delivered already; it is not sent twice")
                 }
-                Some(_) => println!("Queued message {id} for delivery now."),
+                MailRetry::Queued => println!("Queued message {id} for delivery now."),
             }
         }
         MailCommand::Purge { older_than, dead } => {

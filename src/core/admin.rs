@@ -18,12 +18,24 @@ impl Core {
             .ok_or(Error::NoSuchAccount)
     }
 
-    /// Moves the account to `state`. Leaving the active state ends its sessions; activating
-    /// a pending account tells its holder. Only the state is written.
+    /// Moves the account to `state`, on the command line's behalf.
     pub async fn set_account_state(
         &self,
         name: &str,
         state: AccountState,
+    ) -> Result<Account, Error> {
+        let client = super::ClientContext::command_line();
+        self.set_account_state_by(name, state, &client).await
+    }
+
+    /// Moves the account to `state` on behalf of `client` (the command line, or an
+    /// administrator in the console). Leaving the active state ends its sessions; activating
+    /// a pending account tells its holder. Only the state is written.
+    pub async fn set_account_state_by(
+        &self,
+        name: &str,
+        state: AccountState,
+        client: &super::ClientContext,
     ) -> Result<Account, Error> {
         let account = self.account_named(name).await?;
         let update = AccountUpdate {
@@ -47,10 +59,17 @@ impl Core {
         if before.state == AccountState::Pending && after.is_active() {
             self.mail_queued();
         }
+        let subject = super::Subject::Account(&after);
         if before.state != AccountState::Blocked && after.state == AccountState::Blocked {
-            let client = super::ClientContext::command_line();
-            let subject = super::Subject::Account(&after);
-            self.record_audit(super::AuditEvent::AccountBlocked, subject, &client, None)
+            self.record_audit(super::AuditEvent::AccountBlocked, subject, client, None)
+                .await;
+        } else if !before.is_active() && after.is_active() {
+            let detail = match before.state {
+                AccountState::Pending => "approved",
+                _ => "unblocked",
+            };
+            let event = super::AuditEvent::AccountActivated;
+            self.record_audit(event, subject, client, Some(detail))
                 .await;
         }
         Ok(after)

@@ -47,6 +47,9 @@ pub struct ClientContext {
     /// The interface the request came through (a dialect's name), recorded on the sessions
     /// it opens. The core only stores it: it knows no dialect.
     pub dialect: Option<&'static str>,
+    /// The administrator acting through the admin console, by name; recorded on every event
+    /// the action causes. `None` for the account holder's own requests and the command line.
+    pub actor: Option<String>,
 }
 
 impl ClientContext {
@@ -56,7 +59,14 @@ impl ClientContext {
             ip: None,
             user_agent: Some("latch command line".into()),
             dialect: None,
+            actor: None,
         }
+    }
+
+    /// The same client, acting as the administrator `account`.
+    pub fn acting_as(mut self, account: &Account) -> Self {
+        self.actor = Some(account.name.clone());
+        self
     }
 }
 
@@ -89,10 +99,16 @@ pub enum AuditEvent {
     RecoveryCodeUsed,
     /// A wrong second-factor code.
     MfaCodeFailed,
+    /// A blocked account unblocked, or a pending one approved, by an administrator.
+    AccountActivated,
+    /// An administrator changed an account's roles.
+    RolesChanged,
+    /// An administrator queued an undelivered message again.
+    MailRetried,
 }
 
 impl AuditEvent {
-    pub const ALL: [AuditEvent; 18] = [
+    pub const ALL: [AuditEvent; 21] = [
         AuditEvent::LoginSucceeded,
         AuditEvent::LoginFailed,
         AuditEvent::Logout,
@@ -111,6 +127,9 @@ impl AuditEvent {
         AuditEvent::MfaRemoved,
         AuditEvent::RecoveryCodeUsed,
         AuditEvent::MfaCodeFailed,
+        AuditEvent::AccountActivated,
+        AuditEvent::RolesChanged,
+        AuditEvent::MailRetried,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -133,6 +152,9 @@ impl AuditEvent {
             AuditEvent::MfaRemoved => "mfa_remove",
             AuditEvent::RecoveryCodeUsed => "mfa_recovery_code",
             AuditEvent::MfaCodeFailed => "mfa_code_failed",
+            AuditEvent::AccountActivated => "account_activate",
+            AuditEvent::RolesChanged => "roles_change",
+            AuditEvent::MailRetried => "mail_retry",
         }
     }
 
@@ -189,6 +211,7 @@ impl Core {
                 .as_deref()
                 .map(|ua| cut(ua, MAX_USER_AGENT_CHARS)),
             detail: detail.map(|d| cut(d, MAX_DETAIL_CHARS)),
+            actor: client.actor.as_deref().map(|a| cut(a, MAX_NAME_CHARS)),
             repeats: 1,
             last_at: Some(now),
         };

@@ -6,6 +6,7 @@ pub mod accounts;
 mod admin;
 pub mod apps;
 pub mod audit;
+pub mod console;
 pub mod csrf;
 pub mod flood;
 pub mod forward_auth;

@@ -64,7 +64,10 @@ fn event_for(audit: AuditEvent, detail: Option<&str>) -> Vec<(&'static str, Opti
         | AuditEvent::CsrfRejected
         | AuditEvent::TokenCreated
         | AuditEvent::TokenRevoked
-        | AuditEvent::SecretRotated => Vec::new(),
+        | AuditEvent::SecretRotated
+        | AuditEvent::AccountActivated
+        | AuditEvent::RolesChanged
+        | AuditEvent::MailRetried => Vec::new(),
     }
 }
 

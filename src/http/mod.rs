@@ -1,6 +1,7 @@
 //! The HTTP server: shared state, middleware and the session extractor. Each dialect lives in
 //! its own module and only translates between its wire format and the core.
 
+mod admin;
 mod connections;
 mod cookies;
 mod csrf;
@@ -134,6 +135,7 @@ impl AppState {
                 .get(USER_AGENT)
                 .map(|ua| String::from_utf8_lossy(ua.as_bytes()).into_owned()),
             dialect: extensions.get::<ServedBy>().map(|d| d.0),
+            actor: None,
         }
     }
 
@@ -251,6 +253,7 @@ pub fn app(state: AppState, config: &Config) -> Router {
     routes = routes
         .merge(native::router(&state, config).layer(note_route()))
         .merge(ops::router(&state, config).layer(note_route()))
+        .merge(admin::router(&state, config).layer(note_route()))
         .merge(openapi::router(config, &public_cookie_name(&state, config)).layer(note_route()));
     if state.bench_hello {
         // The benchmark's ceiling: no database, no session, the same middleware.

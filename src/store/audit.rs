@@ -17,6 +17,8 @@ pub struct AuditRow {
     pub repeats: i64,
     /// When the newest of them happened.
     pub last_at: Option<i64>,
+    /// The administrator who acted through the admin console, by name.
+    pub actor: Option<String>,
 }
 
 /// Which events to read back.
@@ -26,6 +28,10 @@ pub struct AuditFilter {
     pub account: Option<String>,
     /// Only events of this kind.
     pub kind: Option<String>,
+    /// Only events at or after this time.
+    pub since: Option<i64>,
+    /// Only events before this time.
+    pub until: Option<i64>,
     pub limit: i64,
 }
 
@@ -57,9 +63,9 @@ impl Store {
         };
         let appended = with_pool!(self, |pool| sqlx::query(
             "INSERT INTO audit_events (created_at, kind, account_id, account_name, client_ip, \
-             user_agent, detail, repeats, last_at) \
-             SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9 WHERE (SELECT COUNT(*) FROM audit_events \
-             WHERE client_ip = $5 AND kind = $2 AND created_at >= $10) < $11"
+             user_agent, detail, repeats, last_at, actor) \
+             SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $12 WHERE (SELECT COUNT(*) \
+             FROM audit_events WHERE client_ip = $5 AND kind = $2 AND created_at >= $10) < $11"
         )
         .bind(row.created_at)
         .bind(&row.kind)
@@ -72,6 +78,7 @@ impl Store {
         .bind(row.last_at)
         .bind(fold.since)
         .bind(fold.after)
+        .bind(&row.actor)
         .execute(pool)
         .await?
         .rows_affected());
@@ -82,6 +89,7 @@ impl Store {
             account_id: None,
             account_name: None,
             user_agent: None,
+            actor: None,
             detail: Some(fold.summary.to_string()),
             ..row.clone()
         };
@@ -95,8 +103,8 @@ impl Store {
         with_pool!(self, |pool| {
             sqlx::query(
                 "INSERT INTO audit_events (created_at, kind, account_id, account_name, \
-                 client_ip, user_agent, detail, repeats, last_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                 client_ip, user_agent, detail, repeats, last_at, actor) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
             )
             .bind(row.created_at)
             .bind(&row.kind)
@@ -107,6 +115,7 @@ impl Store {
             .bind(&row.detail)
             .bind(row.repeats)
             .bind(row.last_at)
+            .bind(&row.actor)
             .execute(pool)
             .await?;
             Ok(())
@@ -160,13 +169,16 @@ impl Store {
         with_pool!(self, |pool| {
             Ok(sqlx::query_as::<_, AuditRow>(
                 "SELECT id, created_at, kind, account_id, account_name, client_ip, user_agent, \
-                 detail, repeats, last_at FROM audit_events \
+                 detail, repeats, last_at, actor FROM audit_events \
                  WHERE ($1 IS NULL OR LOWER(account_name) = $1) AND ($2 IS NULL OR kind = $2) \
+                 AND ($4 IS NULL OR created_at >= $4) AND ($5 IS NULL OR created_at < $5) \
                  ORDER BY created_at DESC, id DESC LIMIT $3",
             )
             .bind(&account)
             .bind(&filter.kind)
             .bind(filter.limit)
+            .bind(filter.since)
+            .bind(filter.until)
             .fetch_all(pool)
             .await?)
         })

@@ -128,7 +128,7 @@ tables! {
     audit_events ("id") => AuditEventRow {
         id: i64, created_at: i64, kind: String, account_id: Option<i64>,
         account_name: Option<String>, client_ip: Option<String>, user_agent: Option<String>,
-        detail: Option<String>, repeats: i64, last_at: Option<i64>,
+        detail: Option<String>, repeats: i64, last_at: Option<i64>, actor: Option<String>,
     }
     secret_fingerprint ("id") => FingerprintRow {
         id: i64, fingerprint: String, recorded_at: i64,

@@ -2,6 +2,7 @@
 //! versioned per backend. The rest of the program never sees SQL.
 
 mod access_tokens;
+mod account_search;
 mod account_update;
 mod accounts;
 mod apps;
@@ -32,6 +33,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{PgPool, SqlitePool};
 
 pub use access_tokens::AccessTokenRow;
+pub use account_search::AccountSearch;
 pub use account_update::{AccountUpdate, Consequences, UpdateOutcome};
 pub use accounts::{EndSessions, NewAccount};
 pub use apps::AppRow;

@@ -21,6 +21,7 @@ async fn events(app: &TestApp, kind: Option<&str>) -> Vec<AuditRow> {
         account: None,
         kind: kind.map(String::from),
         limit: 100,
+        ..Default::default()
     };
     app.core.audit_events(&filter).await.unwrap()
 }

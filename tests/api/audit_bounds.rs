@@ -16,6 +16,7 @@ async fn events(app: &TestApp, kind: &str) -> Vec<AuditRow> {
         account: None,
         kind: Some(kind.into()),
         limit: 100_000,
+        ..Default::default()
     };
     app.core.audit_events(&filter).await.unwrap()
 }
@@ -169,6 +170,7 @@ async fn events_and_finished_mail_older_than_retain_days_are_purged_by_the_serve
             detail: None,
             repeats: 1,
             last_at: None,
+            actor: None,
         };
         core.store().insert_audit(&row, None).await.unwrap();
     }

@@ -86,12 +86,10 @@ async fn a_copied_deployment_keeps_every_table_and_reports_each() {
         .await
         .unwrap();
     assert_eq!(reset.status(), 200);
-    let app_token = source
-        .core
-        .add_app("mobile", &latch::core::audit::ClientContext::command_line())
-        .await
-        .unwrap()
-        .token;
+    // Added by an administrator in the console: the audit row names them (`actor`).
+    let admin = source.core.account_named("admin").await.unwrap();
+    let console = latch::core::audit::ClientContext::default().acting_as(&admin);
+    let app_token = source.core.add_app("mobile", &console).await.unwrap().token;
     let bob = source.core.account_named("bob").await.unwrap();
     let personal_token = source
         .core
@@ -166,6 +164,16 @@ async fn a_copied_deployment_keeps_every_table_and_reports_each() {
     config.database_url = target.url.clone();
     let moved = spawn_with_config(config, tempfile::tempdir().unwrap()).await;
     assert_eq!(audit_count(&moved).await, audited, "the audit trail moved");
+    let filter = AuditFilter {
+        kind: Some("token_create".into()),
+        limit: 10,
+        ..Default::default()
+    };
+    let created = moved.core.audit_events(&filter).await.unwrap();
+    assert!(
+        created.iter().any(|e| e.actor.as_deref() == Some("admin")),
+        "the acting administrator moved: {created:?}"
+    );
     let moved_keys = moved.core.published_keys().await.unwrap();
     assert_eq!(
         moved_keys.iter().map(|k| &k.kid).collect::<Vec<_>>(),

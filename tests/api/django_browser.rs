@@ -10,10 +10,10 @@ use serde_json::{Value, json};
 
 use crate::helpers::{new_client, skip, spawn_app};
 
-const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
+pub(crate) const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
 
 /// chromedriver on a free port, stopped when dropped.
-struct Driver {
+pub(crate) struct Driver {
     child: Child,
     base: String,
     http: reqwest::Client,
@@ -28,7 +28,7 @@ impl Drop for Driver {
 }
 
 impl Driver {
-    async fn start(profile: &std::path::Path) -> Driver {
+    pub(crate) async fn start(profile: &std::path::Path) -> Driver {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
@@ -86,7 +86,7 @@ impl Driver {
         driver
     }
 
-    async fn call(&self, method: &str, path: &str, body: Option<Value>) -> Value {
+    pub(crate) async fn call(&self, method: &str, path: &str, body: Option<Value>) -> Value {
         let url = if path == "/session" {
             format!("{}{path}", self.base)
         } else {
@@ -112,11 +112,11 @@ impl Driver {
         value
     }
 
-    async fn open(&self, url: &str) {
+    pub(crate) async fn open(&self, url: &str) {
         self.call("POST", "/url", Some(json!({"url": url}))).await;
     }
 
-    async fn find(&self, css: &str) -> String {
+    pub(crate) async fn find(&self, css: &str) -> String {
         let found = self
             .call(
                 "POST",
@@ -127,7 +127,7 @@ impl Driver {
         found[ELEMENT].as_str().unwrap().to_string()
     }
 
-    async fn type_into(&self, css: &str, text: &str) {
+    pub(crate) async fn type_into(&self, css: &str, text: &str) {
         let id = self.find(css).await;
         self.call(
             "POST",
@@ -137,13 +137,13 @@ impl Driver {
         .await;
     }
 
-    async fn click(&self, css: &str) {
+    pub(crate) async fn click(&self, css: &str) {
         let id = self.find(css).await;
         self.call("POST", &format!("/element/{id}/click"), Some(json!({})))
             .await;
     }
 
-    async fn text(&self, css: &str) -> String {
+    pub(crate) async fn text(&self, css: &str) -> String {
         let id = self.find(css).await;
         self.call("GET", &format!("/element/{id}/text"), None)
             .await
@@ -154,7 +154,7 @@ impl Driver {
 
     /// Waits up to ten seconds for the page titled `expected`: a click that submits a form
     /// returns before the next page has loaded.
-    async fn wait_for_title(&self, expected: &str) -> String {
+    pub(crate) async fn wait_for_title(&self, expected: &str) -> String {
         let mut title = String::new();
         for _ in 0..100 {
             title = self.title().await;
@@ -167,7 +167,7 @@ impl Driver {
     }
 
     /// Waits up to ten seconds for `css` to hold `needle`, as [`Driver::wait_for_title`].
-    async fn wait_for_text(&self, css: &str, needle: &str) -> String {
+    pub(crate) async fn wait_for_text(&self, css: &str, needle: &str) -> String {
         let mut text = String::new();
         for _ in 0..100 {
             let found = self
@@ -192,7 +192,7 @@ impl Driver {
     }
 
     /// A WebDriver call whose errors (no such element yet) are the caller's to read.
-    async fn call_raw(&self, method: &str, path: &str, body: Value) -> Value {
+    pub(crate) async fn call_raw(&self, method: &str, path: &str, body: Value) -> Value {
         let url = format!("{}/session/{}{path}", self.base, self.session);
         let request = match method {
             "GET" => self.http.get(url),
@@ -201,7 +201,7 @@ impl Driver {
         request.send().await.unwrap().json().await.unwrap()
     }
 
-    async fn title(&self) -> String {
+    pub(crate) async fn title(&self) -> String {
         self.call("GET", "/title", None)
             .await
             .as_str()
@@ -209,7 +209,7 @@ impl Driver {
             .to_string()
     }
 
-    async fn screenshot(&self, name: &str) -> std::path::PathBuf {
+    pub(crate) async fn screenshot(&self, name: &str) -> std::path::PathBuf {
         let png = self.call("GET", "/screenshot", None).await;
         let bytes = base64::engine::general_purpose::STANDARD
             .decode(png.as_str().unwrap())
@@ -222,7 +222,7 @@ impl Driver {
         path
     }
 
-    async fn quit(&self) {
+    pub(crate) async fn quit(&self) {
         let _ = self
             .http
             .delete(format!("{}/session/{}", self.base, self.session))

@@ -1,0 +1,69 @@
+//! Finding accounts by part of their name or mail address, a page at a time, for the admin
+//! console.
+
+use sqlx::AssertSqlSafe;
+
+use super::rows::{ACCOUNT_WITH_ROLES, account_with_roles_from_row};
+use super::{Store, StoreError, with_pool};
+use crate::domain::accounts::{Account, AccountState};
+
+/// Which accounts to list, and which page of them.
+#[derive(Debug, Clone, Default)]
+pub struct AccountSearch {
+    /// Part of the name or mail address, compared without letter case.
+    pub text: Option<String>,
+    pub state: Option<AccountState>,
+    pub offset: i64,
+    pub limit: i64,
+}
+
+/// `text` as a `LIKE` pattern that matches it anywhere, its wildcards taken literally.
+fn contains_pattern(text: &str) -> String {
+    let mut pattern = String::from("%");
+    for c in text.to_lowercase().chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            pattern.push('\\');
+        }
+        pattern.push(c);
+    }
+    pattern.push('%');
+    pattern
+}
+
+impl Store {
+    /// The accounts `search` matches, by id, at most `limit` from `offset`.
+    pub async fn search_accounts(
+        &self,
+        search: &AccountSearch,
+    ) -> Result<Vec<Account>, StoreError> {
+        let pattern = search.text.as_deref().map(contains_pattern);
+        let sql = format!(
+            "SELECT {ACCOUNT_WITH_ROLES} FROM accounts a \
+             WHERE ($1 IS NULL OR a.name_key LIKE $1 ESCAPE '\\' \
+                 OR a.mail_key LIKE $1 ESCAPE '\\') \
+             AND ($2 IS NULL OR a.state = $2) ORDER BY a.id LIMIT $3 OFFSET $4"
+        );
+        with_pool!(self, |pool| {
+            let rows = sqlx::query(AssertSqlSafe(sql.as_str()))
+                .bind(&pattern)
+                .bind(search.state.map(AccountState::as_str))
+                .bind(search.limit)
+                .bind(search.offset)
+                .fetch_all(pool)
+                .await?;
+            rows.iter()
+                .map(account_with_roles_from_row)
+                .collect::<Result<Vec<_>, _>>()
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::contains_pattern;
+
+    #[test]
+    fn wildcards_are_taken_literally() {
+        assert_eq!(contains_pattern("Bo_b%"), "%bo\\_b\\%%");
+    }
+}
