@@ -8,7 +8,9 @@ use super::accounts::{Account, Violation, check_role};
 use super::audit::{AuditEvent, ClientContext, Subject};
 use super::mail::MailKind;
 use super::{Core, Error, now};
-use crate::store::{AccountSearch, AccountUpdate, Consequences, EndSessions, QueuedMail};
+use crate::store::{
+    AccountSearch, AccountUpdate, Consequences, EndSessions, FoundAccount, QueuedMail,
+};
 
 /// What retrying a message did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -23,7 +25,7 @@ pub enum MailRetry {
 
 impl Core {
     /// The accounts `search` matches, a page at a time.
-    pub async fn find_accounts(&self, search: &AccountSearch) -> Result<Vec<Account>, Error> {
+    pub async fn find_accounts(&self, search: &AccountSearch) -> Result<Vec<FoundAccount>, Error> {
         Ok(self.store.search_accounts(search).await?)
     }
 

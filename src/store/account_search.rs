@@ -1,7 +1,7 @@
 //! Finding accounts by part of their name or mail address, a page at a time, for the admin
 //! console.
 
-use sqlx::AssertSqlSafe;
+use sqlx::{AssertSqlSafe, Row};
 
 use super::rows::{ACCOUNT_WITH_ROLES, account_with_roles_from_row};
 use super::{Store, StoreError, with_pool};
@@ -15,6 +15,13 @@ pub struct AccountSearch {
     pub state: Option<AccountState>,
     pub offset: i64,
     pub limit: i64,
+}
+
+/// An account found, and whether it logs in with a second factor.
+#[derive(Debug, Clone)]
+pub struct FoundAccount {
+    pub account: Account,
+    pub second_factor: bool,
 }
 
 /// `text` as a `LIKE` pattern that matches it anywhere, its wildcards taken literally.
@@ -35,10 +42,12 @@ impl Store {
     pub async fn search_accounts(
         &self,
         search: &AccountSearch,
-    ) -> Result<Vec<Account>, StoreError> {
+    ) -> Result<Vec<FoundAccount>, StoreError> {
         let pattern = search.text.as_deref().map(contains_pattern);
         let sql = format!(
-            "SELECT {ACCOUNT_WITH_ROLES} FROM accounts a \
+            "SELECT {ACCOUNT_WITH_ROLES}, EXISTS (SELECT 1 FROM mfa_totp t \
+             WHERE t.account_id = a.id AND t.confirmed_at IS NOT NULL) AS second_factor \
+             FROM accounts a \
              WHERE ($1 IS NULL OR a.name_key LIKE $1 ESCAPE '\\' \
                  OR a.mail_key LIKE $1 ESCAPE '\\') \
              AND ($2 IS NULL OR a.state = $2) ORDER BY a.id LIMIT $3 OFFSET $4"
@@ -52,8 +61,13 @@ impl Store {
                 .fetch_all(pool)
                 .await?;
             rows.iter()
-                .map(account_with_roles_from_row)
-                .collect::<Result<Vec<_>, _>>()
+                .map(|row| {
+                    Ok(FoundAccount {
+                        account: account_with_roles_from_row(row)?,
+                        second_factor: row.try_get("second_factor")?,
+                    })
+                })
+                .collect::<Result<Vec<_>, StoreError>>()
         })
     }
 }

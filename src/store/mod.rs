@@ -33,7 +33,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{PgPool, SqlitePool};
 
 pub use access_tokens::AccessTokenRow;
-pub use account_search::AccountSearch;
+pub use account_search::{AccountSearch, FoundAccount};
 pub use account_update::{AccountUpdate, Consequences, UpdateOutcome};
 pub use accounts::{EndSessions, NewAccount};
 pub use apps::AppRow;

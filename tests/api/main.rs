@@ -19,6 +19,7 @@ mod account_races;
 mod admin_access;
 mod admin_actions;
 mod admin_browser;
+mod admin_mfa;
 mod admin_support;
 mod audit_bounds;
 mod bad_input;

@@ -69,6 +69,10 @@ pub fn router(app: &AppState, config: &Config) -> Router {
         .route("/latch/admin/users/{id}/roles", post(user::set_roles))
         .route("/latch/admin/users/{id}/sessions", post(user::end_sessions))
         .route("/latch/admin/users/{id}/reset", post(user::send_reset))
+        .route(
+            "/latch/admin/users/{id}/second-factor",
+            post(user::remove_second_factor),
+        )
         .route("/latch/admin/sessions", get(sessions::list))
         .route("/latch/admin/sessions/end", post(sessions::end))
         .route("/latch/admin/outbox", get(outbox::list))

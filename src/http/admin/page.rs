@@ -116,10 +116,12 @@ pub(super) struct AccountView {
     pub roles: Vec<String>,
     pub created: String,
     pub last_login: String,
+    /// Whether the account logs in with a second factor.
+    pub second_factor: bool,
 }
 
-impl From<&crate::core::accounts::Account> for AccountView {
-    fn from(account: &crate::core::accounts::Account) -> Self {
+impl AccountView {
+    pub fn new(account: &crate::core::accounts::Account, second_factor: bool) -> Self {
         Self {
             id: account.id,
             name: account.name.clone(),
@@ -128,6 +130,7 @@ impl From<&crate::core::accounts::Account> for AccountView {
             roles: account.all_roles().into_iter().map(String::from).collect(),
             created: when(account.created_at),
             last_login: when(account.login_at),
+            second_factor,
         }
     }
 }

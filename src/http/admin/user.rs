@@ -93,6 +93,10 @@ pub(super) async fn show(
         Ok(sessions) => sessions,
         Err(error) => return failure(&state.pages, &error),
     };
+    let second_factor = match core.mfa_status(&account).await {
+        Ok(status) => status,
+        Err(error) => return failure(&state.pages, &error),
+    };
     let filter = AuditFilter {
         account: Some(account.name.clone()),
         limit: 50,
@@ -109,6 +113,10 @@ pub(super) async fn show(
         Some("roles") => Some("The roles were saved."),
         Some("ended") => Some("Every session of the account has ended."),
         Some("reset") => Some("A password-reset link is on its way to the account's address."),
+        Some("mfa-removed") => Some(
+            "The second factor was removed: the account logs in with its password alone until \
+             its holder enrols again.",
+        ),
         Some("no-reset") => {
             Some("No link was sent: the account is not active or has no mail address.")
         }
@@ -116,7 +124,8 @@ pub(super) async fn show(
     };
     let extra_roles: Vec<&String> = account.roles.iter().collect();
     let context = context! {
-        account => AccountView::from(&account),
+        account => AccountView::new(&account, second_factor.enrolled()),
+        recovery_codes_left => second_factor.recovery_codes_left,
         extra_roles => extra_roles,
         sessions => sessions.iter().map(SessionView::from).collect::<Vec<_>>(),
         events => events.iter().map(EventView::from).collect::<Vec<_>>(),
@@ -241,6 +250,23 @@ pub(super) async fn send_reset(
     {
         Ok(true) => done(&path, "reset"),
         Ok(false) => done(&path, "no-reset"),
+        Err(error) => refused(&state, &error),
+    }
+}
+
+/// `POST /latch/admin/users/{id}/second-factor`: removes the account's second factor (for a
+/// holder who lost both the authenticator and the recovery codes), as `latch user mfa-reset`.
+pub(super) async fn remove_second_factor(
+    State(state): State<AdminState>,
+    Path(id): Path<String>,
+    form: AdminForm,
+) -> Response {
+    let account = match account(&state, &form.admin, &id).await {
+        Ok(account) => account,
+        Err(page) => return page,
+    };
+    match state.app.core.reset_mfa(&account, &form.admin.client).await {
+        Ok(_) => done(&format!("/latch/admin/users/{}", account.id), "mfa-removed"),
         Err(error) => refused(&state, &error),
     }
 }

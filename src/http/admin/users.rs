@@ -57,7 +57,10 @@ pub(super) async fn list(State(state): State<AdminState>, admin: Admin, uri: Uri
     };
     let more = accounts.len() as i64 > PAGE_SIZE;
     accounts.truncate(PAGE_SIZE as usize);
-    let rows: Vec<AccountView> = accounts.iter().map(AccountView::from).collect();
+    let rows: Vec<AccountView> = accounts
+        .iter()
+        .map(|found| AccountView::new(&found.account, found.second_factor))
+        .collect();
     let link = |to: i64| {
         let mut pairs = vec![("page", to.to_string())];
         if let Some(q) = &text {
@@ -101,7 +104,10 @@ pub(super) async fn pending(State(state): State<AdminState>, admin: Admin, uri: 
         Ok(accounts) => accounts,
         Err(error) => return failure(&state.pages, &error),
     };
-    let rows: Vec<AccountView> = accounts.iter().map(AccountView::from).collect();
+    let rows: Vec<AccountView> = accounts
+        .iter()
+        .map(|found| AccountView::new(&found.account, found.second_factor))
+        .collect();
     let notice = match get(&fields, "done") {
         Some("approved") => Some("The account was approved; its holder has been told."),
         _ => None,
