@@ -31,6 +31,7 @@ mod django_page;
 mod django_rest;
 #[allow(dead_code)]
 mod django_support;
+mod drupal_conformance;
 mod drupal_login;
 mod drupal_logout_page;
 mod drupal_register;
