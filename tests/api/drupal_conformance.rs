@@ -107,3 +107,63 @@ async fn two_trailing_slashes_are_not_a_route() {
         .await;
     assert_eq!(response.status(), 404);
 }
+
+/// PATCH as the account's holder, with its CSRF token.
+async fn patch_own(app: &TestApp, name: &str, body: Value) -> (u16, Value) {
+    let client = new_client();
+    let login = app.logged_in(&client, name, "pass-Word-1").await;
+    let uid = login["current_user"]["uid"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let token = login["csrf_token"].as_str().unwrap();
+    let response = app.patch_user(&client, token, uid, &body).await;
+    let status = response.status().as_u16();
+    (status, body_json(&response.text().await.unwrap()))
+}
+
+/// Drupal validates `timezone` against PHP's list of zones and `preferred_langcode` against
+/// its languages: anything else is a 422 "The value you selected is not a valid choice."
+/// under the field, and nothing is stored.
+#[tokio::test]
+async fn unknown_time_zones_and_languages_are_refused_as_drupal_does() {
+    let app = spawn_app().await;
+    app.create_account("zoned", "pass-Word-1", &[]).await;
+    for (field, value) in [
+        ("timezone", "Mars/Olympus"),
+        ("preferred_langcode", "xx-invalid"),
+    ] {
+        let (status, body) = patch_own(&app, "zoned", json!({ field: [{"value": value}] })).await;
+        assert_eq!(status, 422, "{body}");
+        assert_eq!(
+            body["message"],
+            format!(
+                "Unprocessable Entity: validation failed.\n{field}: The value you selected is not a valid choice.\n"
+            ),
+            "{body}"
+        );
+    }
+    let stored = app
+        .strings("SELECT timezone || ' ' || langcode FROM accounts WHERE name = 'zoned'")
+        .await;
+    assert_eq!(stored, ["UTC en"]);
+}
+
+/// `preferred_langcode` is the account's language; the entity's own `langcode` stays the
+/// site's, as Drupal keeps it when only the preferred language changes.
+#[tokio::test]
+async fn the_preferred_language_changes_without_the_entity_language() {
+    let app = spawn_app().await;
+    app.create_account("polyglot", "pass-Word-1", &[]).await;
+    let (status, user) = patch_own(
+        &app,
+        "polyglot",
+        json!({"preferred_langcode": [{"value": "de"}], "timezone": [{"value": "Europe/Berlin"}]}),
+    )
+    .await;
+    assert_eq!(status, 200, "{user}");
+    assert_eq!(user["preferred_langcode"][0]["value"], "de");
+    assert_eq!(user["langcode"][0]["value"], "en");
+    assert_eq!(user["timezone"][0]["value"], "Europe/Berlin");
+}
