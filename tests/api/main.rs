@@ -75,6 +75,7 @@ mod real_clients;
 mod real_clients_browser;
 mod secret;
 mod self_service;
+mod services_conformance;
 mod services_errors;
 mod services_interop;
 mod services_query_paths;
