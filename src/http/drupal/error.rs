@@ -204,7 +204,7 @@ fn violation_text(violation: &Violation) -> String {
         Violation::NameMultipleSpaces => {
             "The username cannot contain multiple spaces in a row.".into()
         }
-        Violation::NameInvalidCharacter => "The username contains an invalid character.".into(),
+        Violation::NameInvalidCharacter => "The username contains an illegal character.".into(),
         Violation::NameInvisibleCharacter => INVISIBLE.into(),
         Violation::NameMixedScripts => MIXED_SCRIPTS.into(),
         Violation::NameTooLong { name } => {
