@@ -255,6 +255,8 @@ pub(super) fn describe(violation: &Violation) -> String {
         }
         Violation::PasswordEntirelyNumeric => "the password is only digits".into(),
         Violation::CurrentPasswordRequired { .. } => "the current password is required".into(),
+        Violation::TimeZoneInvalid => "the time zone is not a known IANA zone name".into(),
+        Violation::LanguageInvalid => "the language code is not a known one".into(),
         Violation::RoleInvalid { role } => {
             format!("{role} is not a valid role name (lower-case letters, digits and _)")
         }

@@ -35,6 +35,8 @@ pub enum Field {
     Password,
     Roles,
     State,
+    TimeZone,
+    Language,
 }
 
 /// One thing wrong with submitted account data.
@@ -82,6 +84,10 @@ pub enum Violation {
     RoleInvalid {
         role: String,
     },
+    /// Not one of the time zones offered ([`super::locale`]).
+    TimeZoneInvalid,
+    /// Not one of the languages offered ([`super::locale`]).
+    LanguageInvalid,
 }
 
 impl Violation {
@@ -106,6 +112,8 @@ impl Violation {
             | PasswordEntirelyNumeric => Field::Password,
             CurrentPasswordRequired { field } => *field,
             RoleInvalid { .. } => Field::Roles,
+            TimeZoneInvalid => Field::TimeZone,
+            LanguageInvalid => Field::Language,
         }
     }
 }

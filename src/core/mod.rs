@@ -12,6 +12,7 @@ pub mod flood;
 pub mod forward_auth;
 mod import;
 mod links;
+pub mod locale;
 pub mod login;
 pub mod mail;
 pub mod meters;

@@ -9,6 +9,7 @@ use super::accounts::{
     normalize_name,
 };
 use super::audit::{AuditEvent, ClientContext, Subject};
+use super::locale::{is_language, is_time_zone};
 use super::mail::{MailKind, OutgoingMail};
 use super::passwords::Holder;
 use super::{Core, CurrentSession, Error, now, taken_as_invalid};
@@ -101,6 +102,16 @@ impl Core {
                 },
             };
             violations.extend(self.passwords.check_new(password, holder));
+        }
+        if changes
+            .timezone
+            .as_deref()
+            .is_some_and(|z| !is_time_zone(z))
+        {
+            violations.push(Violation::TimeZoneInvalid);
+        }
+        if changes.langcode.as_deref().is_some_and(|l| !is_language(l)) {
+            violations.push(Violation::LanguageInvalid);
         }
         for role in changes.roles.iter().flatten() {
             violations.extend(check_role(role).err());

@@ -281,7 +281,8 @@ async fn username_rules_are_enforced_with_drupal_messages() {
         ),
         (
             "bob<script>",
-            "name: The username contains an invalid character.",
+            // Drupal 10.3's wording (UserNameConstraint::$illegalMessage).
+            "name: The username contains an illegal character.",
         ),
         (long.as_str(), too_long.as_str()),
     ];

@@ -383,5 +383,6 @@ async fn a_patch_may_not_change_the_uid_or_the_creation_time() {
         "Access denied on updating field 'created'.",
     );
     let same_uid = json!({"uid": [{"value": bob.id}], "timezone": [{"value": "Asia/Tokyo"}]});
-    assert_eq!(patch(&app, &me, bob.id, same_uid).await.0, 200);
+    let (status, body) = patch(&app, &me, bob.id, same_uid).await;
+    assert_eq!(status, 200, "{body}");
 }

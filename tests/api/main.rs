@@ -36,6 +36,7 @@ mod django_page;
 mod django_rest;
 #[allow(dead_code)]
 mod django_support;
+mod drupal_conformance;
 mod drupal_login;
 mod drupal_logout_page;
 mod drupal_register;
@@ -79,6 +80,7 @@ mod real_clients;
 mod real_clients_browser;
 mod secret;
 mod self_service;
+mod services_conformance;
 mod services_errors;
 mod services_interop;
 mod services_query_paths;

@@ -339,13 +339,22 @@ async fn registration_errors_come_as_form_errors_and_leave_no_account() {
             "{body}: {answer:?}"
         );
     }
-    app.services_json("user/register", &json!({}))
-        .await
-        .assert_error(
-            401,
-            "Unauthorized : Missing required argument account",
-            "Missing required argument account",
-        );
+    // Drupal 7 validates the empty form: each required element says so.
+    let empty = app.services_json("user/register", &json!({})).await;
+    assert_eq!(empty.status, 406, "{empty:?}");
+    assert_eq!(
+        empty.reason,
+        "Not Acceptable : Username field is required. E-mail address field is required. \
+         Password field is required."
+    );
+    assert_eq!(
+        empty.json(),
+        json!({"form_errors": {
+            "name": "Username field is required.",
+            "mail": "E-mail address field is required.",
+            "pass": "Password field is required.",
+        }})
+    );
     assert_eq!(
         (app.account_count().await, app.outbox().await.len()),
         (accounts, mails)

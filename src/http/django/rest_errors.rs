@@ -174,5 +174,8 @@ pub fn violation(violation: &Violation, password_field: &'static str) -> (&'stat
             text("Your old password was entered incorrectly. Please enter it again."),
         ),
         RoleInvalid { role } => ("non_field_errors", format!("{role} is not a valid role.")),
+        // Django's ChoiceField wording.
+        TimeZoneInvalid => ("timezone", text("Select a valid choice.")),
+        LanguageInvalid => ("language", text("Select a valid choice.")),
     }
 }

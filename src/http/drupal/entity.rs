@@ -26,13 +26,17 @@ impl Viewer {
     }
 }
 
+/// The language accounts are created in on a Drupal site with one language: every user
+/// entity's `langcode`. latch keeps one language per account, the one its holder prefers.
+const SITE_LANGUAGE: &str = "en";
+
 /// The account as `viewer` may see it. The password hash is never shown.
 pub fn render(account: &Account, viewer: Viewer) -> Value {
     let value = |v: Value| json!([{ "value": v }]);
     let mut out = Map::new();
     out.insert("uid".into(), value(json!(account.id)));
     out.insert("uuid".into(), value(json!(account.uuid)));
-    out.insert("langcode".into(), value(json!(account.langcode)));
+    out.insert("langcode".into(), value(json!(SITE_LANGUAGE)));
     if viewer != Viewer::Anonymous {
         out.insert("preferred_langcode".into(), value(json!(account.langcode)));
         out.insert("preferred_admin_langcode".into(), json!([]));
@@ -110,7 +114,10 @@ pub struct UserFields {
 }
 
 const READ_ONLY: &[&str] = &["created", "changed", "access", "login", "init"];
+/// `langcode` is the entity's own language, the site's ([`SITE_LANGUAGE`]); the account's
+/// language is `preferred_langcode`.
 const IGNORED: &[&str] = &[
+    "langcode",
     "default_langcode",
     "preferred_admin_langcode",
     "user_picture",
@@ -159,9 +166,7 @@ pub fn parse(data: &Map<String, Value>) -> Result<UserFields, DrupalError> {
                 fields.roles = Some(roles);
             }
             "timezone" => fields.timezone = string(key, first_value(key, raw)?)?,
-            "langcode" | "preferred_langcode" => {
-                fields.langcode = string(key, first_value(key, raw)?)?
-            }
+            "preferred_langcode" => fields.langcode = string(key, first_value(key, raw)?)?,
             k if READ_ONLY.contains(&k) => fields.read_only.push(key.clone()),
             k if IGNORED.contains(&k) => {}
             _ => {
@@ -170,7 +175,7 @@ pub fn parse(data: &Map<String, Value>) -> Result<UserFields, DrupalError> {
                     format!("Field {key} is unknown."),
                 )
                 .with_hint(
-                    "A user has the fields name, mail, pass, status, roles, timezone and langcode.",
+                    "A user has the fields name, mail, pass, status, roles, timezone and preferred_langcode.",
                 ));
             }
         }

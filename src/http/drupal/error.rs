@@ -184,9 +184,13 @@ pub fn field_name(field: Field) -> &'static str {
         Field::Password => "pass",
         Field::Roles => "roles",
         Field::State => "status",
+        Field::TimeZone => "timezone",
+        Field::Language => "preferred_langcode",
     }
 }
 
+/// Drupal's `AllowedValues` constraint, for a time zone or language it does not offer.
+const CHOICE: &str = "The value you selected is not a valid choice.";
 const INVISIBLE: &str = "The username contains an invisible, control or text-direction character.";
 const MIXED_SCRIPTS: &str =
     "The username mixes Latin, Greek or Cyrillic letters, as look-alike names do.";
@@ -200,7 +204,7 @@ fn violation_text(violation: &Violation) -> String {
         Violation::NameMultipleSpaces => {
             "The username cannot contain multiple spaces in a row.".into()
         }
-        Violation::NameInvalidCharacter => "The username contains an invalid character.".into(),
+        Violation::NameInvalidCharacter => "The username contains an illegal character.".into(),
         Violation::NameInvisibleCharacter => INVISIBLE.into(),
         Violation::NameMixedScripts => MIXED_SCRIPTS.into(),
         Violation::NameTooLong { name } => {
@@ -238,5 +242,6 @@ fn violation_text(violation: &Violation) -> String {
             }
         ),
         Violation::RoleInvalid { role } => format!("The role {role} does not exist."),
+        Violation::TimeZoneInvalid | Violation::LanguageInvalid => CHOICE.into(),
     }
 }

@@ -49,22 +49,34 @@ fn session_cookies(_: &Config) -> Vec<CookieName> {
 }
 
 fn router(state: &AppState, _: &Config) -> Router {
-    Router::new()
-        .route("/session/token", any(auth::session_token))
+    let rest = [
+        ("/session/token", any(auth::session_token)),
         // Drupal 8.0-8.9 path, still used by older clients and guides.
-        .route("/rest/session/token", any(auth::session_token))
-        .route("/user/login", post(auth::login))
-        .route("/user/login_status", get(auth::login_status))
-        .route(
+        ("/rest/session/token", any(auth::session_token)),
+        ("/user/login", post(auth::login)),
+        ("/user/login_status", get(auth::login_status)),
+        (
             "/user/logout",
             get(logout_page::logout_link).post(auth::logout),
-        )
+        ),
+        ("/user/password", post(auth::password)),
+        ("/user/register", post(users::register)),
+        ("/user/{uid}", get(users::show).patch(users::update)),
+    ];
+    // Drupal's router trims one trailing slash before matching: `/user/login/` is
+    // `/user/login`.
+    let routes = rest
+        .into_iter()
+        .fold(Router::new(), |routes, (path, methods)| {
+            routes
+                .route(path, methods.clone())
+                .route(&format!("{path}/"), methods)
+        });
+    routes
         .route(
             "/user/logout/confirm",
             get(logout_page::confirm_page).post(logout_page::confirm),
         )
-        .route("/user/password", post(auth::password))
-        .route("/user/register", post(users::register))
         .route(
             "/user/reset/{uid}/{timestamp}/{hash}",
             get(reset::confirm).post(reset::set_password),
@@ -73,7 +85,6 @@ fn router(state: &AppState, _: &Config) -> Router {
             "/user/reset/{uid}/{timestamp}/{hash}/login",
             get(reset::login_page).post(reset::login),
         )
-        .route("/user/{uid}", get(users::show).patch(users::update))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(middleware::from_fn_with_state(

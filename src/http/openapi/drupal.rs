@@ -137,8 +137,12 @@ pub struct DrupalUserFields {
     pass: Option<Vec<PassItem>>,
     status: Option<Vec<BoolItem>>,
     roles: Option<Vec<RoleItem>>,
+    /// An IANA zone name, as PHP lists them.
     timezone: Option<Vec<StringItem>>,
+    /// The entity's language: always the site's, so what is sent is not stored.
     langcode: Option<Vec<StringItem>>,
+    /// The language the account prefers, a code of Drupal's standard list.
+    preferred_langcode: Option<Vec<StringItem>>,
 }
 
 #[derive(ToSchema)]

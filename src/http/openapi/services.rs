@@ -53,8 +53,31 @@ pub struct ServicesUser {
     name: String,
     mail: String,
     created: String,
+    changed: String,
     access: String,
     login: String,
+    /// `"1"` active, `"0"` blocked.
+    status: String,
+    timezone: Option<String>,
+    language: String,
+    /// For administrators only.
+    init: Option<String>,
+    roles: BTreeMap<String, String>,
+}
+
+/// The user object in `user/login`'s answer: as elsewhere, but `login`, set by the login, is
+/// a number.
+#[derive(ToSchema)]
+#[schema(as = services::LoggedInUser)]
+pub struct ServicesLoggedInUser {
+    uid: String,
+    name: String,
+    mail: String,
+    created: String,
+    changed: String,
+    access: String,
+    /// The login's time, in seconds since 1970.
+    login: i64,
     /// `"1"` active, `"0"` blocked.
     status: String,
     timezone: Option<String>,
@@ -82,7 +105,7 @@ pub struct ServicesLoggedIn {
     session_name: String,
     /// For `X-CSRF-Token` on unsafe requests with this session.
     token: String,
-    user: ServicesUser,
+    user: ServicesLoggedInUser,
 }
 
 /// `system/connect`'s answer.

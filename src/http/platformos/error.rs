@@ -167,6 +167,8 @@ pub fn field_key(field: Field) -> &'static str {
         Field::Mail => "email",
         Field::Password => "password",
         Field::Roles | Field::State => BASE,
+        Field::TimeZone => "time_zone",
+        Field::Language => "language",
     }
 }
 
@@ -205,5 +207,7 @@ pub fn violation_text(violation: &Violation) -> String {
             field_key(*field)
         ),
         RoleInvalid { role } => format!("{role} is not a valid role"),
+        TimeZoneInvalid => "is not a known time zone".into(),
+        LanguageInvalid => "is not a known language".into(),
     }
 }

@@ -28,6 +28,7 @@ pub fn user_object(account: &Account, viewer_is_admin: bool) -> Value {
     out.insert("signature".into(), json!(""));
     out.insert("signature_format".into(), json!("filtered_html"));
     out.insert("created".into(), text(account.created_at));
+    out.insert("changed".into(), text(account.changed_at));
     out.insert("access".into(), text(account.access_at));
     out.insert("login".into(), text(account.login_at));
     out.insert("status".into(), text(i64::from(account.is_active())));

@@ -27,7 +27,8 @@ fn token_for(state: &AppState, visitor: &Visitor) -> String {
     }
 }
 
-/// `GET /services/session/token`: the token as plain text.
+/// `GET /services/session/token`: the token as plain text. Drupal 7 serves it as a menu
+/// callback, so any method gets it.
 #[utoipa::path(
     get, path = "/services/session/token", tag = "Drupal 7 Services",
     summary = "The CSRF token for X-CSRF-Token",
@@ -124,11 +125,15 @@ pub async fn login(call: Call) -> Result<Reply, ServicesError> {
         &logged_in.session_id,
         logged_in.expires_at - now(),
     );
+    let mut user = user_object(account, account.is_administrator());
+    // `user_login_finalize` sets `login` to the request time as a PHP integer, which the
+    // answer carries as a JSON number (every other column is a string read from the database).
+    user["login"] = json!(account.login_at);
     Ok(Reply::new(json!({
         "sessid": logged_in.session_id,
         "session_name": state.cookies.name(&call.headers),
         "token": state.core.csrf_token(&logged_in.csrf_seed, TOKEN_PURPOSE),
-        "user": user_object(account, account.is_administrator()),
+        "user": user,
     }))
     .with_cookie(cookie))
 }

@@ -25,7 +25,7 @@ use axum::http::header::SET_COOKIE;
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::response::Response;
-use axum::routing::{any, get};
+use axum::routing::any;
 use serde_json::{Map, Value};
 
 use super::csrf::{TokenSource, check_session_token, submitted_token};
@@ -90,7 +90,8 @@ fn router(app: &AppState, config: &Config) -> Router {
     };
     let endpoint = &state.settings.endpoint;
     Router::new()
-        .route("/services/session/token", get(auth::session_token))
+        // A menu callback in Drupal 7: any method gets the token.
+        .route("/services/session/token", any(auth::session_token))
         .route(&format!("/{endpoint}"), any(dispatch))
         .route(&format!("/{endpoint}/{{*path}}"), any(dispatch))
         .with_state(state)
@@ -230,7 +231,9 @@ async fn dispatch(
     }
     let prefix = settings.endpoint.len() + 1;
     let path = uri.path().get(prefix..).unwrap_or_default();
-    let (path, suffix) = split_suffix(path.trim_start_matches('/'));
+    // Drupal 7 trims slashes at both ends of the path before routing: `user/login/` is
+    // `user/login`.
+    let (path, suffix) = split_suffix(path.trim_matches('/'));
     let format = match Format::negotiate(suffix, &headers) {
         Ok(format) => format,
         Err(e) => return e.render(Format::Json),

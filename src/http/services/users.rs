@@ -26,11 +26,12 @@ use crate::http::openapi::services as api;
     responses(
         (status = 200, description = "The new account", body = api::ServicesRegistered,
             headers(("Set-Cookie" = String, description = "The session cookie, when logged in."))),
-        (status = 401, description = "No account data, or a missing or wrong CSRF token",
+        (status = 401, description = "A missing or wrong CSRF token",
             body = api::ServicesError),
         (status = 403, description = "Registration closed, or a logged-in non-administrator",
             body = api::ServicesError),
-        (status = 406, description = "Form errors by field, or an unsupported format",
+        (status = 406, description = "Form errors by field (each required one for an empty \
+            body), or an unsupported format",
             body = api::ServicesError),
     )
 )]
@@ -50,7 +51,14 @@ pub async fn register(call: Call) -> Result<Reply, ServicesError> {
         _ => call.data.clone(),
     };
     if fields.is_empty() {
-        return Err(ServicesError::missing_argument("account"));
+        // Drupal 7 validates the empty form: each required element says so.
+        let mut errors = Map::new();
+        errors.insert("name".into(), json!("Username field is required."));
+        errors.insert("mail".into(), json!("E-mail address field is required."));
+        if terms.password == SentPassword::Kept {
+            errors.insert("pass".into(), json!("Password field is required."));
+        }
+        return Err(ServicesError::form_errors(errors));
     }
     let mail = argument(&fields, "mail").filter(|m| !m.is_empty());
     let mut password = password(&fields)?;
@@ -224,7 +232,7 @@ fn violation_text(violation: &Violation, mail: Option<&str>) -> String {
         Violation::CurrentPasswordRequired { .. } => {
             "Your current password is missing or incorrect.".into()
         }
-        Violation::RoleInvalid { .. } => {
+        Violation::RoleInvalid { .. } | Violation::TimeZoneInvalid | Violation::LanguageInvalid => {
             "An illegal choice has been detected. Please contact the site administrator.".into()
         }
     }
