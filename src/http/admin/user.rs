@@ -202,14 +202,12 @@ pub(super) async fn set_roles(
         .filter(|r| !r.is_empty() && *r != crate::domain::accounts::AUTHENTICATED)
         .map(str::to_string)
         .collect();
-    let core = &state.app.core;
-    match core
+    let outcome = state
+        .app
+        .core
         .set_roles(&account.name, &roles, &form.admin.client)
-        .await
-    {
-        Ok(_) => done(&format!("/latch/admin/users/{}", account.id), "roles"),
-        Err(error) => refused(&state, &error),
-    }
+        .await;
+    back_to_user(&state, &account, outcome, |_| "roles")
 }
 
 /// `POST /latch/admin/users/{id}/sessions`: ends every session of the account.
@@ -222,14 +220,12 @@ pub(super) async fn end_sessions(
         Ok(account) => account,
         Err(page) => return page,
     };
-    let core = &state.app.core;
-    match core
+    let outcome = state
+        .app
+        .core
         .end_sessions(&account, Ending::All, &form.admin.client)
-        .await
-    {
-        Ok(_) => done(&format!("/latch/admin/users/{}", account.id), "ended"),
-        Err(error) => refused(&state, &error),
-    }
+        .await;
+    back_to_user(&state, &account, outcome, |_| "ended")
 }
 
 /// `POST /latch/admin/users/{id}/reset`: mails the account a password-reset link.
@@ -242,16 +238,14 @@ pub(super) async fn send_reset(
         Ok(account) => account,
         Err(page) => return page,
     };
-    let core = &state.app.core;
-    let path = format!("/latch/admin/users/{}", account.id);
-    match core
+    let outcome = state
+        .app
+        .core
         .send_password_reset(&account.name, &form.admin.client)
-        .await
-    {
-        Ok(true) => done(&path, "reset"),
-        Ok(false) => done(&path, "no-reset"),
-        Err(error) => refused(&state, &error),
-    }
+        .await;
+    back_to_user(&state, &account, outcome, |sent| {
+        if sent { "reset" } else { "no-reset" }
+    })
 }
 
 /// `POST /latch/admin/users/{id}/second-factor`: removes the account's second factor (for a
@@ -265,8 +259,20 @@ pub(super) async fn remove_second_factor(
         Ok(account) => account,
         Err(page) => return page,
     };
-    match state.app.core.reset_mfa(&account, &form.admin.client).await {
-        Ok(_) => done(&format!("/latch/admin/users/{}", account.id), "mfa-removed"),
-        Err(error) => refused(&state, &error),
+    let outcome = state.app.core.reset_mfa(&account, &form.admin.client).await;
+    back_to_user(&state, &account, outcome, |_| "mfa-removed")
+}
+
+/// After an action on `account`: back to its page with the notice `outcome` calls for, or the
+/// page saying why the action was refused.
+fn back_to_user<T>(
+    state: &AdminState,
+    account: &Account,
+    outcome: Result<T, Error>,
+    notice: impl FnOnce(T) -> &'static str,
+) -> Response {
+    match outcome {
+        Ok(value) => done(&format!("/latch/admin/users/{}", account.id), notice(value)),
+        Err(error) => refused(state, &error),
     }
 }
