@@ -9,6 +9,7 @@ mod django;
 mod duration;
 mod forward_auth;
 mod http;
+mod laravel;
 mod mail;
 mod network;
 mod ops;
@@ -31,6 +32,7 @@ use serde::{Deserialize, Serialize};
 pub use django::DjangoConfig;
 pub use forward_auth::{AccessPolicy, AccessRule, ForwardAuthConfig};
 pub use http::HttpConfig;
+pub use laravel::{LaravelConfig, LaravelStack};
 pub use mail::{MailConfig, SmtpConfig, SmtpTls, TemplateConfig};
 pub use network::{Network, canonical_ip};
 pub use ops::{LogConfig, LogFormat, MetricsConfig};
@@ -70,6 +72,7 @@ pub struct Config {
     pub services: ServicesConfig,
     pub django: DjangoConfig,
     pub platformos: PlatformosConfig,
+    pub laravel: LaravelConfig,
     pub mail: MailConfig,
     pub audit: AuditConfig,
     pub forward_auth: ForwardAuthConfig,
@@ -102,6 +105,7 @@ impl Default for Config {
             services: ServicesConfig::default(),
             django: DjangoConfig::default(),
             platformos: PlatformosConfig::default(),
+            laravel: LaravelConfig::default(),
             mail: MailConfig::default(),
             audit: AuditConfig::default(),
             forward_auth: ForwardAuthConfig::default(),
@@ -229,6 +233,9 @@ impl Config {
         }
         if self.platformos.enabled {
             self.platformos.validate()?;
+        }
+        if self.laravel.enabled {
+            self.laravel.validate()?;
         }
         self.forward_auth.validate()?;
         forward_auth::validate_access(&self.access)?;

@@ -225,7 +225,14 @@ impl Core {
 
     /// What a bearer token presented with a request is. The lookup is by the token's hash,
     /// so its timing says nothing about how much of a guess was right.
+    ///
+    /// A token may come as `<id>|<token>`, the form Laravel Sanctum hands to apps; the id must
+    /// then be the token's own.
     pub async fn authenticate_bearer(&self, token: &str) -> Result<BearerCheck, Error> {
+        let (claimed_id, token) = match token.split_once('|') {
+            Some((id, secret)) => (Some(id), secret),
+            None => (None, token),
+        };
         if !prefixed_tokens::well_formed(token, TOKEN_PREFIX) {
             return Ok(BearerCheck::Unknown);
         }
@@ -233,7 +240,7 @@ impl Core {
         let Some((mut token, account)) = self.store.access_token_by_hash(&hash).await? else {
             return Ok(BearerCheck::Unknown);
         };
-        if !account.is_active() {
+        if !account.is_active() || claimed_id.is_some_and(|id| id != token.id) {
             return Ok(BearerCheck::Unknown);
         }
         let now = now();

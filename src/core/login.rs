@@ -4,6 +4,7 @@
 
 use secrecy::SecretString;
 
+use super::accounts::Account;
 use super::audit::{AuditEvent, ClientContext, Subject};
 use super::flood::Claimant;
 use super::passwords::{MAX_PASSWORD_BYTES, Verification};
@@ -46,6 +47,12 @@ pub struct PendingLogin {
     pub methods: Vec<&'static str>,
 }
 
+/// What a name and password (and an inline code) proved.
+enum Checked {
+    Account(Box<Account>),
+    Pending(PendingLogin),
+}
+
 /// How the second factor comes, if the account has one.
 #[derive(Clone, Copy)]
 enum SecondFactor<'a> {
@@ -61,6 +68,23 @@ fn login_result(result: &Result<LoginStep, Error>) -> &'static str {
         Ok(LoginStep::Done(_)) => "success",
         Ok(LoginStep::SecondFactor(_)) | Err(Error::SecondFactorRequired) => "second_factor",
         Err(error) => error_result(error),
+    }
+}
+
+/// The audit event of a login's outcome (the account logged in, or none yet while its second
+/// factor is due), if it has one.
+fn login_event<'a>(
+    outcome: Result<Option<&'a Account>, &Error>,
+    name: &'a str,
+) -> Option<(AuditEvent, Subject<'a>)> {
+    match outcome {
+        Ok(Some(account)) => Some((AuditEvent::LoginSucceeded, Subject::Account(account))),
+        Ok(None) => None,
+        Err(Error::BadCredentials | Error::AccountInactive) => {
+            Some((AuditEvent::LoginFailed, Subject::Name(name)))
+        }
+        Err(Error::Flooded { .. }) => Some((AuditEvent::FloodBlocked, Subject::Name(name))),
+        Err(_) => None,
     }
 }
 
@@ -112,6 +136,35 @@ impl Core {
     ) -> Result<LoginStep, Error> {
         self.login_as(login, password, SecondFactor::Later, client, None)
             .await
+    }
+
+    /// Checks a name and password (and, if the account has a second factor, `code`) as
+    /// [`Self::login`] does, with the same flood control and audit, but opens no session: for
+    /// a client that trades them for a token.
+    pub async fn verify_login(
+        &self,
+        login: LoginName<'_>,
+        password: &SecretString,
+        code: Option<&str>,
+        client: &ClientContext,
+    ) -> Result<Account, Error> {
+        let result = match self
+            .check_credentials(login, password, SecondFactor::Inline(code), client)
+            .await
+        {
+            Ok(Checked::Account(account)) => Ok(*account),
+            Ok(Checked::Pending(_)) => Err(Error::SecondFactorRequired),
+            Err(error) => Err(error),
+        };
+        super::meters::login(
+            client.dialect,
+            result.as_ref().map_or_else(error_result, |_| "success"),
+        );
+        if let Some((event, subject)) = login_event(result.as_ref().map(Some), login.text()) {
+            self.record_audit(event, subject, client, Some("no session"))
+                .await;
+        }
+        result
     }
 
     /// The second step: the token of [`Self::begin_login`] and a code. The token is good
@@ -177,19 +230,12 @@ impl Core {
         if let Err(Error::Flooded { .. }) = &result {
             super::meters::flood_block("login");
         }
-        let name = login.text();
-        let event = match &result {
-            Ok(LoginStep::Done(logged_in)) => Some((
-                AuditEvent::LoginSucceeded,
-                Subject::Account(&logged_in.account),
-            )),
-            Err(Error::BadCredentials | Error::AccountInactive) => {
-                Some((AuditEvent::LoginFailed, Subject::Name(name)))
-            }
-            Err(Error::Flooded { .. }) => Some((AuditEvent::FloodBlocked, Subject::Name(name))),
-            _ => None,
+        let outcome = match &result {
+            Ok(LoginStep::Done(logged_in)) => Ok(Some(&logged_in.account)),
+            Ok(LoginStep::SecondFactor(_)) => Ok(None),
+            Err(error) => Err(error),
         };
-        if let Some((event, subject)) = event {
+        if let Some((event, subject)) = login_event(outcome, login.text()) {
             self.record_audit(event, subject, client, None).await;
         }
         result
@@ -203,6 +249,27 @@ impl Core {
         client: &ClientContext,
         previous: Option<&CurrentSession>,
     ) -> Result<LoginStep, Error> {
+        match self
+            .check_credentials(login, password, second, client)
+            .await?
+        {
+            Checked::Pending(pending) => Ok(LoginStep::SecondFactor(pending)),
+            Checked::Account(account) => {
+                let logged_in = self.open_session(*account, client, previous, None).await?;
+                Ok(LoginStep::Done(Box::new(logged_in)))
+            }
+        }
+    }
+
+    /// The password's (and an inline code's) verdict, before any session: flood control,
+    /// the hash check and its upgrade, the account's state and its second factor.
+    async fn check_credentials(
+        &self,
+        login: LoginName<'_>,
+        password: &SecretString,
+        second: SecondFactor<'_>,
+        client: &ClientContext,
+    ) -> Result<Checked, Error> {
         use secrecy::ExposeSecret;
         let client_ip = client.ip;
         self.check_ip_flood(client_ip).await?;
@@ -257,7 +324,7 @@ impl Core {
                     self.store
                         .insert_pending_login(&hash_session_id(&token), account.id, now, expires_at)
                         .await?;
-                    return Ok(LoginStep::SecondFactor(PendingLogin {
+                    return Ok(Checked::Pending(PendingLogin {
                         token,
                         expires_at,
                         methods: status.methods(),
@@ -265,7 +332,6 @@ impl Core {
                 }
             }
         }
-        let logged_in = self.open_session(account, client, previous, None).await?;
-        Ok(LoginStep::Done(Box::new(logged_in)))
+        Ok(Checked::Account(Box::new(account)))
     }
 }

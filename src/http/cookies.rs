@@ -115,6 +115,18 @@ impl SessionCookies {
         cookie.encoded().to_string()
     }
 
+    /// A cookie with the session cookie's attributes that scripts may read, such as the
+    /// `XSRF-TOKEN` a browser app copies into a header.
+    pub fn readable(&self, name: &str, value: &str, max_age: i64) -> String {
+        let mut cookie = self.base(name, value.to_string());
+        cookie.set_http_only(false);
+        cookie.set_max_age(cookie::time::Duration::seconds(max_age));
+        cookie.set_expires(
+            cookie::time::OffsetDateTime::now_utc() + cookie::time::Duration::seconds(max_age),
+        );
+        cookie.encoded().to_string()
+    }
+
     /// `Set-Cookie` value that makes the client forget the session cookie.
     pub fn expire(&self, headers: &HeaderMap) -> String {
         self.expire_as(&self.name(headers))

@@ -10,6 +10,7 @@ mod drupal;
 mod failure;
 mod form;
 mod hardening;
+mod laravel;
 mod limits;
 mod metrics;
 mod native;
@@ -65,11 +66,12 @@ pub struct Dialect {
 }
 
 /// Every dialect, in the order their session cookies are read.
-const DIALECTS: [Dialect; 4] = [
+const DIALECTS: [Dialect; 5] = [
     drupal::DIALECT,
     services::DIALECT,
     django::DIALECT,
     platformos::DIALECT,
+    laravel::DIALECT,
 ];
 
 /// What every handler can reach; a dialect's own settings live in its own router state.

@@ -29,7 +29,14 @@ async fn the_home_page_lists_dialects_and_links_as_json_and_asks_for_an_administ
         .collect();
     assert_eq!(
         dialects,
-        ["drupal", "services", "django", "platformos", "latch"]
+        [
+            "drupal",
+            "services",
+            "django",
+            "platformos",
+            "laravel",
+            "latch"
+        ]
     );
     let services = &body["dialects"][1]["base_paths"];
     assert_eq!(services[0], "/rest/", "{body}");
@@ -74,6 +81,7 @@ async fn the_home_page_leaves_out_dialects_that_are_switched_off() {
     let app = crate::helpers::spawn_app_with(|config| {
         config.django.enabled = false;
         config.services.enabled = false;
+        config.laravel.enabled = false;
     })
     .await;
     let body: Value = app

@@ -50,9 +50,6 @@ pub struct Passwords {
     permits: Arc<Semaphore>,
     /// Hashes running or waiting for a permit; when none is left, work is refused at once.
     admission: Arc<Semaphore>,
-    /// A hash of a random password at the current cost: verifying against it when an account
-    /// does not exist costs the same as a real check, so timing does not reveal accounts.
-    dummy_hash: Arc<str>,
     policy: PasswordPolicy,
     threads: HashThreads,
 }
@@ -66,16 +63,12 @@ impl Passwords {
             None,
         )
         .map_err(|e| PasswordError::Params(e.to_string()))?;
-        let mut random = [0u8; 32];
-        rand::fill(&mut random);
-        let dummy_hash = hash_with(&params, &random)?;
         Ok(Self {
             params,
             permits: Arc::new(Semaphore::new(config.max_concurrent_hashes)),
             admission: Arc::new(Semaphore::new(
                 config.max_concurrent_hashes + config.max_queued_hashes,
             )),
-            dummy_hash: dummy_hash.into(),
             policy: PasswordPolicy::new(config),
             threads: HashThreads::start(config.max_concurrent_hashes),
         })
@@ -103,9 +96,10 @@ impl Passwords {
     }
 
     /// Checks `password` against `stored`. Without a hash that can be checked (none, an
-    /// unusable `!` hash, a malformed one, one past a work cap) it checks against a dummy hash
-    /// of the current cost and reports a mismatch, so such an account costs what an unknown
-    /// name does and timing does not tell them apart.
+    /// unusable `!` hash, a malformed one, one past a work cap) it hashes the password at the
+    /// current cost instead and reports a mismatch, so such an account costs what an unknown
+    /// name does and timing does not tell them apart. Hashing rather than checking against a
+    /// dummy hash made at start-up keeps Argon2's memory block out of an idle server.
     pub async fn verify(
         &self,
         password: &SecretString,
@@ -113,7 +107,6 @@ impl Passwords {
     ) -> Result<Verification, PasswordError> {
         let password = password.clone();
         let stored: Option<Arc<str>> = stored.filter(|s| !s.is_empty()).map(Into::into);
-        let dummy = self.dummy_hash.clone();
         let policy = self.params.clone();
         self.blocking(move || {
             let password = password.expose_secret().as_bytes();
@@ -126,7 +119,7 @@ impl Passwords {
                 },
                 Some(false) => Verification::Mismatch,
                 None => {
-                    let _ = check_with(password, &dummy);
+                    let _ = hash_with(&policy, password);
                     Verification::Mismatch
                 }
             })

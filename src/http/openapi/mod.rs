@@ -10,6 +10,7 @@
 // The dialects' handlers name their schemas here, hence visible to `http`.
 pub(super) mod django;
 pub(super) mod drupal;
+pub(super) mod laravel;
 pub(super) mod native;
 pub(super) mod platformos;
 pub(super) mod services;
@@ -38,6 +39,7 @@ pub fn document(config: &Config, session_cookie: &str) -> OpenApi {
         config.services.enabled.then(|| services::document(config)),
         config.django.enabled.then(|| django::document(config)),
         config.platformos.enabled.then(platformos::document),
+        config.laravel.enabled.then(|| laravel::document(config)),
     ];
     for part in parts.into_iter().flatten() {
         doc.merge(part);
