@@ -45,6 +45,8 @@ mod drupal_user;
 mod fuzz_http;
 mod import;
 mod import_databases;
+mod import_exports;
+mod import_sources;
 mod logs;
 mod mail_delivery;
 mod mail_flows;
