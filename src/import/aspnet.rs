@@ -60,8 +60,12 @@ async fn read_from(db: &SourceDatabase) -> Result<Vec<ImportRow>, SourceError> {
         .await?
         .iter()
         .map(|row| {
-            let mut account =
-                import_row(row, roles_of.remove(&get::<String>(row, "id")?).unwrap_or_default())?;
+            let mut account = import_row(
+                row,
+                roles_of
+                    .remove(&get::<String>(row, "id")?)
+                    .unwrap_or_default(),
+            )?;
             if get::<i64>(row, "locked")? == 1 {
                 account.state = AccountState::Blocked;
             }

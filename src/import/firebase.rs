@@ -50,9 +50,8 @@ pub fn read(users: &Path, hash_config: &Path) -> Result<Vec<ImportRow>, SourceEr
     let read = |path: &Path| {
         std::fs::read_to_string(path).map_err(|e| SourceError::Io(path.display().to_string(), e))
     };
-    let config = parse_hash_config(&read(hash_config)?).map_err(|problem| {
-        SourceError::Format(format!("{}: {problem}", hash_config.display()))
-    })?;
+    let config = parse_hash_config(&read(hash_config)?)
+        .map_err(|problem| SourceError::Format(format!("{}: {problem}", hash_config.display())))?;
     let export: Export = serde_json::from_str(&read(users)?).map_err(|e| {
         SourceError::Format(format!(
             "{} is not a Firebase auth:export JSON file: {e}",
@@ -98,7 +97,12 @@ fn convert(user: User, config: &HashConfig, now: i64) -> Result<ImportRow, Strin
                 .join("$"),
             )
         }
-        (Some(_), None) => return Err(format!("user {}: a passwordHash without its salt", user.local_id)),
+        (Some(_), None) => {
+            return Err(format!(
+                "user {}: a passwordHash without its salt",
+                user.local_id
+            ));
+        }
     };
     let millis = |value: &Option<Value>| match value {
         Some(Value::String(s)) => s.parse::<i64>().ok(),
@@ -137,7 +141,10 @@ fn base64_any(text: &str) -> Option<String> {
     while standard.len() % 4 != 0 {
         standard.push('=');
     }
-    STANDARD.decode(&standard).ok().map(|raw| STANDARD.encode(raw))
+    STANDARD
+        .decode(&standard)
+        .ok()
+        .map(|raw| STANDARD.encode(raw))
 }
 
 /// The console's `hash_config { algorithm: SCRYPT, base64_signer_key: …, … }`, or a JSON
@@ -161,16 +168,30 @@ pub fn parse_hash_config(text: &str) -> Result<HashConfig, String> {
         let body = body.strip_prefix("hash_config").unwrap_or(body).trim();
         let body = body.strip_prefix('{').and_then(|b| b.strip_suffix('}'));
         let Some(body) = body else {
-            return Err("expected hash_config { … } as the Firebase console shows it, or JSON".into());
+            return Err(
+                "expected hash_config { … } as the Firebase console shows it, or JSON".into(),
+            );
         };
-        for entry in body.split([',', '\n']).map(str::trim).filter(|e| !e.is_empty()) {
+        for entry in body
+            .split([',', '\n'])
+            .map(str::trim)
+            .filter(|e| !e.is_empty())
+        {
             let Some((key, value)) = entry.split_once(':') else {
                 return Err(format!("{entry:?} is not key: value"));
             };
-            pairs.push((key.trim().to_string(), value.trim().trim_matches('"').to_string()));
+            pairs.push((
+                key.trim().to_string(),
+                value.trim().trim_matches('"').to_string(),
+            ));
         }
     }
-    let field = |key: &str| pairs.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str());
+    let field = |key: &str| {
+        pairs
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    };
     if let Some(algorithm) = field("algorithm").filter(|a| !a.eq_ignore_ascii_case("SCRYPT")) {
         return Err(format!("the algorithm is {algorithm}, not SCRYPT"));
     }
@@ -207,7 +228,8 @@ pub fn parse_hash_config(text: &str) -> Result<HashConfig, String> {
 mod tests {
     use super::*;
 
-    const KEY: &str = "jxspr8Ki0RYycVU8zykbdLGjFQ3McFUH0uiiTvC8pVMXAn210wjLNmdZJzxUECKbm0QsEmYUSDzZvpjeJ9WmXA==";
+    const KEY: &str =
+        "jxspr8Ki0RYycVU8zykbdLGjFQ3McFUH0uiiTvC8pVMXAn210wjLNmdZJzxUECKbm0QsEmYUSDzZvpjeJ9WmXA==";
 
     #[test]
     fn the_console_text_and_json_give_the_same_parameters() {

@@ -77,7 +77,12 @@ pub fn read(path: &Path) -> Result<Vec<ImportRow>, SourceError> {
         .into_iter()
         .enumerate()
         .filter(|(_, user)| user.service_account_client_id.is_none())
-        .map(|(index, user)| convert(user, now).map_err(|message| SourceError::Row { row: index + 1, message }))
+        .map(|(index, user)| {
+            convert(user, now).map_err(|message| SourceError::Row {
+                row: index + 1,
+                message,
+            })
+        })
         .collect()
 }
 
@@ -118,8 +123,9 @@ fn stored_hash(credential: &Credential) -> Result<String, String> {
         Some(secret) => {
             let secret: Value = serde_json::from_str(secret)
                 .map_err(|_| "has a secretData that is not JSON".to_string())?;
-            let data: Value = serde_json::from_str(credential.credential_data.as_deref().unwrap_or("{}"))
-                .map_err(|_| "has a credentialData that is not JSON".to_string())?;
+            let data: Value =
+                serde_json::from_str(credential.credential_data.as_deref().unwrap_or("{}"))
+                    .map_err(|_| "has a credentialData that is not JSON".to_string())?;
             let text = |v: &Value, key: &str| v[key].as_str().map(str::to_string);
             (
                 text(&secret, "value"),
@@ -149,12 +155,8 @@ fn stored_hash(credential: &Credential) -> Result<String, String> {
         return Ok(format!("keycloak${algorithm}${iterations}${salt}${value}"));
     }
     // additionalParameters holds each setting as a list of strings.
-    let parameter = |key: &str, default: &str| {
-        parameters[key][0]
-            .as_str()
-            .unwrap_or(default)
-            .to_string()
-    };
+    let parameter =
+        |key: &str, default: &str| parameters[key][0].as_str().unwrap_or(default).to_string();
     let kind = match parameter("type", "id").as_str() {
         kind @ ("id" | "i" | "d") => kind.to_string(),
         _ => return Err("names an Argon2 type other than id, i or d".into()),

@@ -87,7 +87,9 @@ pub(crate) async fn load(url: &str, sql: &str) {
 
 /// Source databases to try: SQLite, the suite's PostgreSQL, and MariaDB where it runs. Each
 /// comes with what drops it afterwards.
-pub(crate) async fn sources(dir: &std::path::Path) -> Vec<(String, Option<TestDatabase>, Option<String>)> {
+pub(crate) async fn sources(
+    dir: &std::path::Path,
+) -> Vec<(String, Option<TestDatabase>, Option<String>)> {
     let mut out = vec![(
         format!(
             "sqlite://{}?mode=rwc",

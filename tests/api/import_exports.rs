@@ -39,8 +39,18 @@ async fn keycloak_users_roles_and_every_credential_format_import_and_log_in() {
         .enumerate()
         .map(|(i, format)| {
             let (_, _, native) = fixtures(&format!("keycloak_{format}")).remove(i % 2);
-            let roles = ["default-roles-demo", "offline_access", "uma_authorization", "Shop Admin"];
-            keycloak_user(&format!("user-{format}"), true, &roles[..1 + i], json!([credential(&native)]))
+            let roles = [
+                "default-roles-demo",
+                "offline_access",
+                "uma_authorization",
+                "Shop Admin",
+            ];
+            keycloak_user(
+                &format!("user-{format}"),
+                true,
+                &roles[..1 + i],
+                json!([credential(&native)]),
+            )
         })
         .collect();
     // A Keycloak 10 export: the hash in fields of the credential.
@@ -50,7 +60,12 @@ async fn keycloak_users_roles_and_every_credential_format_import_and_log_in() {
         "hashIterations": 27500, "algorithm": "pbkdf2-sha256", "counter": 0, "digits": 0}]);
     users.push(keycloak_user("old-export", true, &[], old));
     let (_, _, native) = fixtures("keycloak_pbkdf2-sha256").remove(0);
-    users.push(keycloak_user("disabled", false, &[], json!([credential(&native)])));
+    users.push(keycloak_user(
+        "disabled",
+        false,
+        &[],
+        json!([credential(&native)]),
+    ));
     users.push(json!({"username": "service-account-api", "enabled": true, "serviceAccountClientId": "api"}));
     let export = json!({"id": "demo", "realm": "demo", "enabled": true, "users": users});
     let file = write(app.dir.path(), "realm-export.json", &export.to_string());
@@ -71,26 +86,44 @@ async fn keycloak_users_roles_and_every_credential_format_import_and_log_in() {
     for (i, format) in formats.iter().enumerate() {
         let (password, _, _) = fixtures(&format!("keycloak_{format}")).remove(i % 2);
         let name = format!("user-{format}");
-        let wrong = app.login(&new_client(), &name, &format!("x{password}")).await;
+        let wrong = app
+            .login(&new_client(), &name, &format!("x{password}"))
+            .await;
         assert_eq!(wrong.status(), 400, "{format}");
         app.logged_in(&new_client(), &name, &password).await;
         let account = app.core.account_named(&name).await.unwrap();
-        assert!(account.password_hash.unwrap().starts_with("$argon2id$"), "{format}");
+        assert!(
+            account.password_hash.unwrap().starts_with("$argon2id$"),
+            "{format}"
+        );
         assert_eq!(account.created_at, 1_700_000_000);
     }
     let admin = app.core.account_named("user-argon2").await.unwrap();
     assert_eq!(admin.roles, vec!["shop_admin"]);
-    assert!(app.core.account_named("user-pbkdf2").await.unwrap().roles.is_empty());
+    assert!(
+        app.core
+            .account_named("user-pbkdf2")
+            .await
+            .unwrap()
+            .roles
+            .is_empty()
+    );
     let (password, _, _) = fixtures("keycloak_pbkdf2-sha256").remove(1);
     app.logged_in(&new_client(), "old-export", &password).await;
     let (password, _, _) = fixtures("keycloak_pbkdf2-sha256").remove(0);
     let disabled = app.login(&new_client(), "disabled", &password).await;
-    assert_eq!(message_of(disabled).await, "The user has not been activated or is blocked.");
+    assert_eq!(
+        message_of(disabled).await,
+        "The user has not been activated or is blocked."
+    );
     assert!(app.core.account_named("service-account-api").await.is_err());
 
     let (_, after, _) = latch(&app, &["user", "hashes"]);
     assert!(after.contains("1  Keycloak pbkdf2-sha256"), "{after}");
-    assert!(!after.contains("Keycloak pbkdf2,") && !after.contains("sha512"), "{after}");
+    assert!(
+        !after.contains("Keycloak pbkdf2,") && !after.contains("sha512"),
+        "{after}"
+    );
 }
 
 const HASH_CONFIG: &str = "hash_config {
@@ -118,38 +151,86 @@ async fn firebase_users_import_with_the_consoles_hash_parameters_and_log_in() {
                 "lastSignedInAt": "1508893999000", "disabled": i == 2, "providerUserInfo": []})
         })
         .collect();
-    users.push(json!({"localId": "google1", "email": "g@test.com", "emailVerified": true,
-        "providerUserInfo": [{"providerId": "google.com", "rawId": "1", "email": "g@test.com"}]}));
+    users.push(
+        json!({"localId": "google1", "email": "g@test.com", "emailVerified": true,
+        "providerUserInfo": [{"providerId": "google.com", "rawId": "1", "email": "g@test.com"}]}),
+    );
     users.push(json!({"localId": "phoneUser7", "phoneNumber": "+15555550100", "createdAt": "1508893925000"}));
-    let file = write(app.dir.path(), "users.json", &json!({"users": users}).to_string());
+    let file = write(
+        app.dir.path(),
+        "users.json",
+        &json!({"users": users}).to_string(),
+    );
     let config = write(app.dir.path(), "hash_config.txt", HASH_CONFIG);
 
-    let wrong_config = write(app.dir.path(), "bcrypt.txt", &HASH_CONFIG.replace("SCRYPT", "BCRYPT"));
-    let (ok, _, stderr) = import(&app, &["firebase", "--from", &file, "--hash-config", &wrong_config]);
-    assert!(!ok && stderr.contains("the algorithm is BCRYPT, not SCRYPT"), "{stderr}");
+    let wrong_config = write(
+        app.dir.path(),
+        "bcrypt.txt",
+        &HASH_CONFIG.replace("SCRYPT", "BCRYPT"),
+    );
+    let (ok, _, stderr) = import(
+        &app,
+        &["firebase", "--from", &file, "--hash-config", &wrong_config],
+    );
+    assert!(
+        !ok && stderr.contains("the algorithm is BCRYPT, not SCRYPT"),
+        "{stderr}"
+    );
     assert_eq!(app.account_count().await, 0);
 
-    let (ok, stdout, stderr) = import(&app, &["firebase", "--from", &file, "--hash-config", &config]);
+    let (ok, stdout, stderr) = import(
+        &app,
+        &["firebase", "--from", &file, "--hash-config", &config],
+    );
     assert!(ok, "{stderr}");
     assert!(stdout.contains("Imported 5 rows: 5 created"), "{stdout}");
     let (_, before, _) = latch(&app, &["user", "hashes"]);
-    assert!(before.contains("3  Firebase scrypt rounds=8 mem_cost=14  (upgraded at next login)"), "{before}");
+    assert!(
+        before.contains("3  Firebase scrypt rounds=8 mem_cost=14  (upgraded at next login)"),
+        "{before}"
+    );
 
     // The published vector of github.com/firebase/scrypt: "user1password".
     assert_eq!(cases[0].0, "user1password");
     for (i, (password, _, _)) in cases.iter().enumerate().take(2) {
         let name = format!("user{i}@test.com");
-        assert_eq!(app.login(&new_client(), &name, &format!("{password}x")).await.status(), 400);
+        assert_eq!(
+            app.login(&new_client(), &name, &format!("{password}x"))
+                .await
+                .status(),
+            400
+        );
         app.logged_in(&new_client(), &name, password).await;
         let account = app.core.account_named(&name).await.unwrap();
-        assert!(account.password_hash.unwrap().starts_with("$argon2id$"), "{name}");
-        assert_eq!((account.created_at, account.login_at > 1_508_893_999), (1_508_893_925, true));
+        assert!(
+            account.password_hash.unwrap().starts_with("$argon2id$"),
+            "{name}"
+        );
+        assert_eq!(
+            (account.created_at, account.login_at > 1_508_893_999),
+            (1_508_893_925, true)
+        );
     }
-    let disabled = app.login(&new_client(), "user2@test.com", &cases[2].0).await;
-    assert_eq!(message_of(disabled).await, "The user has not been activated or is blocked.");
+    let disabled = app
+        .login(&new_client(), "user2@test.com", &cases[2].0)
+        .await;
+    assert_eq!(
+        message_of(disabled).await,
+        "The user has not been activated or is blocked."
+    );
     let google = app.core.account_named("g@test.com").await.unwrap();
-    assert_eq!((google.mail.as_deref(), google.password_hash), (Some("g@test.com"), None));
-    assert!(app.core.account_named("phoneUser7").await.unwrap().mail.is_none());
+    assert_eq!(
+        (google.mail.as_deref(), google.password_hash),
+        (Some("g@test.com"), None)
+    );
+    assert!(
+        app.core
+            .account_named("phoneUser7")
+            .await
+            .unwrap()
+            .mail
+            .is_none()
+    );
     let (_, after, _) = latch(&app, &["user", "hashes"]);
     assert!(after.contains("1  Firebase scrypt"), "{after}");
 }
@@ -165,15 +246,24 @@ async fn a_bad_credential_imports_nothing_and_its_secret_is_never_shown() {
     let mut broken = credential(&native);
     broken["secretData"] = json!(format!("{{\"value\": \"{secret}\""));
     for (credentials, problem) in [
-        (bcrypt, "row 2 (bad) cannot be imported: its password hash is in no format latch can verify"),
-        (broken, "row 2: user bad: the password credential has a secretData that is not JSON"),
+        (
+            bcrypt,
+            "row 2 (bad) cannot be imported: its password hash is in no format latch can verify",
+        ),
+        (
+            broken,
+            "row 2: user bad: the password credential has a secretData that is not JSON",
+        ),
     ] {
         let bad = keycloak_user("bad", true, &[], json!([credentials]));
         let export = json!({"realm": "demo", "users": [good, bad]}).to_string();
         let file = write(app.dir.path(), "realm.json", &export);
         let (ok, stdout, stderr) = import(&app, &["keycloak", "--from", &file]);
         assert!(!ok && stderr.contains(problem), "{stderr}");
-        assert!(!stderr.contains(&secret) && !stdout.contains(&secret), "{stderr}");
+        assert!(
+            !stderr.contains(&secret) && !stdout.contains(&secret),
+            "{stderr}"
+        );
         assert_eq!(app.account_count().await, 0);
     }
 }

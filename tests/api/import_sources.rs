@@ -64,20 +64,42 @@ fn php_string(text: &str) -> String {
 
 /// A serialized PHP array of `key => true`.
 fn php_flags(keys: &[&str]) -> String {
-    let body: String = keys.iter().map(|k| format!("{}b:1;", php_string(k))).collect();
+    let body: String = keys
+        .iter()
+        .map(|k| format!("{}b:1;", php_string(k)))
+        .collect();
     format!("a:{}:{{{body}}}", keys.len())
 }
 
 /// WordPress's tables under the prefix `blog_`, with a custom role `shop_viewer`.
 fn wordpress_sql(url: &str) -> Vec<String> {
-    let datetime = if url.starts_with("postgres") { "TIMESTAMP" } else { "DATETIME" };
+    let datetime = if url.starts_with("postgres") {
+        "TIMESTAMP"
+    } else {
+        "DATETIME"
+    };
     let (_, phpass, _) = fixtures("wordpress_phpass").remove(0);
     let (_, bcrypt, _) = fixtures("wordpress_bcrypt").remove(0);
     let (_, unicode, _) = fixtures("wordpress_phpass").remove(1);
-    let roles = ["administrator", "editor", "author", "contributor", "subscriber", "shop_viewer"];
+    let roles = [
+        "administrator",
+        "editor",
+        "author",
+        "contributor",
+        "subscriber",
+        "shop_viewer",
+    ];
     let role_entries: String = roles
         .iter()
-        .map(|r| format!("{}a:2:{{{}{}{}a:0:{{}}}}", php_string(r), php_string("name"), php_string(r), php_string("capabilities")))
+        .map(|r| {
+            format!(
+                "{}a:2:{{{}{}{}a:0:{{}}}}",
+                php_string(r),
+                php_string("name"),
+                php_string(r),
+                php_string("capabilities")
+            )
+        })
         .collect();
     let user_roles = format!("a:{}:{{{role_entries}}}", roles.len());
     vec![
@@ -124,10 +146,17 @@ async fn wordpress_users_and_roles_import_from_every_database_and_log_in() {
         run(&url, &wordpress_sql(&url)).await;
         // The default prefix finds no tables here, and says so.
         let (ok, _, stderr) = import(&app, &["wordpress", "--from", &url]);
-        assert!(!ok && stderr.contains("no wp_users table"), "{url}: {stderr}");
-        let (ok, stdout, stderr) = import(&app, &["wordpress", "--from", &url, "--prefix", "blog_"]);
+        assert!(
+            !ok && stderr.contains("no wp_users table"),
+            "{url}: {stderr}"
+        );
+        let (ok, stdout, stderr) =
+            import(&app, &["wordpress", "--from", &url, "--prefix", "blog_"]);
         assert!(ok, "{url}: {stderr}");
-        assert!(stdout.contains("Imported 3 rows: 3 created"), "{url}: {stdout}");
+        assert!(
+            stdout.contains("Imported 3 rows: 3 created"),
+            "{url}: {stdout}"
+        );
 
         let admin = app.logged_in(&new_client(), "admin", &admin_password).await;
         assert_eq!(
@@ -135,18 +164,32 @@ async fn wordpress_users_and_roles_import_from_every_database_and_log_in() {
             json!(["authenticated", "administrator"]),
             "{url}"
         );
-        app.logged_in(&new_client(), "editor", &editor_password).await;
-        app.logged_in(&new_client(), "reader", &reader_password).await;
-        let wrong = app.login(&new_client(), "editor", &format!("x{editor_password}")).await;
+        app.logged_in(&new_client(), "editor", &editor_password)
+            .await;
+        app.logged_in(&new_client(), "reader", &reader_password)
+            .await;
+        let wrong = app
+            .login(&new_client(), "editor", &format!("x{editor_password}"))
+            .await;
         assert_eq!(wrong.status(), 400, "{url}");
         let editor = app.core.account_named("editor").await.unwrap();
         assert_eq!(editor.roles, vec!["editor", "shop_viewer"], "{url}");
-        assert!(editor.password_hash.unwrap().starts_with("$argon2id$"), "{url}");
+        assert!(
+            editor.password_hash.unwrap().starts_with("$argon2id$"),
+            "{url}"
+        );
         let reader = app.core.account_named("reader").await.unwrap();
-        assert_eq!((reader.roles, reader.mail), (vec!["subscriber".to_string()], None), "{url}");
+        assert_eq!(
+            (reader.roles, reader.mail),
+            (vec!["subscriber".to_string()], None),
+            "{url}"
+        );
         let admin = app.core.account_named("admin").await.unwrap();
         assert_eq!(admin.created_at, 1_425_204_000, "{url}");
-        assert!(admin.password_hash.unwrap().starts_with("$argon2id$"), "{url}");
+        assert!(
+            admin.password_hash.unwrap().starts_with("$argon2id$"),
+            "{url}"
+        );
         if let Some(name) = mariadb {
             drop_mariadb(&name).await;
         }
@@ -156,16 +199,35 @@ async fn wordpress_users_and_roles_import_from_every_database_and_log_in() {
 /// ASP.NET Core Identity's tables as Entity Framework creates them on each backend.
 fn aspnet_sql(url: &str) -> String {
     let (time, forever, past) = if url.starts_with("postgres") {
-        ("TIMESTAMPTZ", "9999-12-31 23:59:59+00", "2020-01-01 00:00:00+00")
+        (
+            "TIMESTAMPTZ",
+            "9999-12-31 23:59:59+00",
+            "2020-01-01 00:00:00+00",
+        )
     } else if url.starts_with("mysql") {
-        ("DATETIME(6)", "9999-12-31 23:59:59.999999", "2020-01-01 00:00:00")
+        (
+            "DATETIME(6)",
+            "9999-12-31 23:59:59.999999",
+            "2020-01-01 00:00:00",
+        )
     } else {
-        ("TEXT", "9999-12-31 23:59:59.9999999+00:00", "2020-01-01 00:00:00+00:00")
+        (
+            "TEXT",
+            "9999-12-31 23:59:59.9999999+00:00",
+            "2020-01-01 00:00:00+00:00",
+        )
     };
     let hash = |format: &str, index: usize| {
-        fixtures(format)[index].2["PasswordHash"].as_str().unwrap().to_string()
+        fixtures(format)[index].2["PasswordHash"]
+            .as_str()
+            .unwrap()
+            .to_string()
     };
-    let (v3, v2, v3_512) = (hash("aspnet_v3_sha256", 0), hash("aspnet_v2", 1), hash("aspnet_v3_sha512", 0));
+    let (v3, v2, v3_512) = (
+        hash("aspnet_v3_sha256", 0),
+        hash("aspnet_v2", 1),
+        hash("aspnet_v3_sha512", 0),
+    );
     format!(
         "CREATE TABLE \"AspNetUsers\" (\"Id\" VARCHAR(450) NOT NULL PRIMARY KEY, \"UserName\" VARCHAR(256), \
          \"NormalizedUserName\" VARCHAR(256), \"Email\" VARCHAR(256), \"NormalizedEmail\" VARCHAR(256), \
@@ -200,7 +262,10 @@ async fn aspnet_identity_users_import_from_every_database_and_log_in() {
         load(&url, &aspnet_sql(&url)).await;
         let (ok, stdout, stderr) = import(&app, &["aspnet", "--from", &url]);
         assert!(ok, "{url}: {stderr}");
-        assert!(stdout.contains("Imported 4 rows: 4 created"), "{url}: {stdout}");
+        assert!(
+            stdout.contains("Imported 4 rows: 4 created"),
+            "{url}: {stdout}"
+        );
 
         let alice = app.logged_in(&new_client(), "alice", &alice_password).await;
         assert_eq!(
@@ -211,7 +276,10 @@ async fn aspnet_identity_users_import_from_every_database_and_log_in() {
         // A lockout that has ended leaves the account active.
         app.logged_in(&new_client(), "bob", &bob_password).await;
         let bob = app.core.account_named("bob").await.unwrap();
-        assert!(bob.password_hash.unwrap().starts_with("$argon2id$"), "{url}");
+        assert!(
+            bob.password_hash.unwrap().starts_with("$argon2id$"),
+            "{url}"
+        );
         // Locked out for good: blocked, whatever the password.
         let carol = app.login(&new_client(), "carol", &carol_password).await;
         assert_eq!(
@@ -220,10 +288,17 @@ async fn aspnet_identity_users_import_from_every_database_and_log_in() {
             "{url}"
         );
         let carol = app.core.account_named("carol").await.unwrap();
-        assert!(carol.password_hash.unwrap().starts_with("aspnet$AQ"), "{url}");
+        assert!(
+            carol.password_hash.unwrap().starts_with("aspnet$AQ"),
+            "{url}"
+        );
         // Lockout disabled: a LockoutEnd does not block; no password, no login.
         let dave = app.core.account_named("dave").await.unwrap();
-        assert_eq!((dave.state.as_str(), dave.password_hash), ("active", None), "{url}");
+        assert_eq!(
+            (dave.state.as_str(), dave.password_hash),
+            ("active", None),
+            "{url}"
+        );
         if let Some(name) = mariadb {
             drop_mariadb(&name).await;
         }

@@ -306,7 +306,10 @@ mod tests {
             describe("keycloak$pbkdf2-sha512$210000$s$h").as_deref(),
             Some("Keycloak pbkdf2-sha512, 210000 iterations")
         );
-        assert_eq!(describe("keycloak$bcrypt$1$s$h").as_deref(), Some("unknown"));
+        assert_eq!(
+            describe("keycloak$bcrypt$1$s$h").as_deref(),
+            Some("unknown")
+        );
         assert_eq!(describe("aspnet$AA==").as_deref(), Some("unknown"));
         assert_eq!(describe("$S$C3378"), None);
     }
@@ -325,8 +328,14 @@ mod tests {
         formats.dedup();
         assert_eq!(formats.len(), 11, "{formats:?}");
         for case in &cases {
-            let (password, hash) = (case["password"].as_str().unwrap(), case["hash"].as_str().unwrap());
-            assert!(super::super::verify_with(password.as_bytes(), hash), "{hash}");
+            let (password, hash) = (
+                case["password"].as_str().unwrap(),
+                case["hash"].as_str().unwrap(),
+            );
+            assert!(
+                super::super::verify_with(password.as_bytes(), hash),
+                "{hash}"
+            );
             let wrong = format!("x{password}");
             assert!(!super::super::verify_with(wrong.as_bytes(), hash), "{hash}");
             assert!(super::super::is_recognised(hash), "{hash}");
