@@ -138,7 +138,7 @@ fn base64_any(text: &str) -> Option<String> {
             c => c,
         })
         .collect();
-    while standard.len() % 4 != 0 {
+    while !standard.len().is_multiple_of(4) {
         standard.push('=');
     }
     STANDARD
