@@ -39,6 +39,42 @@ pub enum ImportCommand {
         #[command(flatten)]
         options: ImportOptions,
     },
+    /// Users and roles from a WordPress database (wp_users, wp_usermeta).
+    Wordpress {
+        /// The WordPress database: mysql://… (MariaDB too), sqlite://FILE or postgres://….
+        #[arg(long, value_name = "URL")]
+        from: String,
+        /// The site's table prefix ($table_prefix in wp-config.php).
+        #[arg(long, default_value = "wp_")]
+        prefix: String,
+        #[command(flatten)]
+        options: ImportOptions,
+    },
+    /// Users, realm roles and passwords from a Keycloak realm export (JSON).
+    Keycloak {
+        #[arg(long, value_name = "FILE")]
+        from: PathBuf,
+        #[command(flatten)]
+        options: ImportOptions,
+    },
+    /// Users and roles from an ASP.NET Core Identity database (AspNetUsers).
+    Aspnet {
+        /// The Identity database: sqlite://FILE, postgres://… or mysql://… (MariaDB too).
+        #[arg(long, value_name = "URL")]
+        from: String,
+        #[command(flatten)]
+        options: ImportOptions,
+    },
+    /// Users from `firebase auth:export users.json`, with the project's hash parameters.
+    Firebase {
+        #[arg(long, value_name = "FILE")]
+        from: PathBuf,
+        /// The console's "Password hash parameters" (hash_config { … }), or them as JSON.
+        #[arg(long, value_name = "FILE")]
+        hash_config: PathBuf,
+        #[command(flatten)]
+        options: ImportOptions,
+    },
 }
 
 #[derive(Args)]
@@ -57,6 +93,18 @@ pub async fn run(command: ImportCommand, config: Config) -> anyhow::Result<()> {
         ImportCommand::Json { file, options } => (import::files::read_json(&file)?, options),
         ImportCommand::Drupal { from, options } => (import::drupal::read(&from).await?, options),
         ImportCommand::Django { from, options } => (import::django::read(&from).await?, options),
+        ImportCommand::Wordpress {
+            from,
+            prefix,
+            options,
+        } => (import::wordpress::read(&from, &prefix).await?, options),
+        ImportCommand::Keycloak { from, options } => (import::keycloak::read(&from)?, options),
+        ImportCommand::Aspnet { from, options } => (import::aspnet::read(&from).await?, options),
+        ImportCommand::Firebase {
+            from,
+            hash_config,
+            options,
+        } => (import::firebase::read(&from, &hash_config)?, options),
     };
     let core = Core::open(&config).await?.core;
     let result = write(&core, &rows, &options).await;

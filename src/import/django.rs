@@ -34,7 +34,7 @@ async fn read_from(db: &SourceDatabase) -> Result<Vec<ImportRow>, SourceError> {
         "SELECT {} AS id, g.name AS role FROM auth_user_groups ug JOIN auth_group g ON g.id = ug.group_id",
         db.int("ug.user_id")
     );
-    let mut roles_of = roles_by_id(db, groups).await?;
+    let mut roles_of = roles_by_id::<i64>(db, groups).await?;
     db.rows(users)
         .await?
         .iter()

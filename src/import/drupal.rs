@@ -45,7 +45,7 @@ async fn read_from(db: &SourceDatabase) -> Result<Vec<ImportRow>, SourceError> {
         db.int("COALESCE(access, 0)"),
         db.int("COALESCE(login, 0)")
     );
-    let mut roles_of = roles_by_id(db, roles).await?;
+    let mut roles_of = roles_by_id::<i64>(db, roles).await?;
     db.rows(users)
         .await?
         .iter()

@@ -1,11 +1,17 @@
 //! Reading accounts from other systems into [`ImportRow`]s: latch's documented CSV and JSON
-//! formats, and Drupal and Django databases (SQLite, PostgreSQL, MySQL or MariaDB). Writing
-//! them is the core's job.
+//! formats; Drupal, Django, WordPress and ASP.NET Identity databases (SQLite, PostgreSQL,
+//! MySQL or MariaDB); Keycloak realm exports and Firebase user exports. Writing them is the
+//! core's job.
 
+pub mod aspnet;
 pub mod django;
 pub mod drupal;
 pub mod files;
+pub mod firebase;
+pub mod keycloak;
+mod php_serialized;
 mod source;
+pub mod wordpress;
 
 use crate::core::accounts::AccountState;
 pub use crate::store::ImportRow;

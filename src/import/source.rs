@@ -67,6 +67,23 @@ impl SourceDatabase {
         format!("COALESCE({}, 0)", self.int(&seconds))
     }
 
+    /// A table or column name quoted, for names in mixed case (ASP.NET Identity's).
+    pub fn quote(&self, name: &str) -> String {
+        match self.backend {
+            Backend::MySql => format!("`{name}`"),
+            _ => format!("\"{name}\""),
+        }
+    }
+
+    /// 1 when the time in `column` lies in the future, else 0 (NULL too).
+    pub fn in_future(&self, column: &str) -> String {
+        self.flag(&match self.backend {
+            Backend::Sqlite => format!("julianday({column}) > julianday('now')"),
+            Backend::Postgres => format!("{column} > now()"),
+            Backend::MySql => format!("{column} > UTC_TIMESTAMP()"),
+        })
+    }
+
     pub async fn has_table(&self, table: &str) -> bool {
         let sql = format!("SELECT 1 FROM {table} WHERE 1 = 0");
         sqlx::query(AssertSqlSafe(sql))
@@ -96,12 +113,16 @@ where
         .map_err(|e| SourceError::Format(format!("column {column}: {e}")))
 }
 
-/// Roles by account id, from a query selecting `id` and `role`, as machine names.
-pub async fn roles_by_id(
+/// Roles by account id (a number, or a string such as ASP.NET Identity's), from a query
+/// selecting `id` and `role`, as machine names.
+pub async fn roles_by_id<K>(
     db: &SourceDatabase,
     sql: String,
-) -> Result<HashMap<i64, Vec<String>>, SourceError> {
-    let mut roles: HashMap<i64, Vec<String>> = HashMap::new();
+) -> Result<HashMap<K, Vec<String>>, SourceError>
+where
+    K: Eq + std::hash::Hash + for<'r> sqlx::Decode<'r, sqlx::Any> + sqlx::Type<sqlx::Any>,
+{
+    let mut roles: HashMap<K, Vec<String>> = HashMap::new();
     for row in db.rows(sql).await? {
         if let Some(role) = role_machine_name(&get::<String>(&row, "role")?) {
             roles.entry(get(&row, "id")?).or_default().push(role);

@@ -64,7 +64,7 @@ fn drupal8_sql() -> String {
     )
 }
 
-async fn load(url: &str, sql: &str) {
+pub(crate) async fn load(url: &str, sql: &str) {
     sqlx::any::install_default_drivers();
     let mut conn = AnyConnection::connect(url).await.unwrap();
     // Comment lines go first: one may share a chunk with the statement after it.
@@ -87,7 +87,9 @@ async fn load(url: &str, sql: &str) {
 
 /// Source databases to try: SQLite, the suite's PostgreSQL, and MariaDB where it runs. Each
 /// comes with what drops it afterwards.
-async fn sources(dir: &std::path::Path) -> Vec<(String, Option<TestDatabase>, Option<String>)> {
+pub(crate) async fn sources(
+    dir: &std::path::Path,
+) -> Vec<(String, Option<TestDatabase>, Option<String>)> {
     let mut out = vec![(
         format!(
             "sqlite://{}?mode=rwc",
@@ -121,7 +123,7 @@ async fn sources(dir: &std::path::Path) -> Vec<(String, Option<TestDatabase>, Op
     out
 }
 
-async fn drop_mariadb(name: &str) {
+pub(crate) async fn drop_mariadb(name: &str) {
     let mut server = AnyConnection::connect("mysql://root@127.0.0.1:3306/test")
         .await
         .unwrap();

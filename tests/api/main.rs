@@ -45,6 +45,8 @@ mod drupal_user;
 mod fuzz_http;
 mod import;
 mod import_databases;
+mod import_exports;
+mod import_sources;
 mod laravel_clients;
 mod laravel_flows;
 mod laravel_sanctum;

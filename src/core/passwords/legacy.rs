@@ -1,5 +1,6 @@
-//! Password hashes written by other software: Drupal's phpass (`$S$`, `$P$`, `$H$`, `U$`),
-//! PHP's `password_hash` (bcrypt, Argon2) and Django's hashers. They are verified so imported
+//! Password hashes written by other software: Drupal's and WordPress's phpass (`$S$`, `$P$`,
+//! `$H$`, `U$`), PHP's `password_hash` (bcrypt, Argon2) and Django's hashers; those of
+//! WordPress 6.8, Keycloak, ASP.NET Identity and Firebase are in [`super::imported`]. They are verified so imported
 //! accounts keep their passwords, and replaced by Argon2id at the next successful login.
 //! Every comparison is constant-time; a malformed hash never matches. A hash that cannot be
 //! checked at all (unusable, malformed, past a work cap) is told apart from a mismatch, so
@@ -22,13 +23,13 @@ const MAX_PHPASS_LOG2: usize = 24;
 /// bcrypt cost (PHP writes 10–12; 31 would take days).
 const MAX_BCRYPT_COST: u32 = 16;
 /// PBKDF2 iterations (Django 5.2 writes 1,000,000).
-const MAX_PBKDF2_ITERATIONS: u32 = 10_000_000;
+pub(super) const MAX_PBKDF2_ITERATIONS: u32 = 10_000_000;
 /// scrypt block size and parallelism (Django writes r=8, p=1).
 const MAX_SCRYPT_R: u32 = 32;
 const MAX_SCRYPT_P: u32 = 16;
 
 /// bcrypt through the crate, unless the hash asks for more than [`MAX_BCRYPT_COST`].
-fn bcrypt_verify(password: &[u8], stored: &str) -> Option<bool> {
+pub(super) fn bcrypt_verify(password: &[u8], stored: &str) -> Option<bool> {
     let cost = stored.get(4..6).and_then(|c| c.parse::<u32>().ok());
     cost.filter(|c| *c <= MAX_BCRYPT_COST)?;
     bcrypt::verify(password, stored).ok()
@@ -43,6 +44,9 @@ pub fn verify(password: &[u8], stored: &str) -> bool {
 /// Whether `password` matches a stored hash in one of the legacy formats; `None` when the
 /// hash cannot be checked: unusable, malformed, in no known format, or past a work cap.
 pub fn check(password: &[u8], stored: &str) -> Option<bool> {
+    if let Some(checked) = super::imported::check(password, stored) {
+        return checked;
+    }
     if let Some(rest) = stored.strip_prefix('U').filter(|r| r.starts_with('$')) {
         // A Drupal 6 MD5 hash that Drupal 7 wrapped: the password is MD5-hex'd first.
         let md5_hex = hex(&Md5::digest(password));
@@ -74,6 +78,9 @@ pub fn describe(stored: &str) -> String {
     }
     if stored.starts_with('!') {
         return "unusable (Django)".into();
+    }
+    if let Some(described) = super::imported::describe(stored) {
+        return described;
     }
     if let Some(php) = stored.strip_prefix("argon2$") {
         return format!("Django {}", describe(&format!("${php}")));

@@ -3,6 +3,7 @@
 //! bounded queue so it cannot pile up memory or latency either. Hashes imported from Drupal
 //! and Django verify too, and are upgraded at the next login.
 
+mod imported;
 mod legacy;
 mod policy;
 #[cfg(test)]
@@ -177,7 +178,7 @@ fn verify_with(password: &[u8], stored: &str) -> bool {
 }
 
 /// Whether `password` matches `stored`; `None` when the hash cannot be checked at all.
-fn check_with(password: &[u8], stored: &str) -> Option<bool> {
+pub(super) fn check_with(password: &[u8], stored: &str) -> Option<bool> {
     // Django writes PHC Argon2 strings behind an `argon2` prefix.
     let phc = stored
         .strip_prefix("argon2")
