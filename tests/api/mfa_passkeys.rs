@@ -385,9 +385,9 @@ async fn removing_a_passkey_needs_proof_and_an_id_of_ones_own() {
     let app = spawn_app_on_localhost().await;
     app.create_account("ida", "secret", &[]).await;
     app.create_account("jon", "secret", &[]).await;
+    let ida = drupal_session(&app, "ida", "secret").await;
     give_passkey(&app, "ida").await;
     give_passkey(&app, "jon").await;
-    let ida = drupal_session(&app, "ida", "secret").await;
     let (status, mfa) = call_as(&app, &ida, Method::GET, "/latch/mfa", None).await;
     assert_eq!(status, 200);
     assert_eq!(mfa["enrolled"], true);

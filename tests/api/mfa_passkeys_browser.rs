@@ -116,6 +116,10 @@ async fn a_browser_registers_a_passkey_and_signs_in_with_it_alone_and_as_second_
     let authenticator = authenticator.as_str().expect("an authenticator id");
 
     log_in_with_the_form(&driver, &app).await;
+    // The scripts run in a JSON document of latch's origin: the login page's policy lets no
+    // script but its own fetch.
+    let plain = format!("http://localhost:{}/latch/whoami", app.port);
+    driver.open(&plain).await;
     let registered = run(&driver, REGISTER).await;
     assert_eq!(registered["status"], 201, "{registered}");
     assert_eq!(registered["body"]["name"], "virtual", "{registered}");
@@ -152,6 +156,7 @@ async fn a_browser_registers_a_passkey_and_signs_in_with_it_alone_and_as_second_
 
     // A password login now asks for the second factor, which the passkey gives.
     driver.call("DELETE", "/cookie", None).await;
+    driver.open(&plain).await;
     let answer = run(&driver, SECOND_FACTOR).await;
     assert_eq!(
         answer["methods"],
