@@ -177,16 +177,36 @@ async fn execute(core: &Core, command: UserCommand) -> anyhow::Result<()> {
         UserCommand::Mfa { name } => {
             let account = core.account_named(&name).await.map_err(explain)?;
             let status = core.mfa_status(&account).await.map_err(explain)?;
-            match status.totp_since {
-                Some(since) => println!(
-                    "{name}: TOTP since {}; {} recovery codes left.",
-                    crate::core::rfc3339(since).unwrap_or_else(|| since.to_string()),
+            let passkeys = core.passkeys(&account).await.map_err(explain)?;
+            let time = |t: i64| crate::core::rfc3339(t).unwrap_or_else(|| t.to_string());
+            let mut factors = Vec::new();
+            if let Some(since) = status.totp_since {
+                factors.push(format!("TOTP since {}", time(since)));
+            }
+            match passkeys.len() {
+                0 => {}
+                1 => factors.push("1 passkey".into()),
+                n => factors.push(format!("{n} passkeys")),
+            }
+            if !factors.is_empty() {
+                println!(
+                    "{name}: {}; {} recovery codes left.",
+                    factors.join(", "),
                     status.recovery_codes_left
-                ),
-                None if status.totp_pending => {
-                    println!("{name}: no second factor (a TOTP enrolment awaits its first code).")
-                }
-                None => println!("{name}: no second factor."),
+                );
+            } else if status.totp_pending {
+                println!("{name}: no second factor (a TOTP enrolment awaits its first code).");
+            } else {
+                println!("{name}: no second factor.");
+            }
+            for passkey in &passkeys {
+                let used = passkey.last_used_at.map_or_else(|| "never".into(), time);
+                println!(
+                    "  passkey {} {:?}: added {}, last used {used}",
+                    passkey.id,
+                    passkey.name,
+                    time(passkey.created_at)
+                );
             }
         }
         UserCommand::MfaReset { name } => {
@@ -194,7 +214,8 @@ async fn execute(core: &Core, command: UserCommand) -> anyhow::Result<()> {
             let client = crate::core::ClientContext::command_line();
             if core.reset_mfa(&account, &client).await.map_err(explain)? {
                 println!(
-                    "Removed the second factor of {name}; it logs in with its password alone."
+                    "Removed the second factors of {name} (TOTP, passkeys, recovery codes); it \
+                     logs in with its password alone."
                 );
             } else {
                 println!("{name} had no second factor; nothing changed.");

@@ -14,6 +14,7 @@ mod mail;
 mod network;
 mod ops;
 mod origin;
+mod passkeys;
 mod platformos;
 mod server;
 mod services;
@@ -37,6 +38,7 @@ pub use mail::{MailConfig, SmtpConfig, SmtpTls, TemplateConfig};
 pub use network::{Network, canonical_ip};
 pub use ops::{LogConfig, LogFormat, MetricsConfig};
 pub use origin::{Origin, OriginError, OriginPattern};
+pub use passkeys::{PasskeyConfig, url_host};
 pub use platformos::{FieldFormat, FieldRules, FormAction, FormConfig, PlatformosConfig};
 pub use server::{AuditConfig, FloodConfig, PasswordConfig, RegistrationConfig, RegistrationMode};
 pub use services::{ServicesApiVersion, ServicesConfig};
@@ -68,6 +70,7 @@ pub struct Config {
     pub cookie: CookieConfig,
     pub password: PasswordConfig,
     pub flood: FloodConfig,
+    pub passkeys: PasskeyConfig,
     pub http: HttpConfig,
     pub services: ServicesConfig,
     pub django: DjangoConfig,
@@ -101,6 +104,7 @@ impl Default for Config {
             cookie: CookieConfig::default(),
             password: PasswordConfig::default(),
             flood: FloodConfig::default(),
+            passkeys: PasskeyConfig::default(),
             http: HttpConfig::default(),
             services: ServicesConfig::default(),
             django: DjangoConfig::default(),
@@ -223,6 +227,7 @@ impl Config {
         self.token.validate()?;
         self.password.validate_concurrency()?;
         self.flood.validate()?;
+        self.passkeys.validate(&self.public_url)?;
         self.http.validate()?;
         self.password.validate_min_length()?;
         if self.services.enabled {

@@ -7,6 +7,7 @@ use secrecy::SecretString;
 use super::accounts::Account;
 use super::audit::{AuditEvent, ClientContext, Subject};
 use super::flood::Claimant;
+use super::passkeys::PasskeyError;
 use super::passwords::{MAX_PASSWORD_BYTES, Verification};
 use super::sessions::{LoggedIn, hash_session_id, new_session_id};
 use super::{Core, CurrentSession, Error, now};
@@ -66,7 +67,10 @@ enum SecondFactor<'a> {
 fn login_result(result: &Result<LoginStep, Error>) -> &'static str {
     match result {
         Ok(LoginStep::Done(_)) => "success",
-        Ok(LoginStep::SecondFactor(_)) | Err(Error::SecondFactorRequired) => "second_factor",
+        Ok(LoginStep::SecondFactor(_))
+        | Err(Error::SecondFactorRequired | Error::Passkey(PasskeyError::Required)) => {
+            "second_factor"
+        }
         Err(error) => error_result(error),
     }
 }
@@ -313,6 +317,10 @@ impl Core {
         let status = self.mfa_status(&account).await?;
         if status.enrolled() {
             match second {
+                // Only a code can come with the password.
+                SecondFactor::Inline(None) if status.totp_since.is_none() => {
+                    return Err(PasskeyError::Required.into());
+                }
                 SecondFactor::Inline(None) => return Err(Error::SecondFactorRequired),
                 SecondFactor::Inline(Some(code)) => {
                     self.check_second_factor(&account, code, client).await?;

@@ -1,5 +1,6 @@
-//! Second factors: a TOTP authenticator app, with single-use recovery codes for when the app
-//! is lost. Enrolment, removal, and checking a code at login.
+//! Second factors: a TOTP authenticator app and passkeys (see [`super::passkeys`]), with
+//! single-use recovery codes for when they are lost. Enrolment, removal, and checking a code
+//! at login.
 //!
 //! Wrong codes count in flood control per account, from every address together (whoever
 //! sends codes already holds the password), and against the client's address as failed logins
@@ -17,11 +18,8 @@ use super::{Core, Error, later, now, totp};
 
 /// How many recovery codes an enrolment gives.
 pub const RECOVERY_CODES: usize = 10;
-/// The flood event of a wrong second-factor code, counted per account.
-const CODE_EVENT: &str = "latch.failed_mfa_code";
-
-/// The methods an account with TOTP can finish a login with.
-pub const METHODS: [&str; 2] = ["totp", "recovery_code"];
+/// The flood event of a wrong second-factor code or passkey answer, counted per account.
+pub(super) const CODE_EVENT: &str = "latch.failed_mfa_code";
 
 /// What an account has enrolled.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -29,22 +27,43 @@ pub struct MfaStatus {
     /// When TOTP was confirmed; `None` without it (or while enrolment waits for a code).
     pub totp_since: Option<i64>,
     pub totp_pending: bool,
+    /// How many passkeys the account has.
+    pub passkeys: i64,
     pub recovery_codes_left: i64,
 }
 
 impl MfaStatus {
     pub fn enrolled(&self) -> bool {
-        self.totp_since.is_some()
+        self.totp_since.is_some() || self.passkeys > 0
     }
 
-    /// The ways to finish a login, empty without a second factor.
+    /// The ways to finish a login (`totp`, `passkey`, `recovery_code`), empty without a
+    /// second factor.
     pub fn methods(&self) -> Vec<&'static str> {
-        if self.enrolled() {
-            METHODS.to_vec()
-        } else {
-            Vec::new()
+        let mut methods = Vec::new();
+        if self.totp_since.is_some() {
+            methods.push("totp");
         }
+        if self.passkeys > 0 {
+            methods.push("passkey");
+        }
+        if self.enrolled() {
+            methods.push("recovery_code");
+        }
+        methods
     }
+}
+
+/// Fresh recovery codes, to show once, and their hashes, to store.
+pub(super) struct RecoveryCodes {
+    pub codes: Vec<String>,
+    pub hashes: Vec<String>,
+}
+
+pub(super) fn new_recovery_codes() -> RecoveryCodes {
+    let codes: Vec<String> = (0..RECOVERY_CODES).map(|_| new_recovery_code()).collect();
+    let hashes = codes.iter().map(|c| hash_recovery_code(c)).collect();
+    RecoveryCodes { codes, hashes }
 }
 
 /// A TOTP secret waiting for its first code, as shown once to the user.
@@ -88,9 +107,11 @@ impl Core {
     pub async fn mfa_status(&self, account: &Account) -> Result<MfaStatus, Error> {
         let totp = self.store.totp_of(account.id).await?;
         let recovery_codes_left = self.store.recovery_codes_left(account.id).await?;
+        let passkeys = self.store.passkey_count(account.id).await?;
         Ok(MfaStatus {
             totp_since: totp.as_ref().and_then(|t| t.confirmed_at),
             totp_pending: totp.is_some_and(|t| t.confirmed_at.is_none()),
+            passkeys,
             recovery_codes_left,
         })
     }
@@ -132,11 +153,10 @@ impl Core {
             .ok_or_else(|| crate::store::StoreError::Corrupt("a TOTP secret".into()))?;
         let code = code.trim();
         let Some(step) = totp::matching_step(&secret, code, now()) else {
-            self.failed_code(account, client).await?;
+            self.failed_code(account, client, None).await?;
             return Err(Error::SecondFactorInvalid);
         };
-        let codes: Vec<String> = (0..RECOVERY_CODES).map(|_| new_recovery_code()).collect();
-        let hashes: Vec<String> = codes.iter().map(|c| hash_recovery_code(c)).collect();
+        let RecoveryCodes { codes, hashes } = new_recovery_codes();
         let confirmed = self
             .store
             .confirm_totp(account.id, &row.secret, step, &hashes, now())
@@ -155,7 +175,8 @@ impl Core {
         Ok(codes)
     }
 
-    /// Removes the account's second factor, proven by a current code or the password.
+    /// Removes the account's TOTP, proven by a current code or the password. The recovery
+    /// codes go too unless a passkey remains.
     pub async fn remove_totp(
         &self,
         account: &Account,
@@ -163,9 +184,31 @@ impl Core {
         client: &ClientContext,
     ) -> Result<(), Error> {
         let status = self.mfa_status(account).await?;
-        if !status.enrolled() && !status.totp_pending {
+        if status.totp_since.is_none() && !status.totp_pending {
             return Err(Error::MfaNotEnrolled);
         }
+        self.prove_holder(account, proof, client).await?;
+        if self.store.delete_totp(account.id).await? {
+            self.record_audit(
+                AuditEvent::MfaRemoved,
+                Subject::Account(account),
+                client,
+                Some("totp"),
+            )
+            .await;
+        }
+        Ok(())
+    }
+
+    /// Checks the proof that the account's holder asks to remove a second factor: a current
+    /// second-factor code (if the account has a second factor), or the password.
+    pub(super) async fn prove_holder(
+        &self,
+        account: &Account,
+        proof: Proof<'_>,
+        client: &ClientContext,
+    ) -> Result<(), Error> {
+        let status = self.mfa_status(account).await?;
         match proof {
             Proof::Code(code) if status.enrolled() => {
                 self.check_second_factor(account, code, client).await?
@@ -180,7 +223,7 @@ impl Core {
                 }
             }
         }
-        self.reset_mfa(account, client).await.map(|_| ())
+        Ok(())
     }
 
     /// Removes every second factor of the account (the operator's `latch user mfa-reset`);
@@ -196,7 +239,7 @@ impl Core {
                 AuditEvent::MfaRemoved,
                 Subject::Account(account),
                 client,
-                Some("totp"),
+                Some("all"),
             )
             .await;
         }
@@ -244,9 +287,14 @@ impl Core {
             false
         };
         if !accepted {
-            self.failed_code(account, client).await?;
+            self.failed_code(account, client, None).await?;
             return Err(Error::SecondFactorInvalid);
         }
+        self.second_factor_passed(account).await
+    }
+
+    /// Clears the account's count of wrong second factors once one passed.
+    pub(super) async fn second_factor_passed(&self, account: &Account) -> Result<(), Error> {
         if self.flood.config().enabled {
             self.store
                 .clear_flood(CODE_EVENT, &account.id.to_string())
@@ -255,7 +303,11 @@ impl Core {
         Ok(())
     }
 
-    async fn check_code_flood(&self, account: &Account, ip: Option<IpAddr>) -> Result<(), Error> {
+    pub(super) async fn check_code_flood(
+        &self,
+        account: &Account,
+        ip: Option<IpAddr>,
+    ) -> Result<(), Error> {
         self.check_ip_flood(ip).await?;
         let config = self.flood.config();
         if !config.enabled {
@@ -281,12 +333,19 @@ impl Core {
         }
     }
 
-    async fn failed_code(&self, account: &Account, client: &ClientContext) -> Result<(), Error> {
+    /// Counts a wrong second factor (`detail` names a method other than a code) in flood
+    /// control, and audits it.
+    pub(super) async fn failed_code(
+        &self,
+        account: &Account,
+        client: &ClientContext,
+        detail: Option<&str>,
+    ) -> Result<(), Error> {
         self.record_audit(
             AuditEvent::MfaCodeFailed,
             Subject::Account(account),
             client,
-            None,
+            detail,
         )
         .await;
         let config = self.flood.config();

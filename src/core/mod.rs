@@ -17,6 +17,8 @@ pub mod login;
 pub mod mail;
 pub mod meters;
 pub mod mfa;
+mod passkey_login;
+pub mod passkeys;
 pub mod passwords;
 mod prefixed_tokens;
 mod profile;
@@ -90,6 +92,8 @@ pub enum Error {
     LinkExpired,
     #[error("the one-time login link has been used or is no longer valid")]
     LinkInvalid,
+    #[error(transparent)]
+    Passkey(#[from] passkeys::PasskeyError),
     #[error("too many failed logins ({scope:?}); retry in {retry_after} s")]
     Flooded { scope: FloodScope, retry_after: u64 },
     #[error("too many logins are waiting for password hashing; retry in {retry_after} s")]
@@ -198,6 +202,8 @@ pub struct Core {
     /// Live sessions in memory; see [`session_cache`].
     session_cache: session_cache::SessionCache,
     webhooks: webhooks::Receivers,
+    /// The relying party passkeys are bound to; `None` when `public_url` has no host name.
+    webauthn: Option<webauthn_rs::prelude::Webauthn>,
 }
 
 /// What opening the core found worth telling the operator.
@@ -242,6 +248,7 @@ impl Core {
             tokens: tokens::Tokens::new(&config.token, &config.public_url, &secret),
             session_cache: session_cache::SessionCache::new(config.session.cache_entries),
             webhooks: webhooks::Receivers::new(&config.webhooks),
+            webauthn: passkeys::relying_party(config),
             store,
         };
         Ok(Startup {

@@ -9,6 +9,13 @@ use axum::http::StatusCode;
 use crate::core::{Core, Error};
 use crate::store::{Outage, Store};
 
+/// What a dialect login of an account whose only second factor is a passkey is told: a
+/// password login cannot carry a passkey's answer.
+pub const PASSKEY_REQUIRED: &str = "This account's second factor is a passkey, which cannot \
+     come with a password here: log in with POST /latch/login and finish with the passkey \
+     (POST /latch/login/mfa/passkey, then POST /latch/login/mfa), or sign in with the passkey \
+     alone (POST /latch/login/passkey, or the passkey button of the login page).";
+
 /// A failure that is not the client's fault, ready to be worded in a dialect's shape.
 #[derive(Debug)]
 pub struct ServerFailure {
@@ -45,6 +52,7 @@ impl ServerFailure {
             | Error::NotPermitted
             | Error::LinkExpired
             | Error::LinkInvalid
+            | Error::Passkey(_)
             | Error::Flooded { .. } => Self::internal(error),
         }
     }

@@ -45,8 +45,9 @@ impl Store {
     ) -> Result<Vec<FoundAccount>, StoreError> {
         let pattern = search.text.as_deref().map(contains_pattern);
         let sql = format!(
-            "SELECT {ACCOUNT_WITH_ROLES}, EXISTS (SELECT 1 FROM mfa_totp t \
-             WHERE t.account_id = a.id AND t.confirmed_at IS NOT NULL) AS second_factor \
+            "SELECT {ACCOUNT_WITH_ROLES}, (EXISTS (SELECT 1 FROM mfa_totp t \
+             WHERE t.account_id = a.id AND t.confirmed_at IS NOT NULL) \
+             OR EXISTS (SELECT 1 FROM mfa_passkeys p WHERE p.account_id = a.id)) AS second_factor \
              FROM accounts a \
              WHERE ($1 IS NULL OR a.name_key LIKE $1 ESCAPE '\\' \
                  OR a.mail_key LIKE $1 ESCAPE '\\') \

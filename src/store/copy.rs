@@ -108,6 +108,14 @@ tables! {
     mfa_pending_logins ("token_hash") => PendingLoginRow {
         token_hash: String, account_id: i64, created_at: i64, expires_at: i64,
     }
+    mfa_passkeys ("id") => PasskeyCopyRow {
+        id: i64, account_id: i64, credential_id: String, name: String, passkey: String,
+        created_at: i64, last_used_at: Option<i64>,
+    }
+    mfa_passkey_ceremonies ("id_hash") => CeremonyCopyRow {
+        id_hash: String, kind: String, account_id: Option<i64>, state: String,
+        created_at: i64, expires_at: i64,
+    }
     mail_outbox ("id") => OutboxRow {
         id: i64, kind: String, recipient: String, subject: String, body: String,
         html_body: Option<String>, account_id: Option<i64>, state: String, attempts: i64,

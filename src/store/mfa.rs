@@ -13,6 +13,17 @@ pub struct TotpRow {
     pub last_step: Option<i64>,
 }
 
+/// Statements (taking the account id) that drop the recovery codes and waiting logins of an
+/// account left with no second factor.
+pub(super) const WITHOUT_FACTOR_CLEANUP: [&str; 2] = [
+    "DELETE FROM mfa_recovery_codes WHERE account_id = $1 \
+     AND NOT EXISTS (SELECT 1 FROM mfa_passkeys WHERE account_id = $1) \
+     AND NOT EXISTS (SELECT 1 FROM mfa_totp WHERE account_id = $1 AND confirmed_at IS NOT NULL)",
+    "DELETE FROM mfa_pending_logins WHERE account_id = $1 \
+     AND NOT EXISTS (SELECT 1 FROM mfa_passkeys WHERE account_id = $1) \
+     AND NOT EXISTS (SELECT 1 FROM mfa_totp WHERE account_id = $1 AND confirmed_at IS NOT NULL)",
+];
+
 impl Store {
     /// The account's TOTP enrolment, confirmed or not.
     pub async fn totp_of(&self, account_id: i64) -> Result<Option<TotpRow>, StoreError> {
@@ -151,9 +162,9 @@ impl Store {
         })
     }
 
-    /// Removes every second factor of the account and its waiting logins, in one
-    /// transaction; returns whether it had a confirmed one.
-    pub async fn delete_mfa(&self, account_id: i64) -> Result<bool, StoreError> {
+    /// Removes the account's TOTP enrolment, confirmed or not; the recovery codes and
+    /// waiting logins go too unless a passkey remains. Returns whether TOTP was confirmed.
+    pub async fn delete_totp(&self, account_id: i64) -> Result<bool, StoreError> {
         let _turn = self.write_turn().await?;
         with_pool!(self, |pool| {
             let mut tx = pool.begin().await?;
@@ -165,10 +176,38 @@ impl Store {
             .await?
             .rows_affected()
                 > 0;
+            sqlx::query("DELETE FROM mfa_totp WHERE account_id = $1")
+                .bind(account_id)
+                .execute(&mut *tx)
+                .await?;
+            for sql in WITHOUT_FACTOR_CLEANUP {
+                sqlx::query(sql).bind(account_id).execute(&mut *tx).await?;
+            }
+            tx.commit().await?;
+            Ok(confirmed)
+        })
+    }
+
+    /// Removes every second factor of the account (TOTP, passkeys), its recovery codes,
+    /// waiting logins and passkey ceremonies, in one transaction; returns whether it had a
+    /// confirmed one.
+    pub async fn delete_mfa(&self, account_id: i64) -> Result<bool, StoreError> {
+        let _turn = self.write_turn().await?;
+        with_pool!(self, |pool| {
+            let mut tx = pool.begin().await?;
+            let mut confirmed = false;
+            for sql in [
+                "DELETE FROM mfa_totp WHERE account_id = $1 AND confirmed_at IS NOT NULL",
+                "DELETE FROM mfa_passkeys WHERE account_id = $1",
+            ] {
+                let done = sqlx::query(sql).bind(account_id).execute(&mut *tx).await?;
+                confirmed |= done.rows_affected() > 0;
+            }
             for sql in [
                 "DELETE FROM mfa_totp WHERE account_id = $1",
                 "DELETE FROM mfa_recovery_codes WHERE account_id = $1",
                 "DELETE FROM mfa_pending_logins WHERE account_id = $1",
+                "DELETE FROM mfa_passkey_ceremonies WHERE account_id = $1",
             ] {
                 sqlx::query(sql).bind(account_id).execute(&mut *tx).await?;
             }

@@ -152,12 +152,33 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
     app
 }
 
-/// A server on `config`'s database, which the caller keeps alive.
-pub async fn spawn_with_config(config: Config, dir: TempDir) -> TestApp {
-    let core = Arc::new(Core::open(&config).await.expect("open core").core);
+/// A server reached by the name `localhost` (`public_url` is `http://localhost:PORT`), as
+/// browsers bind passkeys to a host name, never to an address.
+pub async fn spawn_app_on_localhost() -> TestApp {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
+    let port = listener.local_addr().unwrap().port();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let database = TestDatabase::create(dir.path());
+    let mut config = test_config(&dir);
+    config.database_url = database.url.clone();
+    config.public_url = format!("http://localhost:{port}");
+    let mut app = spawn_on(listener, config, dir).await;
+    app._database = Some(database);
+    app
+}
+
+/// A server on `config`'s database, which the caller keeps alive.
+pub async fn spawn_with_config(config: Config, dir: TempDir) -> TestApp {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    spawn_on(listener, config, dir).await
+}
+
+async fn spawn_on(listener: tokio::net::TcpListener, config: Config, dir: TempDir) -> TestApp {
+    let core = Arc::new(Core::open(&config).await.expect("open core").core);
     let port = listener.local_addr().unwrap().port();
     let (tx, rx) = oneshot::channel::<()>();
     let server_core = core.clone();

@@ -58,6 +58,8 @@ mod mail_sink;
 mod mail_tls;
 mod mfa_dialects;
 mod mfa_login;
+mod mfa_passkeys;
+mod mfa_passkeys_browser;
 #[allow(dead_code)]
 mod mfa_support;
 mod mfa_totp;

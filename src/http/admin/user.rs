@@ -13,6 +13,7 @@ use super::guard::{Admin, AdminForm, done, get, query};
 use super::page::{AccountView, EventView, failure, when};
 use crate::core::Error;
 use crate::core::accounts::{Account, AccountState};
+use crate::core::mfa::MfaStatus;
 use crate::core::session_list::Ending;
 use crate::store::{AuditFilter, SessionSummary};
 
@@ -46,6 +47,20 @@ impl From<&SessionSummary> for SessionView {
 
 /// A refusal of the core as a page: an unknown account is 404, an invalid value 400, the
 /// rest the server's failure.
+/// The second factors an account has, as the user page names them: `TOTP, 2 passkeys`.
+fn factors(status: &MfaStatus) -> String {
+    let mut named = Vec::new();
+    if status.totp_since.is_some() {
+        named.push("TOTP".to_string());
+    }
+    match status.passkeys {
+        0 => {}
+        1 => named.push("1 passkey".into()),
+        n => named.push(format!("{n} passkeys")),
+    }
+    named.join(", ")
+}
+
 pub(super) fn refused(state: &AdminState, error: &Error) -> Response {
     match error {
         Error::NoSuchAccount => state
@@ -125,6 +140,7 @@ pub(super) async fn show(
     let extra_roles: Vec<&String> = account.roles.iter().collect();
     let context = context! {
         account => AccountView::new(&account, second_factor.enrolled()),
+        factors => factors(&second_factor),
         recovery_codes_left => second_factor.recovery_codes_left,
         extra_roles => extra_roles,
         sessions => sessions.iter().map(SessionView::from).collect::<Vec<_>>(),

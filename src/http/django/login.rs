@@ -19,7 +19,9 @@ use super::{
     Answer, body, csrf_cookie, csrf_secret, enforce_csrf, field_errors, host, is_secure,
     login_cookies, server_failure, token, wants_html, with_cookies,
 };
-use crate::core::{Error, LoginName};
+use crate::core::passkeys::PasskeyError;
+use crate::core::{Error, LoggedIn, LoginName};
+use crate::http::failure::PASSKEY_REQUIRED;
 use crate::http::openapi::django as api;
 
 /// Django's `AuthenticationForm` message for a wrong name or password.
@@ -63,13 +65,16 @@ pub async fn page(
             let next = Query::<NextQuery>::try_from_uri(&uri)
                 .ok()
                 .and_then(|q| q.0.next);
-            page::login_form(&LoginForm {
+            let script = super::passkey::script_path(&state);
+            let form = page::login_form(&LoginForm {
                 action: &login_path(&state),
                 token: &masked,
                 next: next.as_deref(),
                 username: "",
                 error: None,
-            })
+                passkey: super::passkey::button(&state, &script),
+            });
+            return super::passkey::with_policy(&state, form, &secret);
         }
     };
     with_cookies(Html(html).into_response(), &[csrf_cookie(&state, &secret)])
@@ -116,9 +121,21 @@ pub async fn login(
         fields.csrf_field(),
         !html,
     )?;
+    let next = fields.text("next");
+    if let Some(ceremony) = fields.text("ceremony") {
+        return super::passkey::finish(
+            &state,
+            &headers,
+            html,
+            &visitor,
+            &ceremony,
+            fields.text("credential").as_deref(),
+            next.as_deref(),
+        )
+        .await;
+    }
     let name = fields.text("username");
     let password = fields.secret("password");
-    let next = fields.text("next");
     let (Some(name), Some(password)) = (name.clone(), password.clone()) else {
         if html {
             return Ok(form_again(
@@ -167,9 +184,14 @@ pub async fn login(
                 "Unable to log in with provided credentials.".into(),
             )]));
         }
-        Err(e @ (Error::SecondFactorRequired | Error::SecondFactorInvalid)) => {
+        Err(
+            e @ (Error::SecondFactorRequired
+            | Error::SecondFactorInvalid
+            | Error::Passkey(PasskeyError::Required)),
+        ) => {
             let message = match e {
                 Error::SecondFactorRequired => SECOND_FACTOR_REQUIRED,
+                Error::Passkey(_) => PASSKEY_REQUIRED,
                 _ => SECOND_FACTOR_INVALID,
             };
             if html {
@@ -185,16 +207,33 @@ pub async fn login(
         }
         Err(e) => return Err(server_failure(&e)),
     };
-    let cookies = login_cookies(&state, &logged_in);
+    Ok(logged_in_answer(
+        &state,
+        &headers,
+        html,
+        next.as_deref(),
+        &logged_in,
+    ))
+}
+
+/// A login's answer: to `next` (if it stays on this site or goes to an app latch guards) or
+/// the default page for browsers, the account for API clients; with the new cookies.
+pub(super) fn logged_in_answer(
+    state: &DjangoState,
+    headers: &HeaderMap,
+    html: bool,
+    next: Option<&str>,
+    logged_in: &LoggedIn,
+) -> Response {
+    let cookies = login_cookies(state, logged_in);
     let response = if html {
         // Besides this site, the apps `/latch/verify?redirect=1` sent the browser from.
         let target = next
-            .as_deref()
             .and_then(|n| {
-                safe_next(n, &host(&headers), is_secure(&state))
+                safe_next(n, &host(headers), is_secure(state))
                     .or_else(|| state.forward_auth.return_target(n))
             })
-            .unwrap_or_else(|| default_redirect(&state));
+            .unwrap_or_else(|| default_redirect(state));
         (StatusCode::FOUND, [(LOCATION, target)]).into_response()
     } else {
         let account = &logged_in.account;
@@ -205,7 +244,7 @@ pub async fn login(
         }))
         .into_response()
     };
-    Ok(with_cookies(response, &cookies))
+    with_cookies(response, &cookies)
 }
 
 /// `POST logout/`: ends the session (if any) and deletes the `sessionid` cookie. The CSRF
@@ -266,7 +305,7 @@ pub async fn logout(
 }
 
 /// The form again with an error and the name typed, and a fresh masked token.
-fn form_again(
+pub(super) fn form_again(
     state: &DjangoState,
     headers: &HeaderMap,
     name: &str,
@@ -274,14 +313,16 @@ fn form_again(
     error: &str,
 ) -> Response {
     let secret = csrf_secret(state, headers).unwrap_or_else(token::new_secret);
+    let script = super::passkey::script_path(state);
     let html = page::login_form(&LoginForm {
         action: &login_path(state),
         token: &token::mask(&secret),
         next,
         username: name,
         error: Some(error),
+        passkey: super::passkey::button(state, &script),
     });
-    with_cookies(Html(html).into_response(), &[csrf_cookie(state, &secret)])
+    super::passkey::with_policy(state, html, &secret)
 }
 
 fn login_path(state: &DjangoState) -> String {

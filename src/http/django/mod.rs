@@ -10,6 +10,7 @@ mod body;
 mod csrf;
 pub(super) mod login;
 mod page;
+mod passkey;
 pub(super) mod rest;
 mod rest_errors;
 pub(super) mod rest_password;
@@ -115,6 +116,7 @@ fn router(app: &AppState, config: &Config) -> Router {
                 .fallback(|| async { screen::view_not_allowed("GET, POST") }),
         );
     }
+    router = router.route(&format!("{login}passkey.js"), get(passkey::script));
     for path in [format!("{login}logout/"), format!("{login}logout")] {
         router = router.route(
             &path,

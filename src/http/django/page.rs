@@ -1,6 +1,7 @@
 //! The HTML pages: the login form, the logged-in state with its logout button, and the CSRF
-//! failure page. Self-contained (inline CSS, no scripts), so they work offline and without
-//! JavaScript.
+//! failure page. Self-contained (inline CSS), so they work offline and without JavaScript;
+//! where passkeys are on, the login page loads one script of latch's own for its passkey
+//! button, which stays hidden without it.
 
 const STYLE: &str = "body{font-family:system-ui,sans-serif;background:#f4f5f7;color:#1b1d21;\
 margin:0;display:flex;min-height:100vh;align-items:center;justify-content:center}\
@@ -46,6 +47,33 @@ pub struct LoginForm<'a> {
     pub next: Option<&'a str>,
     pub username: &'a str,
     pub error: Option<&'a str>,
+    /// The passkey button, where passkeys are on.
+    pub passkey: Option<PasskeyButton<'a>>,
+}
+
+/// Where the passkey button's script and its request options come from.
+pub struct PasskeyButton<'a> {
+    pub script: &'a str,
+    pub options: &'a str,
+}
+
+fn passkey_button(form: &LoginForm<'_>, next: &str) -> String {
+    let Some(button) = &form.passkey else {
+        return String::new();
+    };
+    format!(
+        "<div id=\"passkey\" hidden><p class=\"error\" role=\"alert\" id=\"passkey-error\" \
+         hidden></p><button type=\"button\" id=\"passkey-login\" data-options=\"{options}\">\
+         Sign in with a passkey</button></div>\
+         <form method=\"post\" action=\"{action}\" id=\"passkey-form\" hidden>\
+         <input type=\"hidden\" name=\"csrfmiddlewaretoken\" value=\"{token}\">{next}\
+         <input type=\"hidden\" name=\"ceremony\"><input type=\"hidden\" name=\"credential\">\
+         </form><script src=\"{script}\" defer></script>",
+        options = escape(button.options),
+        action = escape(form.action),
+        token = escape(form.token),
+        script = escape(button.script),
+    )
 }
 
 pub fn login_form(form: &LoginForm<'_>) -> String {
@@ -78,7 +106,8 @@ pub fn login_form(form: &LoginForm<'_>) -> String {
          <label for=\"id_code\">Authentication code (if your account uses a second factor)\
          </label><input type=\"text\" name=\"code\" id=\"id_code\" inputmode=\"numeric\" \
          autocomplete=\"one-time-code\" autocapitalize=\"none\">\
-         <button type=\"submit\" id=\"login-submit\">Log in</button></form>",
+         <button type=\"submit\" id=\"login-submit\">Log in</button></form>{passkey}",
+        passkey = passkey_button(form, &next),
         action = escape(form.action),
         token = escape(form.token),
         username = escape(form.username),
@@ -152,6 +181,7 @@ mod tests {
             next: Some("/\"><script>"),
             username: "<b>",
             error: Some("a & b"),
+            passkey: None,
         });
         assert!(!page.contains("<script>") && !page.contains("<b>"));
         assert!(page.contains("a &amp; b") && page.contains("&quot;&gt;&lt;script&gt;"));

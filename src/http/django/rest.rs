@@ -19,9 +19,11 @@ use super::{
     with_cookies,
 };
 use crate::core::accounts::{NameRules, Violation, check_mail};
+use crate::core::passkeys::PasskeyError;
 use crate::core::{CurrentSession, Error, LoginName, Registrar, Registration, SentPassword};
 use crate::http::Visitor;
 use crate::http::cookies::read_cookie;
+use crate::http::failure::PASSKEY_REQUIRED;
 use crate::http::openapi::django as api;
 
 const NOT_AUTHENTICATED: &str = "Authentication credentials were not provided.";
@@ -124,6 +126,7 @@ pub async fn login(
         }
         Err(Error::SecondFactorRequired) => Err(non_field(super::login::SECOND_FACTOR_REQUIRED)),
         Err(Error::SecondFactorInvalid) => Err(non_field(super::login::SECOND_FACTOR_INVALID)),
+        Err(Error::Passkey(PasskeyError::Required)) => Err(non_field(PASSKEY_REQUIRED)),
         Err(e) => Err(server_failure(&e)),
     }
 }

@@ -102,6 +102,7 @@ pub fn account_error(error: &Error, password_field: &'static str) -> Response {
         | Error::LoginTokenInvalid
         | Error::MfaAlreadyEnrolled
         | Error::MfaNotEnrolled
+        | Error::Passkey(_)
         | Error::NoSuchAccount
         | Error::LinkExpired
         | Error::LinkInvalid) => non_field(&e.to_string()),

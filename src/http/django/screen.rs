@@ -26,7 +26,8 @@ pub async fn screen_request(
         .get(CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("text/html"));
-    if html {
+    // A page that sets its own policy (the login page with its passkey script) keeps it.
+    if html && !response.headers().contains_key(CONTENT_SECURITY_POLICY) {
         response.headers_mut().insert(
             CONTENT_SECURITY_POLICY,
             HeaderValue::from_static(PAGE_POLICY),

@@ -10,6 +10,8 @@ use serde_json::{Map, Value};
 use crate::core::Error as CoreError;
 use crate::core::accounts::{Field, Violation};
 use crate::core::flood::FloodScope;
+use crate::core::passkeys::PasskeyError;
+use crate::http::failure::PASSKEY_REQUIRED;
 use crate::http::{ServerFailure, SessionLookupFailed, retry_after_header};
 
 const RESET_HINT: &str = "Ask for a new link with POST /user/password?_format=json and \
@@ -106,6 +108,8 @@ impl DrupalError {
             CoreError::SecondFactorInvalid => Self::bad_request(
                 "The second-factor code is wrong, expired or was already used. Send a current code of the authenticator app, or an unused recovery code, as \"code\".",
             ),
+            CoreError::Passkey(PasskeyError::Required) => Self::bad_request(PASSKEY_REQUIRED),
+            CoreError::Passkey(_) => Self::bad_request(error.to_string()),
             CoreError::LoginTokenInvalid | CoreError::MfaAlreadyEnrolled | CoreError::MfaNotEnrolled => {
                 Self::bad_request(error.to_string())
             }

@@ -7,6 +7,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
 use crate::core::Error as CoreError;
+use crate::core::passkeys::PasskeyError;
 use crate::http::{ServerFailure, retry_after_header};
 
 #[derive(Debug)]
@@ -56,6 +57,7 @@ impl NativeError {
                 Self::new(StatusCode::CONFLICT, error.to_string())
             }
             CoreError::NoSuchAccount => Self::new(StatusCode::NOT_FOUND, error.to_string()),
+            CoreError::Passkey(refusal) => Self::new(passkey_status(refusal), error.to_string()),
             CoreError::LinkExpired | CoreError::LinkInvalid => {
                 Self::new(StatusCode::FORBIDDEN, error.to_string())
             }
@@ -83,6 +85,18 @@ impl NativeError {
                 .headers_mut()
                 .insert(RETRY_AFTER, HeaderValue::from(seconds));
         }
+    }
+}
+
+fn passkey_status(refusal: &PasskeyError) -> StatusCode {
+    match refusal {
+        PasskeyError::Unavailable | PasskeyError::NotFound => StatusCode::NOT_FOUND,
+        PasskeyError::CeremonyInvalid
+        | PasskeyError::WrongAccount
+        | PasskeyError::Malformed(_)
+        | PasskeyError::RegistrationRejected(_) => StatusCode::BAD_REQUEST,
+        PasskeyError::Rejected | PasskeyError::Required => StatusCode::UNAUTHORIZED,
+        PasskeyError::AlreadyRegistered => StatusCode::CONFLICT,
     }
 }
 

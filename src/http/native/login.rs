@@ -20,11 +20,12 @@ use crate::http::openapi::native as api;
 use crate::http::origin::cross_site_refusal;
 
 const LOGIN_EXAMPLE: &str = r#"{"name": "alice", "password": "…"}"#;
-const MFA_EXAMPLE: &str = r#"{"mfa_token": "…", "code": "123456"}"#;
+const MFA_EXAMPLE: &str =
+    r#"{"mfa_token": "…", "code": "123456"} or {"mfa_token": "…", "credential": {…}}"#;
 
 /// The client of a login, once a browser request from an untrusted site is refused (a forged
 /// login would sign the victim into someone else's account).
-pub struct LoginClient(ClientContext);
+pub struct LoginClient(pub(super) ClientContext);
 
 impl FromRequestParts<NativeState> for LoginClient {
     type Rejection = NativeError;
@@ -45,7 +46,11 @@ impl FromRequestParts<NativeState> for LoginClient {
 }
 
 /// The session as the login endpoints answer it: a cookie, and the same id in the body.
-fn session_answer(state: &NativeState, headers: &HeaderMap, logged_in: &LoggedIn) -> Response {
+pub(super) fn session_answer(
+    state: &NativeState,
+    headers: &HeaderMap,
+    logged_in: &LoggedIn,
+) -> Response {
     let account = &logged_in.account;
     let cookie = state
         .cookies
@@ -117,14 +122,15 @@ pub async fn login(
 /// `POST /latch/login/mfa`.
 #[utoipa::path(
     post, path = "/latch/login/mfa", tag = "latch",
-    summary = "Finish a login with the second factor",
+    summary = "Finish a login with the second factor: a code, or a passkey's answer to the options of POST /latch/login/mfa/passkey",
     request_body(content = api::MfaLoginRequest, content_type = "application/json"),
     security(()),
     responses(
         (status = 200, description = "Logged in", body = api::LoginAnswer,
             headers(("Set-Cookie" = String, description = "The session cookie."))),
-        (status = 400, description = "Malformed JSON, or a field missing or of the wrong type, named", body = api::NativeError),
-        (status = 401, description = "A wrong, expired or used code, or an unknown, expired or used `mfa_token`", body = api::NativeError),
+        (status = 400, description = "Malformed JSON, a field missing or of the wrong type, named; a `credential` that is no WebAuthn answer, or no live passkey ceremony for this `mfa_token`", body = api::NativeError),
+        (status = 401, description = "A wrong, expired or used code, a passkey answer that does not verify, or an unknown, expired or used `mfa_token`", body = api::NativeError),
+        (status = 404, description = "Passkeys are not available on this server (`public_url` has no host name)", body = api::NativeError),
         (status = 403, description = "A browser request from an untrusted site", body = api::NativeError),
         (status = 415, description = "The body is not JSON", body = api::NativeError),
         (status = 429, description = "Too many wrong codes for this account, or failures from this address; see Retry-After", body = api::NativeError,
@@ -139,11 +145,18 @@ pub async fn login_mfa(
 ) -> Result<Response, NativeError> {
     let fields = json_object(&headers, &body, MFA_EXAMPLE)?;
     let token = required_text(&fields, "mfa_token", MFA_EXAMPLE)?;
-    let code = required_text(&fields, "code", MFA_EXAMPLE)?;
-    let logged_in = state
-        .core
-        .finish_login(token.trim(), &code, &client)
-        .await
-        .map_err(|e| NativeError::from_core(&e))?;
+    let finished = match fields.get("credential") {
+        Some(credential) if !credential.is_null() => {
+            state
+                .core
+                .finish_login_with_passkey(token.trim(), credential, &client)
+                .await
+        }
+        _ => {
+            let code = required_text(&fields, "code", MFA_EXAMPLE)?;
+            state.core.finish_login(token.trim(), &code, &client).await
+        }
+    };
+    let logged_in = finished.map_err(|e| NativeError::from_core(&e))?;
     Ok(session_answer(&state, &headers, &logged_in))
 }

@@ -1,5 +1,5 @@
-//! The caller's second factor: `GET /latch/mfa`, `POST`/`DELETE /latch/mfa/totp` and
-//! `POST /latch/mfa/totp/confirm`, called as the sessions endpoints are (see
+//! The caller's second factors: `GET /latch/mfa`, `POST`/`DELETE /latch/mfa/totp` and
+//! `POST /latch/mfa/totp/confirm` (passkeys: [`super::passkeys`]), called as the sessions endpoints are (see
 //! [`super::self_service`]).
 
 use axum::Json;
@@ -42,6 +42,22 @@ pub async fn status(
         .mfa_status(&caller.account)
         .await
         .map_err(core_failure)?;
+    let passkeys = state
+        .core
+        .passkeys(&caller.account)
+        .await
+        .map_err(core_failure)?;
+    let passkeys: Vec<Value> = passkeys
+        .iter()
+        .map(|p| {
+            json!({
+                "id": p.id,
+                "name": p.name,
+                "created_at": p.created_at,
+                "last_used_at": p.last_used_at,
+            })
+        })
+        .collect();
     Ok(Json(json!({
         "enrolled": status.enrolled(),
         "methods": status.methods(),
@@ -49,6 +65,7 @@ pub async fn status(
             "confirmed_at": status.totp_since,
             "pending": status.totp_pending,
         },
+        "passkeys": passkeys,
         "recovery_codes_left": status.recovery_codes_left,
     })))
 }
@@ -128,7 +145,7 @@ pub async fn confirm_totp(
 /// `DELETE /latch/mfa/totp`.
 #[utoipa::path(
     delete, path = "/latch/mfa/totp", tag = "latch",
-    summary = "Remove TOTP and the recovery codes, proven by a current code or the password",
+    summary = "Remove TOTP (and the recovery codes unless a passkey remains), proven by a current code or the password",
     params(("X-CSRF-Token" = Option<String>, Header,
         description = "With a session cookie: the `csrf_token` of `GET /latch/whoami`.")),
     request_body(content = api::MfaProof, content_type = "application/json"),

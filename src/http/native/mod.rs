@@ -2,7 +2,8 @@
 //! `auth_request`, Traefik `forwardAuth`, Caddy `forward_auth`), `GET /latch/whoami`, and
 //! `POST /latch/token` with `/.well-known/jwks.json` for backends that verify JWTs, and the
 //! caller's own sessions and personal access tokens (`/latch/sessions`, `/latch/tokens`),
-//! a login with a second factor (`/latch/login`) and enrolling one (`/latch/mfa`).
+//! a login with a second factor or a passkey (`/latch/login`) and enrolling one
+//! (`/latch/mfa`).
 //! It speaks no other product's dialect, and accepts every session latch issues.
 
 mod body;
@@ -10,6 +11,7 @@ mod error;
 mod headers;
 pub(super) mod login;
 pub(super) mod mfa;
+pub(super) mod passkeys;
 pub(super) mod self_service;
 pub(super) mod token;
 pub(super) mod tokens;
@@ -94,7 +96,31 @@ pub fn router(app: &AppState, config: &Config) -> Router {
         )
         .route("/latch/login", axum::routing::post(login::login))
         .route("/latch/login/mfa", axum::routing::post(login::login_mfa))
+        .route(
+            "/latch/login/mfa/passkey",
+            axum::routing::post(passkeys::start_second_factor),
+        )
+        .route(
+            "/latch/login/passkey",
+            axum::routing::post(passkeys::start_login),
+        )
+        .route(
+            "/latch/login/passkey/finish",
+            axum::routing::post(passkeys::finish_login),
+        )
         .route("/latch/mfa", get(mfa::status))
+        .route(
+            "/latch/mfa/passkeys/register",
+            axum::routing::post(passkeys::start_registration),
+        )
+        .route(
+            "/latch/mfa/passkeys/register/finish",
+            axum::routing::post(passkeys::finish_registration),
+        )
+        .route(
+            "/latch/mfa/passkeys/{id}",
+            axum::routing::delete(passkeys::remove),
+        )
         .route(
             "/latch/mfa/totp",
             axum::routing::post(mfa::start_totp).delete(mfa::remove_totp),

@@ -183,7 +183,7 @@ pub struct LoginAnswer {
     mfa_required: bool,
     /// With `mfa_required`: the token for `POST /latch/login/mfa`, good once, for 5 minutes.
     mfa_token: Option<String>,
-    /// With `mfa_required`: `totp`, `recovery_code`.
+    /// With `mfa_required`: `totp`, `passkey`, `recovery_code`, those the account has.
     methods: Option<Vec<String>>,
     /// Without `mfa_required`: the session id, for `X-Session-Token` (also set as a cookie).
     session_token: Option<String>,
@@ -200,9 +200,64 @@ pub struct LoginAnswer {
 #[schema(as = latch::MfaLoginRequest)]
 pub struct MfaLoginRequest {
     mfa_token: String,
-    /// The app's 6-digit code, or a recovery code.
+    /// The app's 6-digit code, or a recovery code; or send `credential`.
     #[schema(example = "123456")]
-    code: String,
+    code: Option<String>,
+    /// A passkey's answer to the options of `POST /latch/login/mfa/passkey`, as JSON with
+    /// binary fields base64url (`PublicKeyCredential.toJSON()`).
+    credential: Option<Value>,
+}
+
+/// Options for `navigator.credentials`, binary fields base64url, with the ceremony.
+#[derive(ToSchema)]
+#[allow(non_snake_case)]
+#[schema(as = latch::PasskeyOptions)]
+pub struct PasskeyOptions {
+    /// Names the ceremony when finishing it (absent for a second factor: the `mfa_token`
+    /// does).
+    ceremony: Option<String>,
+    /// Unix seconds: when the ceremony ends.
+    expires_at: i64,
+    /// `PublicKeyCredentialCreationOptions` or `…RequestOptions`, as webauthn-rs gives them.
+    publicKey: Value,
+}
+
+/// `POST /latch/mfa/passkeys/register/finish`'s body.
+#[derive(ToSchema)]
+#[schema(as = latch::PasskeyRegistration)]
+pub struct PasskeyRegistration {
+    ceremony: String,
+    /// Up to 100 characters; `Passkey N` if empty.
+    name: Option<String>,
+    /// What `navigator.credentials.create` returned, as JSON with binary fields base64url.
+    credential: Value,
+}
+
+/// `POST /latch/mfa/passkeys/register/finish`'s answer.
+#[derive(ToSchema)]
+#[schema(as = latch::PasskeyRegistered)]
+pub struct PasskeyRegistered {
+    id: i64,
+    name: String,
+    created_at: i64,
+    /// Ten single-use codes, shown this once, when this is the account's first second factor.
+    recovery_codes: Option<Vec<String>>,
+}
+
+/// `POST /latch/login/passkey/finish`'s body.
+#[derive(ToSchema)]
+#[schema(as = latch::PasskeyLogin)]
+pub struct PasskeyLogin {
+    ceremony: String,
+    /// What `navigator.credentials.get` returned, as JSON with binary fields base64url.
+    credential: Value,
+}
+
+/// `POST /latch/login/mfa/passkey`'s body.
+#[derive(ToSchema)]
+#[schema(as = latch::MfaPasskeyRequest)]
+pub struct MfaPasskeyRequest {
+    mfa_token: String,
 }
 
 /// `POST /latch/mfa/totp/confirm`'s body.
@@ -246,10 +301,13 @@ pub struct RecoveryCodes {
 #[schema(as = latch::MfaStatus)]
 pub struct MfaStatus {
     enrolled: bool,
-    /// How a login can be finished: `totp`, `recovery_code`; empty without a second factor.
+    /// How a login can be finished: `totp`, `passkey`, `recovery_code`; empty without a
+    /// second factor.
     methods: Vec<String>,
     /// `confirmed_at` (Unix seconds or null) and `pending` (an enrolment awaits its code).
     totp: Value,
+    /// Each passkey's `id`, `name`, `created_at` and `last_used_at` (Unix seconds or null).
+    passkeys: Vec<Value>,
     recovery_codes_left: i64,
 }
 
@@ -271,6 +329,12 @@ pub struct MfaStatus {
     crate::http::native::mfa::start_totp,
     crate::http::native::mfa::confirm_totp,
     crate::http::native::mfa::remove_totp,
+    crate::http::native::passkeys::start_registration,
+    crate::http::native::passkeys::finish_registration,
+    crate::http::native::passkeys::remove,
+    crate::http::native::passkeys::start_login,
+    crate::http::native::passkeys::finish_login,
+    crate::http::native::passkeys::start_second_factor,
 ))]
 struct Native;
 

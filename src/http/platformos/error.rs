@@ -11,6 +11,8 @@ use super::MEDIA_TYPE;
 use crate::core::Error as CoreError;
 use crate::core::accounts::{Field, Violation};
 use crate::core::flood::FloodScope;
+use crate::core::passkeys::PasskeyError;
+use crate::http::failure::PASSKEY_REQUIRED;
 use crate::http::{ServerFailure, retry_after_header};
 
 pub const BASE: &str = "base";
@@ -115,6 +117,9 @@ impl PosError {
                 "The second-factor code is wrong, expired or was already used. Send a current \
                  code of the authenticator app, or an unused recovery code, as form[code].",
             ),
+            CoreError::Passkey(PasskeyError::Required) => {
+                Self::base(StatusCode::UNAUTHORIZED, PASSKEY_REQUIRED)
+            }
             CoreError::RegistrationClosed => Self::base(
                 StatusCode::FORBIDDEN,
                 "Registration is closed: only administrators can create accounts.",
@@ -129,6 +134,7 @@ impl PosError {
             | CoreError::LoginTokenInvalid
             | CoreError::MfaAlreadyEnrolled
             | CoreError::MfaNotEnrolled
+            | CoreError::Passkey(_)
             | CoreError::LinkExpired
             | CoreError::LinkInvalid => Self::server(ServerFailure::from_core(error)),
         }

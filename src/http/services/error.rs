@@ -9,6 +9,8 @@ use serde_json::{Map, Value};
 use super::format::Format;
 use crate::core::Error as CoreError;
 use crate::core::flood::FloodScope;
+use crate::core::passkeys::PasskeyError;
+use crate::http::failure::PASSKEY_REQUIRED;
 use crate::http::{ServerFailure, SessionLookupFailed, retry_after_header};
 
 #[derive(Debug)]
@@ -115,6 +117,7 @@ impl From<CoreError> for ServicesError {
                 "The second-factor code is wrong, expired or was already used. Send a current \
                  code of the authenticator app, or an unused recovery code, as code.",
             ),
+            CoreError::Passkey(PasskeyError::Required) => Self::unauthorized(PASSKEY_REQUIRED),
             CoreError::NoSuchAccount => {
                 Self::new(StatusCode::NOT_FOUND, "There is no user with this ID.")
             }
@@ -145,6 +148,7 @@ impl From<CoreError> for ServicesError {
             | CoreError::LoginTokenInvalid
             | CoreError::MfaAlreadyEnrolled
             | CoreError::MfaNotEnrolled
+            | CoreError::Passkey(_)
             | CoreError::LinkExpired
             | CoreError::LinkInvalid => Self::not_acceptable(error.to_string()),
         }
