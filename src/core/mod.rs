@@ -11,6 +11,7 @@ pub mod csrf;
 pub mod flood;
 pub mod forward_auth;
 mod import;
+pub mod legacy;
 mod links;
 pub mod locale;
 pub mod login;
@@ -198,6 +199,8 @@ pub struct Core {
     /// Live sessions in memory; see [`session_cache`].
     session_cache: session_cache::SessionCache,
     webhooks: webhooks::Receivers,
+    /// The legacy site accounts trickle over from, once the server sets one up.
+    legacy: std::sync::OnceLock<Arc<dyn legacy::LegacyLogin>>,
 }
 
 /// What opening the core found worth telling the operator.
@@ -242,6 +245,7 @@ impl Core {
             tokens: tokens::Tokens::new(&config.token, &config.public_url, &secret),
             session_cache: session_cache::SessionCache::new(config.session.cache_entries),
             webhooks: webhooks::Receivers::new(&config.webhooks),
+            legacy: std::sync::OnceLock::new(),
             store,
         };
         Ok(Startup {

@@ -45,6 +45,10 @@ mod drupal_user;
 mod fuzz_http;
 mod import;
 mod import_databases;
+mod legacy_django;
+mod legacy_drupal;
+#[allow(dead_code)]
+mod legacy_support;
 mod logs;
 mod mail_delivery;
 mod mail_flows;
