@@ -153,6 +153,7 @@ async fn a_copied_deployment_keeps_every_table_and_reports_each() {
         ("mfa_totp", 1),
         ("mfa_recovery_codes", recovery_codes.len()),
         ("mfa_pending_logins", 1),
+        ("legacy_migrations", 0),
     ]
     .into_iter()
     .map(|(table, rows)| (table.to_string(), rows))
