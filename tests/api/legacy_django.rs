@@ -78,7 +78,12 @@ async fn accounts_come_over_from_the_reference_django_project() {
     };
     let dir = tempfile::tempdir().unwrap();
     let reference = start_reference(&python, dir.path()).await;
-    let app = latch_before(&reference.base, LegacyDialect::Django).await;
+    // runserver under a busy test suite can take seconds over a login.
+    let app =
+        crate::legacy_support::latch_before_with(&reference.base, LegacyDialect::Django, |c| {
+            c.legacy.timeout = std::time::Duration::from_secs(20);
+        })
+        .await;
 
     // A wrong password, and an account Django keeps inactive, come over as nothing.
     let (status, wrong) = drupal_login(&app, "bench", "wrong horse").await;
