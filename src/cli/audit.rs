@@ -16,7 +16,7 @@ pub struct AuditArgs {
     /// Only events of this kind: login, login_failed, logout, register, password_change,
     /// password_reset_request, password_reset, flood_block, csrf_reject, token_create,
     /// token_revoke, session_revoke, account_block, account_activate, roles_change,
-    /// mail_retry or secret_rotate.
+    /// mail_retry, legacy_migrate or secret_rotate.
     #[arg(long = "type", value_name = "TYPE")]
     kind: Option<String>,
     /// How many events to show.

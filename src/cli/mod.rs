@@ -1,6 +1,6 @@
 //! The command line: `serve`, `migrate`, `copy`, `user …`, `session …`, `token …`, `app …`,
-//! `import …`, `mail …`, `webhook …`, `audit`, `key …`, `secret rotate`, `backup` and
-//! `config default`.
+//! `import …`, `legacy status`, `mail …`, `webhook …`, `audit`, `key …`, `secret rotate`,
+//! `backup` and `config default`.
 //! Every command takes the same `--config` and `--database` options, so it acts on the
 //! database a server uses.
 
@@ -11,6 +11,7 @@ mod checks;
 mod copy;
 mod import;
 mod key;
+mod legacy;
 mod logging;
 mod mail;
 mod secret;
@@ -75,6 +76,9 @@ enum Command {
     /// Import accounts and their password hashes from other systems.
     #[command(subcommand)]
     Import(import::ImportCommand),
+    /// See how far trickle migration from the legacy site has come.
+    #[command(subcommand)]
+    Legacy(legacy::LegacyCommand),
     /// Inspect and manage the mail outbox.
     #[command(subcommand)]
     Mail(mail::MailCommand),
@@ -149,6 +153,7 @@ pub fn run() -> ExitCode {
             Command::Token(command) => sessions::run_tokens(command, config).await,
             Command::App(command) => app::run(command, config).await,
             Command::Import(command) => import::run(command, config).await,
+            Command::Legacy(command) => legacy::run(command, config).await,
             Command::Mail(command) => mail::run(command, config).await,
             Command::Webhook(command) => webhook::run(command, config).await,
             Command::Audit(args) => audit::run(args, config).await,

@@ -10,6 +10,7 @@ mod duration;
 mod forward_auth;
 mod http;
 mod laravel;
+mod legacy;
 mod mail;
 mod network;
 mod ops;
@@ -34,6 +35,7 @@ pub use django::DjangoConfig;
 pub use forward_auth::{AccessPolicy, AccessRule, ForwardAuthConfig};
 pub use http::HttpConfig;
 pub use laravel::{LaravelConfig, LaravelStack};
+pub use legacy::{LegacyConfig, LegacyDialect};
 pub use mail::{MailConfig, SmtpConfig, SmtpTls, TemplateConfig};
 pub use network::{Network, canonical_ip};
 pub use ops::{LogConfig, LogFormat, MetricsConfig};
@@ -84,6 +86,8 @@ pub struct Config {
     /// `[[webhooks]]` receivers of events; none by default.
     pub webhooks: Vec<WebhookConfig>,
     pub webhook_delivery: WebhookDeliveryConfig,
+    /// `[legacy]`: the live site accounts trickle over from; off by default.
+    pub legacy: LegacyConfig,
     pub log: LogConfig,
     pub metrics: MetricsConfig,
 }
@@ -116,6 +120,7 @@ impl Default for Config {
             access: Vec::new(),
             webhooks: Vec::new(),
             webhook_delivery: WebhookDeliveryConfig::default(),
+            legacy: LegacyConfig::default(),
             log: LogConfig::default(),
             metrics: MetricsConfig::default(),
         }
@@ -245,6 +250,7 @@ impl Config {
         self.forward_auth.validate()?;
         forward_auth::validate_access(&self.access)?;
         webhooks::validate(&self.webhooks, &self.webhook_delivery)?;
+        self.legacy.validate()?;
         self.metrics.validate(&self.listen)?;
         self.mail.validate()
     }

@@ -105,10 +105,12 @@ pub enum AuditEvent {
     RolesChanged,
     /// An administrator queued an undelivered message again.
     MailRetried,
+    /// An account created, or given its password, at a login the legacy site accepted.
+    LegacyMigrated,
 }
 
 impl AuditEvent {
-    pub const ALL: [AuditEvent; 21] = [
+    pub const ALL: [AuditEvent; 22] = [
         AuditEvent::LoginSucceeded,
         AuditEvent::LoginFailed,
         AuditEvent::Logout,
@@ -130,6 +132,7 @@ impl AuditEvent {
         AuditEvent::AccountActivated,
         AuditEvent::RolesChanged,
         AuditEvent::MailRetried,
+        AuditEvent::LegacyMigrated,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -155,6 +158,7 @@ impl AuditEvent {
             AuditEvent::AccountActivated => "account_activate",
             AuditEvent::RolesChanged => "roles_change",
             AuditEvent::MailRetried => "mail_retry",
+            AuditEvent::LegacyMigrated => "legacy_migrate",
         }
     }
 

@@ -297,10 +297,16 @@ impl Core {
             (Some(account), Verification::Match { needs_rehash }) => {
                 (account.clone(), needs_rehash)
             }
-            _ => {
-                self.register_failed_login(claimant, client_ip).await?;
-                return Err(Error::BadCredentials);
-            }
+            (local, _) => match self
+                .login_through_legacy(login, local, password, client)
+                .await?
+            {
+                Some(migrated) => (migrated, false),
+                None => {
+                    self.register_failed_login(claimant, client_ip).await?;
+                    return Err(Error::BadCredentials);
+                }
+            },
         };
         if !account.is_active() {
             return Err(Error::AccountInactive);

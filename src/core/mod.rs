@@ -11,6 +11,7 @@ pub mod csrf;
 pub mod flood;
 pub mod forward_auth;
 mod import;
+pub mod legacy;
 mod links;
 pub mod locale;
 pub mod login;
@@ -204,6 +205,8 @@ pub struct Core {
     webhooks: webhooks::Receivers,
     /// The relying party passkeys are bound to; `None` when `public_url` has no host name.
     webauthn: Option<webauthn_rs::prelude::Webauthn>,
+    /// The legacy site accounts trickle over from, once the server sets one up.
+    legacy: std::sync::OnceLock<Arc<dyn legacy::LegacyLogin>>,
 }
 
 /// What opening the core found worth telling the operator.
@@ -249,6 +252,7 @@ impl Core {
             session_cache: session_cache::SessionCache::new(config.session.cache_entries),
             webhooks: webhooks::Receivers::new(&config.webhooks),
             webauthn: passkeys::relying_party(config),
+            legacy: std::sync::OnceLock::new(),
             store,
         };
         Ok(Startup {

@@ -44,6 +44,9 @@ impl Receivers {
 fn event_for(audit: AuditEvent, detail: Option<&str>) -> Vec<(&'static str, Option<&'static str>)> {
     match audit {
         AuditEvent::Registered => vec![("account.created", None)],
+        AuditEvent::LegacyMigrated if detail == Some("created") => {
+            vec![("account.created", Some("legacy"))]
+        }
         AuditEvent::AccountBlocked => vec![("account.blocked", None)],
         AuditEvent::PasswordChanged => vec![("account.password_changed", Some("changed"))],
         AuditEvent::PasswordReset if detail == Some(super::links::PASSWORD_SET) => vec![
@@ -67,7 +70,8 @@ fn event_for(audit: AuditEvent, detail: Option<&str>) -> Vec<(&'static str, Opti
         | AuditEvent::SecretRotated
         | AuditEvent::AccountActivated
         | AuditEvent::RolesChanged
-        | AuditEvent::MailRetried => Vec::new(),
+        | AuditEvent::MailRetried
+        | AuditEvent::LegacyMigrated => Vec::new(),
     }
 }
 

@@ -3,6 +3,7 @@
 //! workers from sending the same message, and a claim that lapses (its worker died mid-send)
 //! lets another worker take the message.
 
+mod legacy;
 mod tls;
 mod transport;
 mod webhooks;
@@ -17,6 +18,7 @@ use tokio::task::JoinHandle;
 use crate::config::MailConfig;
 use crate::core::{Core, later, now};
 use crate::store::{Outcome, StoreError};
+pub use legacy::LegacySite;
 pub use tls::parameters as tls_parameters;
 pub use transport::{Failure, Transport};
 pub use webhooks::{WebhookDelivery, signature as webhook_signature};

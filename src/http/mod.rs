@@ -43,7 +43,7 @@ use tower_http::timeout::TimeoutLayer;
 
 use crate::config::{Config, Origin};
 use crate::core::{AuditEvent, ClientContext, Core, CurrentSession, Subject};
-use crate::delivery::{Delivery, WebhookDelivery, WorkerRunning};
+use crate::delivery::{Delivery, LegacySite, WebhookDelivery, WorkerRunning};
 pub use cookies::{CookieName, SessionCookies};
 pub use failure::{ServerFailure, retry_after_header};
 use hardening::TrustedProxies;
@@ -316,6 +316,9 @@ pub async fn serve(
         Some(addr) => Some(metrics::serve(metrics::bind(addr).await?, core.clone())?),
         None => None,
     };
+    if let Some(site) = LegacySite::new(&config.legacy).map_err(std::io::Error::other)? {
+        core.use_legacy_login(Arc::new(site));
+    }
     let delivery = Delivery::start(core.clone(), &config.mail).map_err(std::io::Error::other)?;
     let webhooks = WebhookDelivery::start(core.clone(), &config.webhooks, &config.webhook_delivery)
         .map_err(std::io::Error::other)?;

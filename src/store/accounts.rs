@@ -47,6 +47,7 @@ macro_rules! account_by_id_in {
         }
     }};
 }
+pub(super) use account_by_id_in;
 
 /// Queues `$mail` in the outbox through `$conn`.
 macro_rules! outbox_insert {

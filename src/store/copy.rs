@@ -138,6 +138,9 @@ tables! {
         account_name: Option<String>, client_ip: Option<String>, user_agent: Option<String>,
         detail: Option<String>, repeats: i64, last_at: Option<i64>, actor: Option<String>,
     }
+    legacy_migrations ("account_id") => LegacyMigrationRow {
+        account_id: i64, how: String, migrated_at: i64,
+    }
     secret_fingerprint ("id") => FingerprintRow {
         id: i64, fingerprint: String, recorded_at: i64,
     }

@@ -155,6 +155,7 @@ async fn a_copied_deployment_keeps_every_table_and_reports_each() {
         ("mfa_pending_logins", 1),
         ("mfa_passkeys", 0),
         ("mfa_passkey_ceremonies", 0),
+        ("legacy_migrations", 0),
     ]
     .into_iter()
     .map(|(table, rows)| (table.to_string(), rows))

@@ -58,9 +58,9 @@ struct Answer {
 }
 
 /// The reference server, stopped when dropped.
-struct Reference {
+pub(crate) struct Reference {
     child: Child,
-    base: String,
+    pub(crate) base: String,
 }
 
 impl Drop for Reference {
@@ -74,7 +74,7 @@ fn project() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/django_reference")
 }
 
-fn python() -> Option<PathBuf> {
+pub(crate) fn python() -> Option<PathBuf> {
     if let Ok(python) = std::env::var("LATCH_DJANGO_REFERENCE_PYTHON") {
         return Some(PathBuf::from(python));
     }
@@ -93,7 +93,7 @@ fn manage(python: &Path, db: &Path, args: &[&str]) {
     assert!(status.success(), "manage.py {args:?} failed");
 }
 
-async fn start_reference(python: &Path, dir: &Path) -> Reference {
+pub(crate) async fn start_reference(python: &Path, dir: &Path) -> Reference {
     let db = dir.join("reference.sqlite3");
     manage(python, &db, &["migrate", "--noinput"]);
     let seed = std::fs::read_to_string(project().join("reference/seed.py")).unwrap();

@@ -51,6 +51,10 @@ mod laravel_clients;
 mod laravel_flows;
 mod laravel_sanctum;
 mod laravel_support;
+mod legacy_django;
+mod legacy_drupal;
+#[allow(dead_code)]
+mod legacy_support;
 mod logs;
 mod mail_delivery;
 mod mail_flows;
