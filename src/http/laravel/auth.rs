@@ -15,9 +15,11 @@ use super::error::{self, invalid, validation};
 use super::{Answer, LaravelState, LaravelVisitor, with_cookies, xsrf};
 use crate::core::accounts::{NameRules, check_mail};
 use crate::core::login::PENDING_LOGIN_SECONDS;
+use crate::core::passkeys::PasskeyError;
 use crate::core::{Error, LoginName, LoginStep, Registrar, Registration, SentPassword};
 use crate::http::Visitor;
 use crate::http::cookies::read_cookie;
+use crate::http::failure::PASSKEY_REQUIRED;
 use crate::http::openapi::laravel as api;
 
 /// Holds a login whose password was right until its second factor comes.
@@ -84,6 +86,7 @@ pub fn login_refusal(state: &LaravelState, error: &Error) -> Response {
             error::too_many_attempts("email", *retry_after, status)
         }
         Error::SecondFactorRequired => invalid("email", CODE_REQUIRED),
+        Error::Passkey(PasskeyError::Required) => invalid("email", PASSKEY_REQUIRED),
         Error::SecondFactorInvalid => invalid("code", CODE_INVALID),
         other => error::server_failure(other),
     }
