@@ -5,7 +5,7 @@ use sqlx::AssertSqlSafe;
 use super::rows::{
     ACCOUNT_COLUMNS, ACCOUNT_WITH_ROLES, account_from_row, account_with_roles_from_row,
 };
-use super::{Store, StoreError, classify, with_pool};
+use super::{Store, StoreError, with_pool};
 use crate::domain::accounts::{ADMINISTRATOR, Account, AccountState, unique_key};
 use crate::domain::mail::OutgoingMail;
 use crate::domain::names::name_fold;
@@ -49,6 +49,44 @@ macro_rules! account_by_id_in {
 }
 pub(super) use account_by_id_in;
 
+/// Inserts `$new` and its roles through `$conn`; the new account's id. A taken name or mail
+/// address comes back as the store's conflict error.
+macro_rules! insert_account_in {
+    ($conn:expr, $new:expr) => {{
+        let new: &$crate::store::accounts::NewAccount = $new;
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO accounts (uuid, name, name_key, name_fold, mail, mail_key, \
+             password_hash, state, created_at, changed_at) \
+             VALUES ($1, $2, $3, $9, $4, $5, $6, $7, $8, $8) RETURNING id",
+        )
+        .bind(&new.uuid)
+        .bind(&new.name)
+        .bind($crate::domain::accounts::unique_key(&new.name))
+        .bind(&new.mail)
+        .bind(
+            new.mail
+                .as_deref()
+                .map($crate::domain::accounts::unique_key),
+        )
+        .bind(&new.password_hash)
+        .bind(new.state.as_str())
+        .bind(new.now)
+        .bind($crate::domain::names::name_fold(&new.name))
+        .fetch_one(&mut *$conn)
+        .await
+        .map_err($crate::store::classify)?;
+        for role in &new.roles {
+            sqlx::query("INSERT INTO account_roles (account_id, role) VALUES ($1, $2)")
+                .bind(id)
+                .bind(role)
+                .execute(&mut *$conn)
+                .await?;
+        }
+        id
+    }};
+}
+pub(super) use insert_account_in;
+
 /// Queues `$mail` in the outbox through `$conn`.
 macro_rules! outbox_insert {
     ($conn:expr, $mail:expr, $now:expr) => {
@@ -79,30 +117,7 @@ impl Store {
         let _turn = self.write_turn().await?;
         with_pool!(self, |pool| {
             let mut tx = pool.begin().await?;
-            let id: i64 = sqlx::query_scalar(
-                "INSERT INTO accounts (uuid, name, name_key, name_fold, mail, mail_key, \
-                 password_hash, state, created_at, changed_at) \
-                 VALUES ($1, $2, $3, $9, $4, $5, $6, $7, $8, $8) RETURNING id",
-            )
-            .bind(&new.uuid)
-            .bind(&new.name)
-            .bind(unique_key(&new.name))
-            .bind(&new.mail)
-            .bind(new.mail.as_deref().map(unique_key))
-            .bind(&new.password_hash)
-            .bind(new.state.as_str())
-            .bind(new.now)
-            .bind(name_fold(&new.name))
-            .fetch_one(&mut *tx)
-            .await
-            .map_err(classify)?;
-            for role in &new.roles {
-                sqlx::query("INSERT INTO account_roles (account_id, role) VALUES ($1, $2)")
-                    .bind(id)
-                    .bind(role)
-                    .execute(&mut *tx)
-                    .await?;
-            }
+            let id = insert_account_in!(tx, new);
             let account = account_by_id_in!(tx, id).ok_or_else(|| {
                 StoreError::Corrupt("a new account vanished inside its transaction".into())
             })?;

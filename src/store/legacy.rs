@@ -4,10 +4,9 @@
 
 use sqlx::AssertSqlSafe;
 
-use super::accounts::{NewAccount, account_by_id_in};
-use super::{Store, StoreError, classify, with_pool};
-use crate::domain::accounts::{Account, unique_key};
-use crate::domain::names::name_fold;
+use super::accounts::{NewAccount, account_by_id_in, insert_account_in};
+use super::{Store, StoreError, with_pool};
+use crate::domain::accounts::Account;
 
 /// Hashes that are no password: none, or Django's unusable `!…`.
 const UNUSABLE_HASH: &str =
@@ -26,30 +25,7 @@ impl Store {
         let _turn = self.write_turn().await?;
         with_pool!(self, |pool| {
             let mut tx = pool.begin().await?;
-            let id: i64 = sqlx::query_scalar(
-                "INSERT INTO accounts (uuid, name, name_key, name_fold, mail, mail_key, \
-                 password_hash, state, created_at, changed_at) \
-                 VALUES ($1, $2, $3, $9, $4, $5, $6, $7, $8, $8) RETURNING id",
-            )
-            .bind(&new.uuid)
-            .bind(&new.name)
-            .bind(unique_key(&new.name))
-            .bind(&new.mail)
-            .bind(new.mail.as_deref().map(unique_key))
-            .bind(&new.password_hash)
-            .bind(new.state.as_str())
-            .bind(new.now)
-            .bind(name_fold(&new.name))
-            .fetch_one(&mut *tx)
-            .await
-            .map_err(classify)?;
-            for role in &new.roles {
-                sqlx::query("INSERT INTO account_roles (account_id, role) VALUES ($1, $2)")
-                    .bind(id)
-                    .bind(role)
-                    .execute(&mut *tx)
-                    .await?;
-            }
+            let id = insert_account_in!(tx, new);
             sqlx::query(
                 "INSERT INTO legacy_migrations (account_id, how, migrated_at) \
                  VALUES ($1, 'created', $2)",
