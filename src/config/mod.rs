@@ -5,6 +5,7 @@
 //! can make (the message texts, the SMTP CA file) are handed in by the command line as
 //! [`Check`]s, so their errors are reported like every other setting's.
 
+mod allauth;
 mod django;
 mod duration;
 mod forward_auth;
@@ -31,6 +32,7 @@ use std::path::{Path, PathBuf};
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 
+pub use allauth::AllauthConfig;
 pub use django::DjangoConfig;
 pub use forward_auth::{AccessPolicy, AccessRule, ForwardAuthConfig};
 pub use http::HttpConfig;
@@ -78,6 +80,7 @@ pub struct Config {
     pub django: DjangoConfig,
     pub platformos: PlatformosConfig,
     pub laravel: LaravelConfig,
+    pub allauth: AllauthConfig,
     pub mail: MailConfig,
     pub audit: AuditConfig,
     pub forward_auth: ForwardAuthConfig,
@@ -114,6 +117,7 @@ impl Default for Config {
             django: DjangoConfig::default(),
             platformos: PlatformosConfig::default(),
             laravel: LaravelConfig::default(),
+            allauth: AllauthConfig::default(),
             mail: MailConfig::default(),
             audit: AuditConfig::default(),
             forward_auth: ForwardAuthConfig::default(),
@@ -246,6 +250,9 @@ impl Config {
         }
         if self.laravel.enabled {
             self.laravel.validate()?;
+        }
+        if self.allauth.enabled {
+            self.allauth.validate()?;
         }
         self.forward_auth.validate()?;
         forward_auth::validate_access(&self.access)?;

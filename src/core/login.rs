@@ -195,6 +195,20 @@ impl Core {
         result
     }
 
+    /// The second factors a waiting login (`token` of [`Self::begin_login`]) can be finished
+    /// with (`totp`, `passkey`, `recovery_code`), without using it up: for clients that ask
+    /// where a login stands. [`Error::LoginTokenInvalid`] once it is used or has expired.
+    pub async fn pending_login_methods(&self, token: &str) -> Result<Vec<&'static str>, Error> {
+        let hash = hash_session_id(token);
+        let Some(account_id) = self.store.pending_login(&hash, now()).await? else {
+            return Err(Error::LoginTokenInvalid);
+        };
+        let Some(account) = self.store.account_by_id(account_id).await? else {
+            return Err(Error::LoginTokenInvalid);
+        };
+        Ok(self.mfa_status(&account).await?.methods())
+    }
+
     async fn check_pending_login(
         &self,
         token: &str,

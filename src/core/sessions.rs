@@ -202,6 +202,20 @@ impl Core {
     }
 
     /// Ends the session.
+    /// Keeps a dialect's note on the session `session_id` opened: how it was opened, in that
+    /// dialect's words, for its clients that ask later. The core does not read it.
+    pub async fn note_session(&self, session_id: &str, note: &str) -> Result<(), Error> {
+        self.store
+            .set_session_note(&hash_session_id(session_id), note)
+            .await?;
+        Ok(())
+    }
+
+    /// The note a dialect kept on `session`, if any.
+    pub async fn session_note(&self, session: &CurrentSession) -> Result<Option<String>, Error> {
+        Ok(self.store.session_note(&session.id_hash).await?)
+    }
+
     pub async fn logout(
         &self,
         session: &CurrentSession,

@@ -2,6 +2,7 @@
 //! its own module and only translates between its wire format and the core.
 
 mod admin;
+mod allauth;
 mod connections;
 mod cookies;
 mod csrf;
@@ -66,12 +67,13 @@ pub struct Dialect {
 }
 
 /// Every dialect, in the order their session cookies are read.
-const DIALECTS: [Dialect; 5] = [
+const DIALECTS: [Dialect; 6] = [
     drupal::DIALECT,
     services::DIALECT,
     django::DIALECT,
     platformos::DIALECT,
     laravel::DIALECT,
+    allauth::DIALECT,
 ];
 
 /// What every handler can reach; a dialect's own settings live in its own router state.

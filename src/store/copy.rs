@@ -92,6 +92,7 @@ tables! {
         id_hash: String, account_id: i64, csrf_seed: String, created_at: i64,
         last_seen_at: i64, expires_at: i64, client_ip: Option<String>,
         dialect: Option<String>, public_id: Option<String>, user_agent: Option<String>,
+        note: Option<String>,
     }
     access_tokens ("id") => AccessTokenCopyRow {
         id: String, account_id: i64, name: String, token_hash: String, token_hint: String,

@@ -164,6 +164,31 @@ impl Store {
         })
     }
 
+    /// Keeps a dialect's note on a live session; false if the session is gone.
+    pub async fn set_session_note(&self, id_hash: &str, note: &str) -> Result<bool, StoreError> {
+        let _turn = self.write_turn().await?;
+        with_pool!(self, |pool| {
+            let done = sqlx::query("UPDATE sessions SET note = $1 WHERE id_hash = $2")
+                .bind(note)
+                .bind(id_hash)
+                .execute(pool)
+                .await?;
+            Ok(done.rows_affected() > 0)
+        })
+    }
+
+    /// The note a dialect kept on a session, if any.
+    pub async fn session_note(&self, id_hash: &str) -> Result<Option<String>, StoreError> {
+        with_pool!(self, |pool| {
+            let note: Option<Option<String>> =
+                sqlx::query_scalar("SELECT note FROM sessions WHERE id_hash = $1")
+                    .bind(id_hash)
+                    .fetch_optional(pool)
+                    .await?;
+            Ok(note.flatten())
+        })
+    }
+
     pub async fn delete_session(&self, id_hash: &str) -> Result<bool, StoreError> {
         let _turn = self.write_turn().await?;
         with_pool!(self, |pool| {

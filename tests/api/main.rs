@@ -21,6 +21,8 @@ mod admin_actions;
 mod admin_browser;
 mod admin_mfa;
 mod admin_support;
+mod allauth_headless;
+mod allauth_support;
 mod audit_bounds;
 mod bad_input;
 mod cli;

@@ -35,6 +35,7 @@ async fn the_home_page_lists_dialects_and_links_as_json_and_asks_for_an_administ
             "django",
             "platformos",
             "laravel",
+            "allauth",
             "latch"
         ]
     );
@@ -82,6 +83,7 @@ async fn the_home_page_leaves_out_dialects_that_are_switched_off() {
         config.django.enabled = false;
         config.services.enabled = false;
         config.laravel.enabled = false;
+        config.allauth.enabled = false;
     })
     .await;
     let body: Value = app

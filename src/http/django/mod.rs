@@ -7,16 +7,16 @@
 #![allow(clippy::result_large_err)]
 
 mod body;
-mod csrf;
+pub(crate) mod csrf;
 pub(super) mod login;
 mod page;
 mod passkey;
 pub(super) mod rest;
-mod rest_errors;
+pub(crate) mod rest_errors;
 pub(super) mod rest_password;
 pub(super) mod rest_user;
 mod screen;
-mod token;
+pub(crate) mod token;
 
 use std::sync::Arc;
 
@@ -250,7 +250,7 @@ fn wants_html(headers: &HeaderMap) -> bool {
 
 /// `request.is_secure()`: latch learns its scheme from `public_url`, as it runs behind a proxy
 /// that terminates TLS.
-fn is_secure(state: &DjangoState) -> bool {
+pub(crate) fn is_secure(state: &DjangoState) -> bool {
     state.public_url.starts_with("https://")
 }
 
@@ -263,7 +263,7 @@ fn host(headers: &HeaderMap) -> String {
 }
 
 /// The well-formed `csrftoken` secret the request carries, if any.
-fn csrf_secret(state: &DjangoState, headers: &HeaderMap) -> Option<String> {
+pub(crate) fn csrf_secret(state: &DjangoState, headers: &HeaderMap) -> Option<String> {
     read_cookie(headers, &state.settings.csrf_cookie)
         .filter(|c| token::check_format(c).is_ok())
         .map(|c| token::secret_of(&c))
@@ -271,7 +271,7 @@ fn csrf_secret(state: &DjangoState, headers: &HeaderMap) -> Option<String> {
 
 /// `Set-Cookie` for the `csrftoken` cookie: 52 weeks, readable by scripts (they copy it into
 /// `X-CSRFToken`), `SameSite=Lax`.
-fn csrf_cookie(state: &DjangoState, secret: &str) -> String {
+pub(crate) fn csrf_cookie(state: &DjangoState, secret: &str) -> String {
     let mut cookie = cookie::Cookie::new(state.settings.csrf_cookie.clone(), secret.to_string());
     cookie.set_path("/");
     cookie.set_same_site(cookie::SameSite::Lax);
@@ -297,7 +297,7 @@ fn with_cookies(mut response: Response, cookies: &[String]) -> Response {
 
 /// The cookies of a fresh login: the session under the Django name, and a rotated CSRF
 /// secret, so tokens from before the login stop working.
-fn login_cookies(state: &DjangoState, logged_in: &LoggedIn) -> Vec<String> {
+pub(crate) fn login_cookies(state: &DjangoState, logged_in: &LoggedIn) -> Vec<String> {
     vec![
         state.cookies.issue_as(
             &state.settings.session_cookie,

@@ -8,6 +8,7 @@
 //! what every operation shares (the answers of the middleware, the session schemes).
 
 // The dialects' handlers name their schemas here, hence visible to `http`.
+pub(super) mod allauth;
 pub(super) mod django;
 pub(super) mod drupal;
 pub(super) mod laravel;
@@ -40,6 +41,7 @@ pub fn document(config: &Config, session_cookie: &str) -> OpenApi {
         config.django.enabled.then(|| django::document(config)),
         config.platformos.enabled.then(platformos::document),
         config.laravel.enabled.then(|| laravel::document(config)),
+        config.allauth.enabled.then(|| allauth::document(config)),
     ];
     for part in parts.into_iter().flatten() {
         doc.merge(part);
