@@ -5,6 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::Invalid;
+use super::laravel::{TAKEN, first_segment};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -28,19 +29,10 @@ impl Default for AllauthConfig {
     }
 }
 
-/// First path segments other dialects and latch itself serve under.
-const TAKEN: [&str; 7] = [
-    "user", "session", "services", "latch", "auth", "docs", "admin",
-];
-
 impl AllauthConfig {
     pub(super) fn validate(&self) -> Result<(), Invalid> {
         let prefix = &self.prefix;
-        let first = prefix
-            .trim_start_matches('/')
-            .split('/')
-            .next()
-            .unwrap_or_default();
+        let first = first_segment(prefix);
         let plain = prefix.len() > 1
             && prefix.starts_with('/')
             && !prefix.ends_with('/')

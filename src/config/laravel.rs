@@ -62,8 +62,9 @@ impl Default for LaravelConfig {
     }
 }
 
-/// First path segments other dialects and latch itself serve under.
-const TAKEN: [&str; 7] = [
+/// First path segments other dialects and latch itself serve under, which a dialect with a
+/// configurable prefix must stay out of.
+pub(super) const TAKEN: [&str; 7] = [
     "user", "session", "services", "latch", "auth", "docs", "admin",
 ];
 
@@ -145,7 +146,7 @@ impl LaravelConfig {
     }
 }
 
-fn first_segment(path: &str) -> &str {
+pub(super) fn first_segment(path: &str) -> &str {
     path.trim_start_matches('/')
         .split('/')
         .next()
