@@ -5,7 +5,7 @@
 use latch::config::LegacyDialect;
 use serde_json::json;
 
-use crate::django_differential::{python, start_reference};
+use crate::differential_reference::{python, start_reference};
 use crate::helpers::{new_client, skip, spawn_app, spawn_app_with};
 use crate::legacy_support::{
     drupal_login, events, import_without_hash, latch_before, native_login_by_mail, stored_hash,

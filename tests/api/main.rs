@@ -29,6 +29,8 @@ mod cli;
 mod cli_config;
 mod cluster;
 mod copy;
+mod differential;
+mod differential_reference;
 mod django_browser;
 mod django_conformance;
 mod django_csrf;

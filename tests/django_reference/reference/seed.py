@@ -1,6 +1,11 @@
 """The accounts both servers start with (run with `manage.py shell`), with the address
-records allauth keeps for accounts it created."""
+records allauth keeps for accounts it created. With `REFERENCE_TOTP_SECRET` (base32), also an
+account `totp` whose second factor is TOTP with that secret, as latch's side enrolled it."""
+import os
+
 from allauth.account.models import EmailAddress
+from allauth.mfa.models import Authenticator
+from allauth.mfa.utils import encrypt
 from django.contrib.auth.models import User
 
 for name, mail, password, active in [
@@ -9,3 +14,11 @@ for name, mail, password, active in [
 ]:
     user = User.objects.create_user(name, mail, password, is_active=active)
     EmailAddress.objects.create(user=user, email=mail, primary=True, verified=False)
+
+secret = os.environ.get("REFERENCE_TOTP_SECRET")
+if secret:
+    user = User.objects.create_user("totp", "totp@example.com", "correct horse")
+    EmailAddress.objects.create(user=user, email=user.email, primary=True, verified=False)
+    Authenticator.objects.create(
+        user=user, type=Authenticator.Type.TOTP, data={"secret": encrypt(secret)}
+    )

@@ -1,5 +1,6 @@
 """A stock Django 5.2 + DRF + dj-rest-auth + allauth project, as the Django dialect's clients
-know it. Only what the comparison needs differs from the defaults: a fast hasher, a database
+know it, which also serves allauth's headless API (both clients, with MFA) at /_allauth/, as
+the allauth dialect's clients know it. Only what the comparison needs differs from the defaults: a fast hasher, a database
 path from the environment, JSON-only DRF answers, no mail sent."""
 import os
 
@@ -21,6 +22,10 @@ INSTALLED_APPS = [
     # dj_rest_auth.registration imports its models.
     "allauth.socialaccount",
     "dj_rest_auth.registration",
+    # The headless API and its second factor (TOTP and recovery codes, allauth's default
+    # MFA_SUPPORTED_TYPES); they add URLs of their own and leave dj-rest-auth's as they were.
+    "allauth.headless",
+    "allauth.mfa",
 ]
 SITE_ID = 1
 
@@ -79,3 +84,17 @@ ACCOUNT_LOGIN_METHODS = {"username", "email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "username*", "password1*", "password2*"]
 ACCOUNT_EMAIL_VERIFICATION = "none"
 ACCOUNT_UNIQUE_EMAIL = True
+
+# A headless project serves none of allauth's own (headed) pages: its single-page app has
+# them, and its mails point there.
+HEADLESS_ONLY = True
+HEADLESS_FRONTEND_URLS = {
+    "account_confirm_email": "/account/verify-email/{key}",
+    "account_reset_password": "/account/password/reset",
+    "account_reset_password_from_key": "/account/password/reset/key/{key}",
+    "account_signup": "/account/signup",
+}
+
+# No rate limits: the corpus fails logins more often than allauth's limits allow, as latch's
+# side runs without flood control (both have tests of their own for that).
+ACCOUNT_RATE_LIMITS = False

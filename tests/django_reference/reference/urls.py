@@ -9,6 +9,7 @@ def reset_link(request, uidb64, token):
 
 urlpatterns = [
     path("dj-rest-auth/", include("dj_rest_auth.urls")),
+    path("_allauth/", include("allauth.headless.urls")),
     path("dj-rest-auth/registration/", include("dj_rest_auth.registration.urls")),
     path(
         "dj-rest-auth/password/reset/confirm/<uidb64>/<token>/",
