@@ -114,9 +114,9 @@ pub async fn add(
     caller.check_csrf(&state, &headers, uri.path())?;
     // Without a session allauth changes the address of a signup waiting for verification;
     // latch has no such signup, so there is nothing to change.
-    if caller.session.is_none() {
+    let Some(session) = &caller.session else {
         return Err(status_only(StatusCode::CONFLICT));
-    }
+    };
     let input = body::read(body, state.body_limit)?;
     let mut errors = Vec::new();
     let Some(mail) = input.required("email", &mut errors) else {
@@ -127,6 +127,18 @@ pub async fn add(
             "email",
             "invalid",
             "Enter a valid email address.",
+        )]));
+    }
+    if session
+        .account
+        .mail
+        .as_deref()
+        .is_some_and(|m| m.eq_ignore_ascii_case(&mail))
+    {
+        return Err(invalid(&[FieldError::on(
+            "email",
+            "duplicate_email",
+            "This email address is already associated with this account.",
         )]));
     }
     Err(invalid(&[FieldError::on(

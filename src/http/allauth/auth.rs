@@ -303,10 +303,10 @@ pub async fn two_factor(
                 Some(_) => first["email"] = Value::from(account.mail.clone()),
                 None => {}
             }
-            let methods = vec![
-                first,
-                json!({"method": "mfa", "at": timestamp(), "type": kind}),
-            ];
+            // A latch account has one authenticator of each kind, so the account's id names it.
+            let second =
+                json!({"method": "mfa", "at": timestamp(), "id": account.id, "type": kind});
+            let methods = vec![first, second];
             logged_in_answer(&state, &caller, &logged_in, methods).await
         }
         Err(Error::SecondFactorInvalid) => Err(invalid(&[FieldError::on(

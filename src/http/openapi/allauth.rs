@@ -60,6 +60,8 @@ pub struct AllauthMethod {
     /// With `mfa`: `totp` or `recovery_codes`.
     #[schema(rename = "type")]
     kind: Option<String>,
+    /// With `mfa`: the authenticator, which is the account's (one of each kind).
+    id: Option<i64>,
 }
 
 #[derive(ToSchema)]
@@ -72,7 +74,9 @@ pub struct AllauthAuthenticatedData {
 #[derive(ToSchema)]
 #[schema(as = allauth::Meta)]
 pub struct AllauthMeta {
-    is_authenticated: bool,
+    /// `null` where allauth answers without a user at hand: an app's stale session token
+    /// (410), a second factor with no login waiting.
+    is_authenticated: Option<bool>,
     /// App client: the token to send in `X-Session-Token` from now on.
     session_token: Option<String>,
 }

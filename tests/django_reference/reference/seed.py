@@ -1,10 +1,12 @@
 """The accounts both servers start with (run with `manage.py shell`), with the address
 records allauth keeps for accounts it created. With `REFERENCE_TOTP_SECRET` (base32), also an
-account `totp` whose second factor is TOTP with that secret, as latch's side enrolled it."""
+account `totp` whose second factor is TOTP with that secret (and recovery codes), as latch's
+side enrolled it."""
 import os
 
 from allauth.account.models import EmailAddress
 from allauth.mfa.models import Authenticator
+from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
 from allauth.mfa.utils import encrypt
 from django.contrib.auth.models import User
 
@@ -22,3 +24,5 @@ if secret:
     Authenticator.objects.create(
         user=user, type=Authenticator.Type.TOTP, data={"secret": encrypt(secret)}
     )
+    # latch gives recovery codes with every TOTP enrolment, as allauth's own enrolment does.
+    RecoveryCodes.activate(user)
