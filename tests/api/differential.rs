@@ -274,7 +274,7 @@ async fn fresh_code(secret: &[u8], last_step: &mut Option<i64>) -> String {
         let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap();
         let step = totp::step_at(now.as_secs() as i64);
         let left = totp::STEP_SECONDS as u64 - now.as_secs() % totp::STEP_SECONDS as u64;
-        if *last_step != Some(step) && left >= 3 {
+        if *last_step != Some(step) && left >= 8 {
             *last_step = Some(step);
             return totp::code_at(secret, step);
         }
