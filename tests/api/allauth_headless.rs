@@ -488,3 +488,38 @@ async fn config_describes_what_latch_offers() {
     let value: Value = app_answer.json().await.unwrap();
     assert_eq!(value["status"], 200);
 }
+
+#[tokio::test]
+async fn allauth_sessions_pass_forward_auth_on_both_clients() {
+    let app = spawn_app().await;
+    app.create_account("verified", PASSWORD, &[]).await;
+    let mut browser = Front::browser(&app);
+    assert_eq!(browser.login("verified", PASSWORD).await.0, 200);
+    let by_cookie = browser
+        .client
+        .get(app.url("/latch/verify"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(by_cookie.status(), 200);
+    assert_eq!(by_cookie.headers()["x-latch-user-name"], "verified");
+
+    let mut phone = Front::app(&app);
+    assert_eq!(phone.login("verified", PASSWORD).await.0, 200);
+    let token = phone.session_token.clone().unwrap();
+    let by_header = new_client()
+        .get(app.url("/latch/verify"))
+        .header("X-Session-Token", &token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(by_header.status(), 200);
+    phone.call(Method::DELETE, "auth/session", None).await;
+    let after = new_client()
+        .get(app.url("/latch/verify"))
+        .header("X-Session-Token", &token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(after.status(), 401, "a logout is seen at once");
+}
