@@ -13,6 +13,7 @@ mod body;
 mod caller;
 mod envelope;
 pub(super) mod password;
+pub(super) mod signup;
 
 use std::sync::Arc;
 
@@ -117,7 +118,7 @@ fn router(app: &AppState, config: &Config) -> Router {
         let routes: [(&str, MethodRouter<AllauthState>); 8] = [
             ("config", get(auth::config)),
             ("auth/login", post(auth::login)),
-            ("auth/signup", post(auth::signup)),
+            ("auth/signup", post(signup::signup)),
             ("auth/session", get(auth::session).delete(auth::logout)),
             ("auth/2fa/authenticate", post(auth::two_factor)),
             ("auth/password/request", post(password::request)),

@@ -233,7 +233,7 @@ pub struct AllauthEmailAddresses {
     paths(
         crate::http::allauth::auth::config,
         crate::http::allauth::auth::login,
-        crate::http::allauth::auth::signup,
+        crate::http::allauth::signup::signup,
         crate::http::allauth::auth::session,
         crate::http::allauth::auth::logout,
         crate::http::allauth::auth::two_factor,
