@@ -84,7 +84,7 @@ mod tests {
         let second = argon2.hash_password(b"second").unwrap().to_string();
         keep_up_to(&params());
         for _ in 0..2 {
-            for (password, hash) in [(&b"first"[..], &first), (b"second", &second)] {
+            for (password, hash) in [(&b"first"[..], &first), (&b"second"[..], &second)] {
                 let parsed = PasswordHash::new(hash).unwrap();
                 assert_eq!(verify(password, &parsed), Some(true));
                 assert_eq!(verify(b"other", &parsed), Some(false));
