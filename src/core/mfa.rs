@@ -105,14 +105,12 @@ fn new_recovery_code() -> String {
 impl Core {
     /// What the account has enrolled.
     pub async fn mfa_status(&self, account: &Account) -> Result<MfaStatus, Error> {
-        let totp = self.store.totp_of(account.id).await?;
-        let recovery_codes_left = self.store.recovery_codes_left(account.id).await?;
-        let passkeys = self.store.passkey_count(account.id).await?;
+        let counts = self.store.mfa_counts(account.id).await?;
         Ok(MfaStatus {
-            totp_since: totp.as_ref().and_then(|t| t.confirmed_at),
-            totp_pending: totp.is_some_and(|t| t.confirmed_at.is_none()),
-            passkeys,
-            recovery_codes_left,
+            totp_since: counts.totp_confirmed_at,
+            totp_pending: counts.totp && counts.totp_confirmed_at.is_none(),
+            passkeys: counts.passkeys,
+            recovery_codes_left: counts.recovery_codes_left,
         })
     }
 

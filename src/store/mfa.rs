@@ -24,7 +24,33 @@ pub(super) const WITHOUT_FACTOR_CLEANUP: [&str; 2] = [
      AND NOT EXISTS (SELECT 1 FROM mfa_totp WHERE account_id = $1 AND confirmed_at IS NOT NULL)",
 ];
 
+/// What an account has enrolled, read in one statement: a login asks it every time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, sqlx::FromRow)]
+pub struct MfaCounts {
+    /// Whether a TOTP enrolment exists, confirmed or not.
+    pub totp: bool,
+    pub totp_confirmed_at: Option<i64>,
+    pub recovery_codes_left: i64,
+    pub passkeys: i64,
+}
+
 impl Store {
+    /// What the account has enrolled.
+    pub async fn mfa_counts(&self, account_id: i64) -> Result<MfaCounts, StoreError> {
+        with_pool!(self, |pool| {
+            Ok(sqlx::query_as(
+                "SELECT EXISTS (SELECT 1 FROM mfa_totp WHERE account_id = $1) AS totp, \
+                 (SELECT confirmed_at FROM mfa_totp WHERE account_id = $1) AS totp_confirmed_at, \
+                 (SELECT COUNT(*) FROM mfa_recovery_codes WHERE account_id = $1 \
+                  AND used_at IS NULL) AS recovery_codes_left, \
+                 (SELECT COUNT(*) FROM mfa_passkeys WHERE account_id = $1) AS passkeys",
+            )
+            .bind(account_id)
+            .fetch_one(pool)
+            .await?)
+        })
+    }
+
     /// The account's TOTP enrolment, confirmed or not.
     pub async fn totp_of(&self, account_id: i64) -> Result<Option<TotpRow>, StoreError> {
         with_pool!(self, |pool| {
@@ -146,19 +172,6 @@ impl Store {
             .execute(pool)
             .await?;
             Ok(done.rows_affected() == 1)
-        })
-    }
-
-    /// How many of the account's recovery codes are unused.
-    pub async fn recovery_codes_left(&self, account_id: i64) -> Result<i64, StoreError> {
-        with_pool!(self, |pool| {
-            Ok(sqlx::query_scalar(
-                "SELECT COUNT(*) FROM mfa_recovery_codes WHERE account_id = $1 \
-                 AND used_at IS NULL",
-            )
-            .bind(account_id)
-            .fetch_one(pool)
-            .await?)
         })
     }
 

@@ -5,6 +5,7 @@
 
 mod imported;
 mod legacy;
+mod memory;
 mod policy;
 #[cfg(test)]
 mod properties;
@@ -12,7 +13,7 @@ mod threads;
 
 use std::sync::Arc;
 
-use argon2::{Algorithm, Argon2, Params, PasswordHash, PasswordHasher, PasswordVerifier, Version};
+use argon2::{Algorithm, Argon2, Params, PasswordHash, PasswordHasher, Version};
 use secrecy::{ExposeSecret, SecretString};
 use tokio::sync::Semaphore;
 
@@ -64,6 +65,7 @@ impl Passwords {
             None,
         )
         .map_err(|e| PasswordError::Params(e.to_string()))?;
+        let threads = HashThreads::start(config.max_concurrent_hashes, &params);
         Ok(Self {
             params,
             permits: Arc::new(Semaphore::new(config.max_concurrent_hashes)),
@@ -71,7 +73,7 @@ impl Passwords {
                 config.max_concurrent_hashes + config.max_queued_hashes,
             )),
             policy: PasswordPolicy::new(config),
-            threads: HashThreads::start(config.max_concurrent_hashes),
+            threads,
         })
     }
 
@@ -120,7 +122,7 @@ impl Passwords {
                 },
                 Some(false) => Verification::Mismatch,
                 None => {
-                    let _ = hash_with(&policy, password);
+                    memory::spend(&policy, password);
                     Verification::Mismatch
                 }
             })
@@ -197,11 +199,7 @@ pub(super) fn check_with(password: &[u8], stored: &str) -> Option<bool> {
         return None;
     }
     // The hash's own parameters drive verification; the policy only decides rehashing.
-    match argon2(&Params::default()).verify_password(password, &parsed) {
-        Ok(()) => Some(true),
-        Err(argon2::password_hash::Error::PasswordInvalid) => Some(false),
-        Err(_) => None,
-    }
+    memory::verify(password, &parsed)
 }
 
 /// Whether a stored hash is in a format latch can verify (Argon2, bcrypt, phpass, Django's).

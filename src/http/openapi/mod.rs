@@ -3,9 +3,10 @@
 //!
 //! The description is generated from the handlers: each carries a `#[utoipa::path]` naming
 //! its method, path, parameters, body and answers, whose schemas live here, one module per
-//! dialect. Each module collects its dialect's handlers in a `#[derive(OpenApi)]` and, at start,
-//! moves them under the configured paths; [`document`] merges the enabled dialects and adds
-//! what every operation shares (the answers of the middleware, the session schemes).
+//! dialect. Each module collects its dialect's handlers in a `#[derive(OpenApi)]` and, when the
+//! description is first asked for, moves them under the configured paths; [`document`] merges
+//! the enabled dialects and adds what every operation shares (the answers of the middleware,
+//! the session schemes).
 
 // The dialects' handlers name their schemas here, hence visible to `http`.
 pub(super) mod allauth;
@@ -16,6 +17,8 @@ pub(super) mod native;
 pub(super) mod platformos;
 pub(super) mod services;
 mod shared;
+
+use std::sync::{Arc, OnceLock};
 
 use axum::Router;
 use axum::body::Bytes;
@@ -51,9 +54,14 @@ pub fn document(config: &Config, session_cookie: &str) -> OpenApi {
 
 /// `GET /openapi.json` and the Swagger UI pages under `/docs`.
 pub fn router(config: &Config, session_cookie: &str) -> Router {
-    let json = serde_json::to_vec(&document(config, session_cookie))
-        .expect("the description serialises: it is built of strings and maps");
-    let json = Bytes::from(json);
+    // Made at the first request, not at start: building it allocates some megabytes in many
+    // small pieces, which the allocator keeps after they are freed, so a server that never
+    // serves its description would carry them idle.
+    let description = Arc::new(Description {
+        config: config.clone(),
+        session_cookie: session_cookie.to_owned(),
+        json: OnceLock::new(),
+    });
     let swagger_config = utoipa_swagger_ui::Config::new([DOCUMENT_PATH])
         // The default shows a badge fetched from swagger.io: nothing may leave the host.
         .validator_url("none")
@@ -62,7 +70,7 @@ pub fn router(config: &Config, session_cookie: &str) -> Router {
     Router::new()
         .route(
             DOCUMENT_PATH,
-            get(move || async move { ([(CONTENT_TYPE, "application/json")], json) }),
+            get(move || async move { ([(CONTENT_TYPE, "application/json")], description.json()) }),
         )
         .merge(
             Router::from(SwaggerUi::new("/docs").config(swagger_config))
@@ -77,6 +85,27 @@ pub fn router(config: &Config, session_cookie: &str) -> Router {
                     HeaderValue::from_static("public, max-age=3600"),
                 )),
         )
+}
+
+/// What `GET /openapi.json` answers, made once when first asked for.
+struct Description {
+    config: Config,
+    session_cookie: String,
+    json: OnceLock<Bytes>,
+}
+
+impl Description {
+    fn json(&self) -> Bytes {
+        self.json
+            .get_or_init(|| {
+                let doc = document(&self.config, &self.session_cookie);
+                Bytes::from(
+                    serde_json::to_vec(&doc)
+                        .expect("the description serialises: it is built of strings and maps"),
+                )
+            })
+            .clone()
+    }
 }
 
 /// Swagger UI's page loads its script and style from here and calls only this server; its
