@@ -120,7 +120,16 @@ async fn an_administrator_logs_in_searches_blocks_approves_and_retries_in_chromi
     driver.click("form.filters button").await;
     let table = driver.wait_for_text("caption", "page 1").await;
     assert!(table.contains("page 1"));
-    let rows = driver.text("tbody").await;
+    // The list before the search also holds bob: wait until the searched page has replaced
+    // it (reading through the old page's elements would find them gone).
+    let mut rows = String::new();
+    for _ in 0..50 {
+        rows = driver.wait_for_text("tbody", "bob").await;
+        if !rows.contains("alice") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
     assert!(rows.contains("bob") && !rows.contains("alice"), "{rows}");
     driver.click("tbody a").await;
     heading(&driver, "User bob").await;
