@@ -53,8 +53,18 @@ impl Store {
             index: 0,
             error: error.into(),
         };
+        let _turn = self
+            .write_turn()
+            .await
+            .map_err(|error| ImportFailure { index: 0, error })?;
+        // The write lock comes first on SQLite: a deferred transaction that read before a
+        // running server wrote could not upgrade its stale snapshot (SQLITE_BUSY_SNAPSHOT).
+        let begin = match self {
+            Store::Sqlite(_) => "BEGIN IMMEDIATE",
+            Store::Postgres(_) => "BEGIN",
+        };
         with_pool!(self, |pool| {
-            let mut tx = pool.begin().await.map_err(before)?;
+            let mut tx = pool.begin_with(begin).await.map_err(before)?;
             let mut counts = ImportCounts::default();
             for (index, row) in rows.iter().enumerate() {
                 let existing: Option<i64> =
