@@ -77,8 +77,7 @@ pub async fn login(
     caller: Caller,
     body: Result<Bytes, BytesRejection>,
 ) -> Answer {
-    caller.check_csrf(&state, &headers, uri.path())?;
-    let input = body::read(body, state.body_limit)?;
+    let input = caller.checked_input(&state, &headers, &uri, body)?;
     let mut errors = Vec::new();
     let email = input.text("email");
     if email.as_deref().is_some_and(|m| check_mail(m).is_err()) {

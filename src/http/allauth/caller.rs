@@ -2,11 +2,14 @@
 //! Django's CSRF checks on unsafe requests), the app by `X-Session-Token`. A login waiting for
 //! its second factor rides in a cookie of its own (browser) or in the session token (app).
 
+use axum::body::Bytes;
 use axum::extract::FromRequestParts;
+use axum::extract::rejection::BytesRejection;
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::Response;
 
+use super::body::{self, Input};
 use super::envelope::{FieldError, Pending, errors_with, server_failure, unauthenticated};
 use super::{AllauthState, Client, with_cookies};
 use crate::core::audit::ClientContext;
@@ -190,6 +193,18 @@ impl Caller {
         } else {
             response
         })
+    }
+
+    /// The body of an unsafe request, read only once the CSRF checks have passed.
+    pub fn checked_input(
+        &self,
+        state: &AllauthState,
+        headers: &HeaderMap,
+        uri: &Uri,
+        body: Result<Bytes, BytesRejection>,
+    ) -> Result<Input, Response> {
+        self.check_csrf(state, headers, uri.path())?;
+        body::read(body, state.body_limit)
     }
 
     /// The 401 (with the waiting second factor, if any) for a caller without a session.

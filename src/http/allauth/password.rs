@@ -55,8 +55,7 @@ pub async fn request(
     caller: Caller,
     body: Result<Bytes, BytesRejection>,
 ) -> Answer {
-    caller.check_csrf(&state, &headers, uri.path())?;
-    let input = body::read(body, state.body_limit)?;
+    let input = caller.checked_input(&state, &headers, &uri, body)?;
     let mut errors = Vec::new();
     let mail = input.required("email", &mut errors).unwrap_or_default();
     if errors.is_empty() && check_mail(&mail).is_err() {
@@ -165,8 +164,7 @@ pub async fn reset(
     caller: Caller,
     body: Result<Bytes, BytesRejection>,
 ) -> Answer {
-    caller.check_csrf(&state, &headers, uri.path())?;
-    let input = body::read(body, state.body_limit)?;
+    let input = caller.checked_input(&state, &headers, &uri, body)?;
     let mut errors = Vec::new();
     let key = input.required("key", &mut errors);
     let password = input.required("password", &mut errors);

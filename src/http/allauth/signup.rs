@@ -10,7 +10,7 @@ use secrecy::SecretString;
 use serde_json::json;
 
 use super::auth::{INVALID_EMAIL, logged_in_answer};
-use super::body::{self, Input};
+use super::body::Input;
 use super::caller::Caller;
 use super::envelope::{
     self, FieldError, Pending, account_error, invalid, server_failure, status_only, unauthenticated,
@@ -43,8 +43,7 @@ pub async fn signup(
     caller: Caller,
     body: Result<Bytes, BytesRejection>,
 ) -> Answer {
-    caller.check_csrf(&state, &headers, uri.path())?;
-    let input = body::read(body, state.body_limit)?;
+    let input = caller.checked_input(&state, &headers, &uri, body)?;
     let fields = signup_fields(&state, &input)?;
     if caller.session.is_some() {
         return Err(status_only(StatusCode::CONFLICT));
