@@ -157,7 +157,7 @@ impl SessionCookies {
 }
 
 /// Drupal's session cookie name for `basis` (the cookie domain, or the host and path).
-fn drupal_name(basis: &str, secure: bool) -> String {
+pub fn drupal_name(basis: &str, secure: bool) -> String {
     let digest = Sha256::digest(basis.as_bytes());
     let hex: String = digest.iter().take(16).map(|b| format!("{b:02x}")).collect();
     let prefix = if secure { "SSESS" } else { "SESS" };

@@ -45,7 +45,7 @@ use tower_http::timeout::TimeoutLayer;
 use crate::config::{Config, Origin};
 use crate::core::{AuditEvent, ClientContext, Core, CurrentSession, Subject};
 use crate::delivery::{Delivery, LegacySite, WebhookDelivery, WorkerRunning};
-pub use cookies::{CookieName, SessionCookies};
+pub use cookies::{CookieName, SessionCookies, drupal_name};
 pub use failure::{ServerFailure, retry_after_header};
 use hardening::TrustedProxies;
 pub use observe::RequestId;

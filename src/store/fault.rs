@@ -157,6 +157,12 @@ pub(super) async fn outside_transaction(
     conn: &mut sqlx::SqliteConnection,
 ) -> Result<bool, sqlx::Error> {
     use sqlx::Connection;
+    // A connection that counts no transaction cannot gain one: sqlx rolls back a `BEGIN`
+    // whose caller went away before its answer. Only a dropped transaction, whose rollback is
+    // still queued, needs the round trip.
+    if !conn.is_in_transaction() {
+        return Ok(true);
+    }
     // Queued behind the rollback a dropped transaction sent, so the count below is final.
     conn.ping().await?;
     if conn.is_in_transaction() {

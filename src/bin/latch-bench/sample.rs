@@ -72,6 +72,13 @@ impl Sample {
             if answer.status != 200 {
                 bail!("GET /session/token answered {}", answer.status);
             }
+            if k == 0 {
+                // Under a wrong cookie name every scenario would measure anonymous requests.
+                let status = server.get("/user/login_status", &[("Cookie", &cookie)])?;
+                if status.body.trim() != "1" {
+                    bail!("the seeded session is not logged in under the cookie {cookie_name}");
+                }
+            }
             let uid = accounts[index % accounts.len()];
             sample
                 .status
