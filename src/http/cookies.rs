@@ -2,7 +2,8 @@
 //! may arrive under any name an enabled dialect issues (Django's `sessionid`, say), so that
 //! every dialect sees the same login.
 
-use std::sync::{Arc, Mutex};
+use std::fmt::Write as _;
+use std::sync::{Arc, Mutex, RwLock};
 
 use axum::extract::Request;
 use axum::http::header::{COOKIE, HOST, SET_COOKIE};
@@ -23,6 +24,10 @@ pub struct SessionCookies {
     secure: bool,
     /// The names the session is read under, in this order: those the enabled dialects issue.
     read_as: Vec<CookieName>,
+    /// The last `Host` header a name was derived for, and that name: nearly every request to
+    /// a server names the same host, and deriving costs a SHA-256 on every session check.
+    /// One slot, so that requests naming made-up hosts cannot grow it.
+    last_derived: RwLock<Option<(String, String)>>,
 }
 
 /// A name a dialect issues or reads the session cookie under.
@@ -55,6 +60,7 @@ impl SessionCookies {
             fixed_name,
             secure,
             read_as: unique,
+            last_derived: RwLock::new(None),
         }
     }
 
@@ -68,9 +74,18 @@ impl SessionCookies {
             .get(HOST)
             .and_then(|h| h.to_str().ok())
             .unwrap_or("localhost");
+        // A poisoned slot holds a whole pair or none: either is safe to use.
+        if let Some((seen, name)) = &*self.last_derived.read().unwrap_or_else(|e| e.into_inner())
+            && seen == host
+        {
+            return name.clone();
+        }
         let path = self.config.path.trim_end_matches('/');
         let basis = format!("{}{path}", strip_port(host).to_ascii_lowercase());
-        drupal_name(&basis, self.secure)
+        let name = drupal_name(&basis, self.secure);
+        *self.last_derived.write().unwrap_or_else(|e| e.into_inner()) =
+            Some((host.to_string(), name.clone()));
+        name
     }
 
     /// The session id the request carries, if any, under the first name it has a cookie of.
@@ -159,9 +174,11 @@ impl SessionCookies {
 /// Drupal's session cookie name for `basis` (the cookie domain, or the host and path).
 pub fn drupal_name(basis: &str, secure: bool) -> String {
     let digest = Sha256::digest(basis.as_bytes());
-    let hex: String = digest.iter().take(16).map(|b| format!("{b:02x}")).collect();
-    let prefix = if secure { "SSESS" } else { "SESS" };
-    format!("{prefix}{hex}")
+    let mut name = String::from(if secure { "SSESS" } else { "SESS" });
+    for byte in &digest[..16] {
+        let _ = write!(name, "{byte:02x}");
+    }
+    name
 }
 
 /// Removals of session cookies that named no live session, collected while the request is
@@ -249,6 +266,18 @@ mod tests {
         assert!(name.starts_with("SESS") && name.len() == 36, "{name}");
         // sha256("example.com") begins a379a6f6…
         assert_eq!(&name[4..12], "a379a6f6");
+    }
+
+    #[test]
+    fn each_host_keeps_its_own_name_while_hosts_alternate() {
+        let cookies =
+            SessionCookies::new(CookieConfig::default(), false, vec![CookieName::Standard]);
+        let first = cookies.name(&headers("example.com"));
+        let second = cookies.name(&headers("example.org"));
+        assert_ne!(first, second);
+        assert_eq!(cookies.name(&headers("example.com")), first);
+        assert_eq!(cookies.name(&headers("EXAMPLE.com:443")), first);
+        assert_eq!(cookies.name(&headers("example.org")), second);
     }
 
     #[test]

@@ -176,7 +176,6 @@ impl Drop for Server {
 
 pub struct Response {
     pub status: u16,
-    pub headers: Vec<(String, String)>,
     pub body: String,
 }
 
@@ -184,28 +183,16 @@ impl Response {
     fn parse(raw: &[u8]) -> anyhow::Result<Self> {
         let text = String::from_utf8_lossy(raw);
         let (head, body) = text.split_once("\r\n\r\n").context("no end of headers")?;
-        let mut lines = head.lines();
-        let status = lines
+        let status = head
+            .lines()
             .next()
             .and_then(|line| line.split(' ').nth(1))
             .and_then(|code| code.parse().ok())
             .context("no status line")?;
-        let headers = lines
-            .filter_map(|line| line.split_once(':'))
-            .map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_string()))
-            .collect();
         Ok(Self {
             status,
-            headers,
             body: body.to_string(),
         })
-    }
-
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.as_str())
     }
 }
 
