@@ -10,10 +10,11 @@ use crate::load::Figures;
 const START: &str = "<!-- latch-bench:start -->";
 const END: &str = "<!-- latch-bench:end -->";
 const MB: f64 = 1024.0 * 1024.0;
-/// Throughput and server CPU per request of (c) on SQLite when the write-path target was
-/// set (the issue's targets are for SQLite): the target is twice the one and half the other.
-const FIRST_PATCH_RPS: f64 = 2400.0;
-const FIRST_PATCH_CPU_US: f64 = 589.0;
+/// (c) and (g) on SQLite in the run that set the write-path target (2.4k PATCHes per second
+/// at 589 µs of CPU each, against 66.5k hellos at 15 µs): the target is twice that share of
+/// the ceiling, or half that CPU relative to hello's, so that it holds on any machine.
+const FIRST_PATCH_SHARE: f64 = 2400.0 / 66500.0;
+const FIRST_PATCH_CPU_RATIO: f64 = 589.0 / 15.0;
 
 #[derive(Clone)]
 pub struct Row {
@@ -174,21 +175,24 @@ fn targets(run: &BackendRun) -> Vec<(bool, String)> {
             format!("(h) p99 {} ms (target < 2 ms)", ms(h.p99_us)),
         ),
         (
-            ran(&[&c]) && run.backend == "sqlite",
-            c.rps >= 2.0 * FIRST_PATCH_RPS,
+            ran(&[&c, &g]) && run.backend == "sqlite",
+            ratio(c.rps, g.rps) >= 2.0 * FIRST_PATCH_SHARE,
             format!(
-                "(c) {:.0} PATCHes per second, {:.1}× the {FIRST_PATCH_RPS:.0} first recorded \
-                 (target ≥ 2×)",
+                "(c) {:.0} PATCHes per second, {:.1}% of the hello ceiling's req/s: {:.1}× the \
+                 {:.1}% first recorded (target ≥ 2×)",
                 c.rps,
-                ratio(c.rps, FIRST_PATCH_RPS)
+                100.0 * ratio(c.rps, g.rps),
+                ratio(ratio(c.rps, g.rps), FIRST_PATCH_SHARE),
+                100.0 * FIRST_PATCH_SHARE
             ),
         ),
         (
-            ran(&[&c]) && run.backend == "sqlite",
-            c_cpu <= FIRST_PATCH_CPU_US / 2.0,
+            ran(&[&c, &g]) && run.backend == "sqlite",
+            c_cpu <= g_cpu * FIRST_PATCH_CPU_RATIO / 2.0,
             format!(
-                "(c) server CPU per PATCH {c_cpu:.0} µs against the {FIRST_PATCH_CPU_US:.0} µs \
-                 first recorded (≤ half means ≥ 2× on free cores)"
+                "(c) server CPU per PATCH {c_cpu:.0} µs, {:.0}× hello's {g_cpu:.0} µs against \
+                 {FIRST_PATCH_CPU_RATIO:.0}× first recorded (≤ half means ≥ 2× on free cores)",
+                ratio(c_cpu, g_cpu)
             ),
         ),
         (
