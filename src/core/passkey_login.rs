@@ -18,7 +18,7 @@ use super::passkeys::{
     PasskeyCeremony, PasskeyError, credential_key, parse_credential, stored, to_text, user_handle,
 };
 use super::sessions::{LoggedIn, hash_session_id, new_session_id};
-use super::{Core, Error, later, now};
+use super::{Core, CurrentSession, Error, later, now};
 use crate::store::PasskeyRow;
 
 const METHOD: &str = "passkey";
@@ -51,14 +51,18 @@ impl Core {
         })
     }
 
-    /// Finishes a login with a passkey alone and opens a session.
+    /// Finishes a login with a passkey alone and opens a session, replacing `previous` if
+    /// given, as a password login does.
     pub async fn finish_passkey_login(
         &self,
         ceremony: &str,
         credential: &Value,
         client: &ClientContext,
+        previous: Option<&CurrentSession>,
     ) -> Result<LoggedIn, Error> {
-        let result = self.check_passkey_login(ceremony, credential, client).await;
+        let result = self
+            .check_passkey_login(ceremony, credential, client, previous)
+            .await;
         self.after_passkey_login(&result, client).await;
         result
     }
@@ -68,6 +72,7 @@ impl Core {
         ceremony: &str,
         credential: &Value,
         client: &ClientContext,
+        previous: Option<&CurrentSession>,
     ) -> Result<LoggedIn, Error> {
         let webauthn = self.webauthn()?;
         self.check_ip_flood(client.ip).await?;
@@ -109,7 +114,7 @@ impl Core {
         };
         passkey.update_credential(&result);
         self.passkey_passed(&account, &row, &passkey).await?;
-        self.open_session(account, client, None, None).await
+        self.open_session(account, client, previous, None).await
     }
 
     async fn after_passkey_login(&self, result: &Result<LoggedIn, Error>, client: &ClientContext) {

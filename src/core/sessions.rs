@@ -201,7 +201,6 @@ impl Core {
         Ok(Some(current))
     }
 
-    /// Ends the session.
     /// Keeps a dialect's note on the session `session_id` opened: how it was opened, in that
     /// dialect's words, for its clients that ask later. The core does not read it.
     pub async fn note_session(&self, session_id: &str, note: &str) -> Result<(), Error> {
@@ -216,6 +215,7 @@ impl Core {
         Ok(self.store.session_note(&session.id_hash).await?)
     }
 
+    /// Ends the session.
     pub async fn logout(
         &self,
         session: &CurrentSession,

@@ -150,21 +150,27 @@ async fn a_reset_mail_leads_to_the_front_end_and_its_token_sets_the_password_onc
         body["errors"]["password"],
         json!(["The password field confirmation does not match."])
     );
+    let invalid = "This password reset token is invalid.";
+    let token_refused = (
+        422,
+        json!({"message": invalid, "errors": {"email": [invalid]}}),
+    );
+    // As in Laravel, the token counts only with its own account's address.
+    app.create_account("bystander", PASSWORD, &[]).await;
+    for email in ["bystander@example.com", "nobody@example.com"] {
+        let mut elsewhere = reset.clone();
+        elsewhere["email"] = json!(email);
+        let refused = spa.post("/reset-password", &elsewhere).await;
+        assert_eq!(answer(refused).await, token_refused, "{email}");
+    }
     let done = spa.post("/reset-password", &reset).await;
     assert_eq!(
         answer(done).await,
         (200, json!({"message": "Your password has been reset."}))
     );
     assert_eq!(old_session.user().await.0, 401, "every session ended");
-    let invalid = "This password reset token is invalid.";
     let again = spa.post("/reset-password", &reset).await;
-    assert_eq!(
-        answer(again).await,
-        (
-            422,
-            json!({"message": invalid, "errors": {"email": [invalid]}})
-        )
-    );
+    assert_eq!(answer(again).await, token_refused);
     let mut forged = reset.clone();
     forged["token"] = json!("1.2.3");
     assert_eq!(spa.post("/reset-password", &forged).await.status(), 422);

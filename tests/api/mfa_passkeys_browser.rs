@@ -63,6 +63,25 @@ const done = arguments[arguments.length - 1];
 })().then(done, e => done({error: String(e)}));
 ";
 
+/// A passkey login through the login view, as the page's script submits it, from a page
+/// whose cookie already holds a session.
+const SIGN_IN_AGAIN: &str = "
+const done = arguments[arguments.length - 1];
+(async () => {
+  const started = await post('/latch/login/passkey', null);
+  const options = started.body.publicKey;
+  options.challenge = buf(options.challenge);
+  (options.allowCredentials || []).forEach(c => { c.id = buf(c.id); });
+  const a = await navigator.credentials.get({publicKey: options});
+  const csrf = document.cookie.split('; ').find(c => c.startsWith('csrftoken=')).slice(10);
+  const form = new URLSearchParams({csrfmiddlewaretoken: csrf, ceremony: started.body.ceremony,
+    credential: JSON.stringify(assertion(a))});
+  const r = await fetch('/auth/login/', {method: 'POST', body: form,
+    headers: {Accept: 'application/json'}});
+  return {status: r.status, body: await r.json()};
+})().then(done, e => done({error: String(e)}));
+";
+
 async fn run(driver: &Driver, script: &str) -> Value {
     let script = format!("{CODEC}\n{script}");
     driver
@@ -154,6 +173,20 @@ async fn a_browser_registers_a_passkey_and_signs_in_with_it_alone_and_as_second_
         .await;
     assert_eq!(used, [1]);
 
+    // Signing in again while signed in replaces the session, as a password login does.
+    let sessions = "SELECT COUNT(*) FROM sessions WHERE account_id = \
+         (SELECT id FROM accounts WHERE name = 'alma')";
+    let before = app.integers(sessions).await;
+    driver.open(&plain).await;
+    let again = run(&driver, SIGN_IN_AGAIN).await;
+    assert_eq!(again["status"], 200, "{again}");
+    assert_eq!(again["body"]["username"], "alma", "{again}");
+    assert_eq!(
+        app.integers(sessions).await,
+        before,
+        "the session it held is gone"
+    );
+
     // A password login now asks for the second factor, which the passkey gives.
     driver.call("DELETE", "/cookie", None).await;
     driver.open(&plain).await;
@@ -170,6 +203,10 @@ async fn a_browser_registers_a_passkey_and_signs_in_with_it_alone_and_as_second_
     let events = app
         .strings("SELECT kind FROM audit_events WHERE detail = 'passkey' ORDER BY id")
         .await;
-    assert_eq!(events, ["mfa_enrol", "login", "login"], "{events:?}");
+    assert_eq!(
+        events,
+        ["mfa_enrol", "login", "login", "login"],
+        "{events:?}"
+    );
     driver.quit().await;
 }

@@ -81,7 +81,12 @@ pub async fn finish(
         Some(credential) => {
             state
                 .core
-                .finish_passkey_login(ceremony.trim(), credential, &visitor.client)
+                .finish_passkey_login(
+                    ceremony.trim(),
+                    credential,
+                    &visitor.client,
+                    visitor.session.as_ref(),
+                )
                 .await
         }
         None => Err(PasskeyError::Malformed("credential: not JSON".into()).into()),

@@ -245,7 +245,7 @@ pub async fn finish_login(
     let credential = credential_of(&fields, LOGIN_EXAMPLE)?;
     let logged_in = state
         .core
-        .finish_passkey_login(ceremony.trim(), credential, &client)
+        .finish_passkey_login(ceremony.trim(), credential, &client, None)
         .await
         .map_err(|e| NativeError::from_core(&e))?;
     Ok(session_answer(&state, &headers, &logged_in))
