@@ -1,6 +1,8 @@
 //! Sessions: 256-bit random ids handed to the client and stored only as SHA-256 hashes; a new
 //! id at every login; idle and absolute expiry; last-access writes throttled.
 
+use std::sync::Arc;
+
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
@@ -119,7 +121,10 @@ impl Core {
     /// A session this node has read lately is answered from memory until its last-access time
     /// is due to be written; see [`super::session_cache`] for why that never outlives a
     /// revocation.
-    pub async fn authenticate(&self, session_id: &str) -> Result<Option<CurrentSession>, Error> {
+    pub async fn authenticate(
+        &self,
+        session_id: &str,
+    ) -> Result<Option<Arc<CurrentSession>>, Error> {
         if session_id.is_empty() || session_id.len() > MAX_SESSION_ID_LEN {
             return Ok(None);
         }
@@ -130,7 +135,7 @@ impl Core {
             && now - cached.last_seen_at < self.touch_interval()
         {
             super::meters::session_check(true);
-            return Ok(Some(CurrentSession::clone(&cached.session)));
+            return Ok(Some(Arc::clone(&cached.session)));
         }
         super::meters::session_check(false);
         self.authenticate_from_store(key, now).await
@@ -151,7 +156,7 @@ impl Core {
         &self,
         key: SessionKey,
         now: i64,
-    ) -> Result<Option<CurrentSession>, Error> {
+    ) -> Result<Option<Arc<CurrentSession>>, Error> {
         let seen = self.session_cache.generation();
         let id_hash = URL_SAFE_NO_PAD.encode(key);
         let Some((stored, account)) = self.store.session(&id_hash).await? else {
@@ -185,16 +190,16 @@ impl Core {
                 Err(e) => return Err(e.into()),
             }
         }
-        let current = CurrentSession {
+        let current = Arc::new(CurrentSession {
             id_hash: stored.id_hash,
             csrf_seed: stored.csrf_seed,
             created_at: stored.created_at,
             expires_at: stored.expires_at,
             dialect: stored.dialect,
             account,
-        };
+        });
         let entry = CachedSession {
-            session: std::sync::Arc::new(current.clone()),
+            session: Arc::clone(&current),
             last_seen_at,
         };
         self.session_cache.insert(seen, key, entry);

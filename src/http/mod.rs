@@ -77,8 +77,21 @@ const DIALECTS: [Dialect; 6] = [
 ];
 
 /// What every handler can reach; a dialect's own settings live in its own router state.
+/// Every request clones it several times (router, middleware, extractors), so it is one
+/// shared pointer rather than a bundle of them.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<SharedState>);
+
+impl std::ops::Deref for AppState {
+    type Target = SharedState;
+
+    fn deref(&self) -> &SharedState {
+        &self.0
+    }
+}
+
+/// What [`AppState`] points to.
+pub struct SharedState {
     pub core: Arc<Core>,
     pub cookies: Arc<SessionCookies>,
     pub trusted_origins: Arc<Vec<Origin>>,
@@ -94,12 +107,12 @@ pub struct AppState {
 }
 
 impl AppState {
-    pub fn new(core: Arc<Core>, config: &Config) -> Self {
+    pub fn new(core: Arc<Core>, config: &Config, mail_worker: Option<WorkerRunning>) -> Self {
         let cookie_names = DIALECTS
             .iter()
             .flat_map(|dialect| (dialect.session_cookies)(config))
             .collect();
-        Self {
+        Self(Arc::new(SharedState {
             core,
             cookies: Arc::new(SessionCookies::new(
                 config.cookie.clone(),
@@ -121,12 +134,12 @@ impl AppState {
             header_limit: config.http.header_limit,
             public_url: config.public_url.as_str().into(),
             bench_hello: config.http.bench_hello,
-            mail_worker: None,
-        }
+            mail_worker,
+        }))
     }
 }
 
-impl AppState {
+impl SharedState {
     /// Who sent a request: the peer's address (or what a trusted proxy reports) and the
     /// `User-Agent`.
     pub fn client_of(&self, extensions: &Extensions, headers: &HeaderMap) -> ClientContext {
@@ -168,7 +181,7 @@ pub struct ServedBy(pub &'static str);
 /// The caller as their session cookie identifies them.
 #[derive(Clone)]
 pub struct Visitor {
-    pub session: Option<CurrentSession>,
+    pub session: Option<Arc<CurrentSession>>,
     /// The live session's id, as its cookie carries it.
     pub session_id: Option<String>,
     /// Address and user agent, for flood control and the audit trail.
@@ -326,8 +339,7 @@ pub async fn serve(
         .map_err(std::io::Error::other)?;
     let purger = tokio::spawn(purge_sessions(core.clone()));
     let watcher = tokio::spawn(core.clone().watch_session_changes());
-    let mut state = AppState::new(core, config);
-    state.mail_worker = Some(delivery.running());
+    let state = AppState::new(core, config, Some(delivery.running()));
     let app = app(state, config);
     let result = connections::serve_connections(
         listener,

@@ -2,6 +2,8 @@
 //! administrator's live session, else a redirect to the login page, 401 or 403), and
 //! `AdminForm`, which also screens the request's origin and checks the form's CSRF token.
 
+use std::sync::Arc;
+
 use axum::body::Body;
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::header::{CONTENT_TYPE, LOCATION};
@@ -25,7 +27,7 @@ const TOKEN_FIELD: &str = "csrf_token";
 
 /// An administrator with a live session, acting through the console.
 pub(super) struct Admin {
-    pub session: CurrentSession,
+    pub session: Arc<CurrentSession>,
     /// The request's client, acting as the administrator: what the audit trail records.
     pub client: ClientContext,
     /// The token every form of the page carries.

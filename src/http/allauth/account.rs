@@ -72,7 +72,7 @@ fn signed_in<'a>(
     caller.check_csrf(state, headers, uri.path())?;
     caller
         .session
-        .as_ref()
+        .as_deref()
         .ok_or_else(|| caller.unauthenticated(state))
 }
 

@@ -2,6 +2,8 @@
 //! Django's CSRF checks on unsafe requests), the app by `X-Session-Token`. A login waiting for
 //! its second factor rides in a cookie of its own (browser) or in the session token (app).
 
+use std::sync::Arc;
+
 use axum::body::Bytes;
 use axum::extract::FromRequestParts;
 use axum::extract::rejection::BytesRejection;
@@ -61,7 +63,7 @@ impl WaitingLogin {
 }
 
 pub struct Caller {
-    pub session: Option<CurrentSession>,
+    pub session: Option<Arc<CurrentSession>>,
     /// The session's id as the client holds it (cookie value or `X-Session-Token`).
     pub session_id: Option<String>,
     pub waiting: Option<WaitingLogin>,
@@ -171,7 +173,7 @@ impl Caller {
             return Ok(());
         };
         let reason = failure.reason();
-        state.audit_csrf_rejection(self.session.as_ref(), &self.client, &reason);
+        state.audit_csrf_rejection(self.session.as_deref(), &self.client, &reason);
         tracing::warn!(target: "latch::allauth::csrf", "Forbidden ({reason}): {path}");
         let cookie = &settings.csrf_cookie;
         let message = format!(

@@ -162,7 +162,7 @@ pub async fn login(
             &SecretString::from(password),
             fields.text("code").as_deref(),
             &visitor.client,
-            visitor.session.as_ref(),
+            visitor.session.as_deref(),
         )
         .await;
     let logged_in = match result {

@@ -361,7 +361,7 @@ fn csrf_refusal(
     json: bool,
 ) -> Response {
     let reason = failure.reason();
-    state.audit_csrf_rejection(visitor.session.as_ref(), &visitor.client, &reason);
+    state.audit_csrf_rejection(visitor.session.as_deref(), &visitor.client, &reason);
     tracing::warn!(target: "latch::django::csrf", "Forbidden ({reason}): {path}");
     let response = if json {
         detail(StatusCode::FORBIDDEN, &format!("CSRF Failed: {reason}"))

@@ -85,7 +85,7 @@ pub async fn finish(
                     ceremony.trim(),
                     credential,
                     &visitor.client,
-                    visitor.session.as_ref(),
+                    visitor.session.as_deref(),
                 )
                 .await
         }

@@ -57,7 +57,7 @@ pub async fn checked_fields(
 pub fn require_session(visitor: &Visitor) -> Result<&CurrentSession, Response> {
     visitor
         .session
-        .as_ref()
+        .as_deref()
         .ok_or_else(|| detail(StatusCode::FORBIDDEN, NOT_AUTHENTICATED))
 }
 
@@ -94,7 +94,7 @@ pub async fn login(
     }
     let password = checks.secret(&fields, "password").map(SecretString::from);
     checks.finish()?;
-    let previous = visitor.session.as_ref();
+    let previous = visitor.session.as_deref();
     let ip = &visitor.client;
     // allauth's `username_email` method: the address wins when both are given.
     let code = fields.text("code");
@@ -244,7 +244,7 @@ pub async fn register(
     }
     match state
         .core
-        .open_session(account, &visitor.client, visitor.session.as_ref(), None)
+        .open_session(account, &visitor.client, visitor.session.as_deref(), None)
         .await
     {
         Ok(logged_in) => Ok(with_cookies(

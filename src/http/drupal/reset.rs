@@ -239,7 +239,7 @@ pub async fn login(State(state): State<AppState>, link: LinkRequest) -> Response
             &link.hash,
             None,
             &link.visitor.client,
-            link.visitor.session.as_ref(),
+            link.visitor.session.as_deref(),
         )
         .await;
     let logged_in = match result {
@@ -311,7 +311,7 @@ pub async fn set_password(
             &link.hash,
             Some(&SecretString::from(pass)),
             &link.visitor.client,
-            link.visitor.session.as_ref(),
+            link.visitor.session.as_deref(),
         )
         .await?;
     Ok(login_response(&state, &link.headers, &logged_in))

@@ -124,7 +124,7 @@ pub async fn login(
     let step = if two_step {
         state.core.begin_login(login, &password, client).await
     } else {
-        let previous = visitor.session.as_ref();
+        let previous = visitor.session.as_deref();
         let logged_in = state
             .core
             .login(login, &password, code.as_deref(), client, previous);
@@ -335,7 +335,7 @@ pub async fn register(
     }
     let logged_in = state
         .core
-        .open_session(account, client, visitor.session.as_ref(), None)
+        .open_session(account, client, visitor.session.as_deref(), None)
         .await
         .map_err(|e| error::server_failure(&e))?;
     Ok(with_cookies(

@@ -103,7 +103,7 @@ pub fn verify(
     } else {
         "CSRF token mismatch"
     };
-    state.audit_csrf_rejection(visitor.session.as_ref(), &visitor.client, reason);
+    state.audit_csrf_rejection(visitor.session.as_deref(), &visitor.client, reason);
     Err(error::csrf_mismatch())
 }
 

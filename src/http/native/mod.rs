@@ -142,7 +142,7 @@ pub fn router(app: &AppState, config: &Config) -> Router {
 /// session among the dialects' session cookies. A credential sent in a header replaces any
 /// cookie, so a client is never taken for someone else's cookie.
 pub struct Presented {
-    pub session: Option<CurrentSession>,
+    pub session: Option<Arc<CurrentSession>>,
     /// What the bearer token turned out to be, if one was sent (then there is no session).
     pub bearer: Option<BearerCheck>,
     /// Whether the session came in a cookie, which a browser attaches to any site's request.

@@ -70,8 +70,8 @@ impl FromRequestParts<NativeState> for Caller {
             screen_cookie_caller(state, parts, &session, SameOrigin::NeedsToken, CSRF_REFUSAL)?;
         }
         Ok(Caller {
-            account: session.account,
-            session_hash: Some(session.id_hash),
+            account: session.account.clone(),
+            session_hash: Some(session.id_hash.clone()),
             client,
         })
     }

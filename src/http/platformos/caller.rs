@@ -1,6 +1,8 @@
 //! Who is calling: an application, by its API token in `Authorization`, and a user, by a
 //! session in the `X-Session-Token` header or the session cookie.
 
+use std::sync::Arc;
+
 use axum::extract::FromRequestParts;
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
@@ -26,7 +28,7 @@ pub enum SessionSource {
 
 pub struct Caller {
     pub app: Option<App>,
-    pub session: Option<CurrentSession>,
+    pub session: Option<Arc<CurrentSession>>,
     pub source: Option<SessionSource>,
     /// Address and user agent, for flood control and the audit trail.
     pub client: ClientContext,

@@ -231,7 +231,7 @@ fn csrf_token(state: &PlatformosState, session_seed: &str) -> String {
 
 /// The caller's session, or 401 naming how to get one.
 fn require_session(caller: &Caller) -> Result<&CurrentSession, PosError> {
-    caller.session.as_ref().ok_or_else(|| {
+    caller.session.as_deref().ok_or_else(|| {
         PosError::unauthorized(
             "You are not logged in: POST /api/sessions first, then send its session cookie \
              (or the X-Session-Token it gives with ?session_token=true).",

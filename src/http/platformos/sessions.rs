@@ -53,7 +53,7 @@ pub async fn create(
 ) -> Result<Response, PosError> {
     let (_, values) = read_form(&state, &headers, body, FormAction::CreateSession)?;
     let password = SecretString::from(values.get("password").unwrap_or_default().to_string());
-    let previous = caller.session.as_ref();
+    let previous = caller.session.as_deref();
     let client = &caller.client;
     let code = values.get("code");
     let login = |name| state.core.login(name, &password, code, client, previous);

@@ -292,7 +292,7 @@ fn screen(
     match cross_site_refusal(method, headers, &state.trusted_origins) {
         Some(reason) => {
             if let Some(visitor) = visitor {
-                state.audit_csrf_rejection(visitor.session.as_ref(), &visitor.client, &reason);
+                state.audit_csrf_rejection(visitor.session.as_deref(), &visitor.client, &reason);
             }
             Err(ServicesError::new(StatusCode::FORBIDDEN, reason))
         }
