@@ -62,8 +62,46 @@ impl Core {
         client: &ClientContext,
         previous: Option<&CurrentSession>,
     ) -> Result<LoggedIn, Error> {
-        // The password's faults come first, as Django's reset confirmation reports them.
         let link = self.check_login_link(uid, timestamp, hash).await;
+        self.use_link(link, password, client, previous).await
+    }
+
+    /// Sets a new password with a link, using it up, without logging in (dialects whose reset
+    /// confirmation sends the holder to log in afterwards). Every session of the account ends.
+    /// With `mail`, the link counts only if it is that address's: another address gets the
+    /// forged link's answer, so that it tells nothing about which addresses have accounts.
+    pub async fn reset_password_with_link(
+        &self,
+        uid: i64,
+        timestamp: i64,
+        hash: &str,
+        mail: Option<&str>,
+        password: &SecretString,
+        client: &ClientContext,
+    ) -> Result<(), Error> {
+        let link = self
+            .check_login_link(uid, timestamp, hash)
+            .await
+            .and_then(|link| match mail {
+                Some(mail) if !link.account.has_mail(mail) => Err(Error::LinkInvalid),
+                _ => Ok(link),
+            });
+        let logged_in = self.use_link(link, Some(password), client, None).await?;
+        self.store
+            .delete_session(&hash_session_id(&logged_in.session_id))
+            .await?;
+        Ok(())
+    }
+
+    async fn use_link(
+        &self,
+        link: Result<ValidLink, Error>,
+        password: Option<&SecretString>,
+        client: &ClientContext,
+        previous: Option<&CurrentSession>,
+    ) -> Result<LoggedIn, Error> {
+        // The password's faults come first, as Django's reset confirmation and Laravel's
+        // validation report them.
         if let Some(password) = password {
             let account = link.as_ref().ok().map(|link| &link.account);
             let holder = Holder {
@@ -80,8 +118,9 @@ impl Core {
             Some(password) => Some(self.passwords.hash(password).await?),
             None => None,
         };
-        let previous = previous.filter(|p| p.account.id == uid);
         let account = link.account;
+        let uid = account.id;
+        let previous = previous.filter(|p| p.account.id == uid);
         let password_hash_was = account.password_hash.clone();
         let used = LinkUse {
             login_at_was: account.login_at,
@@ -106,24 +145,5 @@ impl Core {
             "logged in with a one-time link"
         );
         Ok(logged_in)
-    }
-
-    /// Sets a new password with a link, using it up, without logging in (dialects whose reset
-    /// confirmation sends the holder to log in afterwards). Every session of the account ends.
-    pub async fn reset_password_with_link(
-        &self,
-        uid: i64,
-        timestamp: i64,
-        hash: &str,
-        password: &SecretString,
-        client: &ClientContext,
-    ) -> Result<(), Error> {
-        let logged_in = self
-            .login_with_link(uid, timestamp, hash, Some(password), client, None)
-            .await?;
-        self.store
-            .delete_session(&hash_session_id(&logged_in.session_id))
-            .await?;
-        Ok(())
     }
 }

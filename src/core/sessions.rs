@@ -138,7 +138,9 @@ impl Core {
             return Ok(Some(Arc::clone(&cached.session)));
         }
         super::meters::session_check(false);
-        self.authenticate_from_store(key, now).await
+        // Boxed: the database's future is large, and inline it would make every caller's
+        // future as large, to be copied on each move even when the cache answers.
+        Box::pin(self.authenticate_from_store(key, now)).await
     }
 
     /// A session's last-access time is written at most this often: so that read-only traffic

@@ -58,6 +58,13 @@ impl Account {
         self.roles.iter().any(|r| r == ADMINISTRATOR)
     }
 
+    /// Whether `mail` is this account's address, letter case aside as for uniqueness.
+    pub fn has_mail(&self, mail: &str) -> bool {
+        self.mail
+            .as_deref()
+            .is_some_and(|own| unique_key(own.trim()) == unique_key(mail.trim()))
+    }
+
     /// Every role, `authenticated` first.
     pub fn all_roles(&self) -> Vec<&str> {
         std::iter::once(AUTHENTICATED)

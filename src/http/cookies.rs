@@ -221,14 +221,25 @@ pub async fn expire_stale_cookies(mut request: Request, next: Next) -> Response 
 
 /// The value of the first cookie called `name` in the request.
 pub fn read_cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+    cookie_pairs(headers)
+        .find(|(pair_name, _)| *pair_name == name)
+        .map(|(_, value)| value.to_string())
+}
+
+/// Each `name=value` pair of the request's `Cookie` headers, trimmed as the `cookie` crate
+/// parses them (quotes kept), without parsing or copying the ones nobody asked for. Pairs
+/// without `=` or without a name are skipped.
+fn cookie_pairs(headers: &HeaderMap) -> impl Iterator<Item = (&str, &str)> {
     headers
         .get_all(COOKIE)
         .iter()
         .filter_map(|value| value.to_str().ok())
         .flat_map(|value| value.split(';'))
-        .filter_map(|pair| Cookie::parse(pair.trim().to_string()).ok())
-        .find(|cookie| cookie.name() == name)
-        .map(|cookie| cookie.value().to_string())
+        .filter_map(|pair| {
+            let (name, value) = pair.split_once('=')?;
+            let name = name.trim();
+            (!name.is_empty()).then(|| (name, value.trim()))
+        })
 }
 
 fn strip_port(host: &str) -> &str {
@@ -244,6 +255,27 @@ fn strip_port(host: &str) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cookies_are_read_as_the_cookie_crate_parses_them() {
+        let mut h = HeaderMap::new();
+        h.append(COOKIE, "broken; =nameless; a = 1 ;b=\"q\"".parse().unwrap());
+        h.append(COOKIE, "c=x=y; a=2".parse().unwrap());
+        assert_eq!(read_cookie(&h, "a").as_deref(), Some("1"));
+        assert_eq!(read_cookie(&h, "b").as_deref(), Some("\"q\""));
+        assert_eq!(read_cookie(&h, "c").as_deref(), Some("x=y"));
+        assert_eq!(read_cookie(&h, "broken"), None);
+        assert_eq!(read_cookie(&h, ""), None);
+        for pair in ["a = 1 ", "b=\"q\"", "c=x=y"] {
+            let parsed = Cookie::parse(pair.trim()).unwrap();
+            let mut one = HeaderMap::new();
+            one.insert(COOKIE, pair.parse().unwrap());
+            assert_eq!(
+                read_cookie(&one, parsed.name()).as_deref(),
+                Some(parsed.value())
+            );
+        }
+    }
 
     fn headers(host: &str) -> HeaderMap {
         let mut h = HeaderMap::new();

@@ -4,7 +4,6 @@
 use std::net::IpAddr;
 use std::time::Duration;
 
-use axum::Router;
 use axum::http::header::{
     HeaderName, REFERRER_POLICY, RETRY_AFTER, STRICT_TRANSPORT_SECURITY, X_FRAME_OPTIONS,
 };
@@ -14,33 +13,38 @@ use tower_http::set_header::SetResponseHeaderLayer;
 
 use crate::config::{HttpConfig, Network, canonical_ip as canonical};
 
-/// Adds the security headers and, when origins are listed, CORS to `router`.
-pub fn harden(router: Router, config: &HttpConfig, public_url: &str) -> Router {
-    // Reset links carry their secret in the path: never pass it on to another site. Not
-    // `no-referrer`: with it browsers send `Origin: null` on the pages' own form posts, which
-    // the Django dialect's origin check must then refuse.
-    let router = router
-        .layer(SetResponseHeaderLayer::overriding(
+/// The security headers every answer carries.
+pub fn security_headers(
+    config: &HttpConfig,
+    public_url: &str,
+) -> (
+    SetResponseHeaderLayer<Option<HeaderValue>>,
+    SetResponseHeaderLayer<HeaderValue>,
+    SetResponseHeaderLayer<HeaderValue>,
+) {
+    // latch speaks plain HTTP itself; an https public URL means a TLS proxy in front.
+    let hsts = (public_url.starts_with("https://") && !config.hsts_max_age.is_zero()).then(|| {
+        let value = format!("max-age={}", config.hsts_max_age.as_secs());
+        HeaderValue::from_str(&value).expect("digits are a valid header value")
+    });
+    (
+        SetResponseHeaderLayer::if_not_present(STRICT_TRANSPORT_SECURITY, hsts),
+        // latch's pages are login forms: nobody may frame them to steal clicks.
+        SetResponseHeaderLayer::if_not_present(X_FRAME_OPTIONS, HeaderValue::from_static("DENY")),
+        // Reset links carry their secret in the path: never pass it on to another site. Not
+        // `no-referrer`: with it browsers send `Origin: null` on the pages' own form posts,
+        // which the Django dialect's origin check must then refuse.
+        SetResponseHeaderLayer::overriding(
             REFERRER_POLICY,
             HeaderValue::from_static("same-origin"),
-        ))
-        // latch's pages are login forms: nobody may frame them to steal clicks.
-        .layer(SetResponseHeaderLayer::if_not_present(
-            X_FRAME_OPTIONS,
-            HeaderValue::from_static("DENY"),
-        ));
-    // latch speaks plain HTTP itself; an https public URL means a TLS proxy in front.
-    let router = if public_url.starts_with("https://") && !config.hsts_max_age.is_zero() {
-        let value = format!("max-age={}", config.hsts_max_age.as_secs());
-        router.layer(SetResponseHeaderLayer::if_not_present(
-            STRICT_TRANSPORT_SECURITY,
-            HeaderValue::from_str(&value).expect("digits are a valid header value"),
-        ))
-    } else {
-        router
-    };
+        ),
+    )
+}
+
+/// CORS for browser apps on the listed origins; none when no origin is listed.
+pub fn cors(config: &HttpConfig) -> Option<CorsLayer> {
     if config.cors_origins.is_empty() {
-        return router;
+        return None;
     }
     let origins = config
         .cors_origins
@@ -49,7 +53,7 @@ pub fn harden(router: Router, config: &HttpConfig, public_url: &str) -> Router {
         .filter_map(|o| HeaderValue::from_str(&o.to_string()).ok());
     // Only listed origins get any Access-Control-Allow-* answer, so only they may send
     // credentials; headers and methods are mirrored because `*` is void with credentials.
-    router.layer(
+    Some(
         CorsLayer::new()
             .allow_origin(AllowOrigin::list(origins))
             .allow_credentials(true)

@@ -3,6 +3,7 @@
 
 mod admin;
 mod allauth;
+mod app;
 mod connections;
 mod cookies;
 mod csrf;
@@ -10,6 +11,7 @@ mod django;
 mod drupal;
 mod failure;
 mod form;
+mod frame;
 mod hardening;
 mod laravel;
 mod limits;
@@ -30,23 +32,19 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
-use axum::extract::{ConnectInfo, DefaultBodyLimit};
-use axum::http::header::{
-    AUTHORIZATION, CACHE_CONTROL, COOKIE, SET_COOKIE, USER_AGENT, X_CONTENT_TYPE_OPTIONS,
-};
+use axum::extract::ConnectInfo;
+use axum::http::header::USER_AGENT;
 use axum::http::request::Parts;
-use axum::http::{Extensions, HeaderMap, HeaderName, HeaderValue, StatusCode};
+use axum::http::{Extensions, HeaderMap, StatusCode};
 use tokio::net::TcpListener;
-use tower_http::catch_panic::CatchPanicLayer;
-use tower_http::sensitive_headers::SetSensitiveHeadersLayer;
-use tower_http::set_header::SetResponseHeaderLayer;
-use tower_http::timeout::TimeoutLayer;
 
 use crate::config::{Config, Origin};
 use crate::core::{AuditEvent, ClientContext, Core, CurrentSession, Subject};
 use crate::delivery::{Delivery, LegacySite, WebhookDelivery, WorkerRunning};
+pub use app::app;
 pub use cookies::{CookieName, SessionCookies, drupal_name};
 pub use failure::{ServerFailure, retry_after_header};
+use frame::Screen;
 use hardening::TrustedProxies;
 pub use observe::RequestId;
 
@@ -64,6 +62,8 @@ pub struct Dialect {
     pub session_cookies: fn(&Config) -> Vec<CookieName>,
     /// Its routes, with its own state built from its settings; none when switched off.
     pub router: fn(&AppState, &Config) -> Router,
+    /// What it checks before its handlers run and adds to every answer.
+    pub screen: Screen,
 }
 
 /// Every dialect, in the order their session cookies are read.
@@ -246,77 +246,6 @@ pub fn unreadable_body(
             format!("The request body could not be read: {rejection}"),
         )
     }
-}
-
-/// The whole application with its middleware.
-pub fn app(state: AppState, config: &Config) -> Router {
-    let request_timeout = config.http.request_timeout;
-    let sensitive: Arc<[HeaderName]> = vec![
-        COOKIE,
-        SET_COOKIE,
-        AUTHORIZATION,
-        HeaderName::from_static("x-csrf-token"),
-        HeaderName::from_static("x-session-token"),
-    ]
-    .into();
-    let note_route = || axum::middleware::from_fn(observe::note_route);
-    let mut routes = DIALECTS.iter().fold(Router::new(), |routes, dialect| {
-        routes.merge(
-            (dialect.router)(&state, config)
-                .layer(note_route())
-                .layer(axum::Extension(ServedBy(dialect.name))),
-        )
-    });
-    routes = routes
-        .merge(native::router(&state, config).layer(note_route()))
-        .merge(ops::router(&state, config).layer(note_route()))
-        .merge(admin::router(&state, config).layer(note_route()))
-        .merge(openapi::router(config, &public_cookie_name(&state, config)).layer(note_route()));
-    if state.bench_hello {
-        // The benchmark's ceiling: no database, no session, the same middleware.
-        routes = routes.route("/bench/hello", axum::routing::get(|| async { "hello" }));
-    }
-    let dialects = query_path::serve_query_paths(routes, config)
-        .layer(axum::middleware::from_fn(cookies::expire_stale_cookies))
-        .layer(axum::middleware::from_fn_with_state(
-            state.core.clone(),
-            failure::within_store,
-        ));
-    hardening::harden(dialects, &config.http, &config.public_url)
-        .layer(DefaultBodyLimit::max(state.body_limit))
-        // Every response carries session state or tokens: never let a cache keep it.
-        .layer(SetResponseHeaderLayer::if_not_present(
-            CACHE_CONTROL,
-            HeaderValue::from_static("no-store"),
-        ))
-        .layer(SetResponseHeaderLayer::overriding(
-            X_CONTENT_TYPE_OPTIONS,
-            HeaderValue::from_static("nosniff"),
-        ))
-        .layer(CatchPanicLayer::new())
-        .layer(TimeoutLayer::with_status_code(
-            StatusCode::REQUEST_TIMEOUT,
-            request_timeout,
-        ))
-        .layer(axum::middleware::from_fn(observe::observe))
-        .layer(SetSensitiveHeadersLayer::from_shared(sensitive))
-}
-
-/// The standard session cookie's name for requests to the public URL's host, as the
-/// description of the API names it.
-fn public_cookie_name(state: &AppState, config: &Config) -> String {
-    let authority = config
-        .public_url
-        .split_once("://")
-        .map_or(config.public_url.as_str(), |(_, rest)| rest)
-        .split('/')
-        .next()
-        .unwrap_or_default();
-    let mut headers = HeaderMap::new();
-    if let Ok(host) = HeaderValue::from_str(authority) {
-        headers.insert(axum::http::header::HOST, host);
-    }
-    state.cookies.name(&headers)
 }
 
 /// Serves until `shutdown` completes, delivering mail and purging expired sessions and flood

@@ -11,7 +11,6 @@ use axum::middleware::Next;
 use axum::response::Response;
 use tracing::Instrument;
 
-use super::ServedBy;
 use super::redact::redacted_uri;
 
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -39,23 +38,12 @@ pub const DESCRIPTIONS: [(&str, &str); 2] = [
 #[derive(Clone, Debug)]
 pub struct RequestId(pub Arc<str>);
 
-/// Which route template and dialect answered, noted on the response by [`note_route`] inside
-/// the router, where they are known, for [`observe`] outside it.
+/// Which route template and dialect answered, noted on the response by [`super::frame`]
+/// inside the router, where they are known, for [`observe`] outside it.
 #[derive(Clone)]
-struct Answered {
-    route: Option<MatchedPath>,
-    dialect: Option<&'static str>,
-}
-
-/// Inside the router: notes the matched route and the dialect on the response.
-pub async fn note_route(request: Request, next: Next) -> Response {
-    let answered = Answered {
-        route: request.extensions().get::<MatchedPath>().cloned(),
-        dialect: request.extensions().get::<ServedBy>().map(|d| d.0),
-    };
-    let mut response = next.run(request).await;
-    response.extensions_mut().insert(answered);
-    response
+pub(super) struct Answered {
+    pub(super) route: Option<MatchedPath>,
+    pub(super) dialect: Option<&'static str>,
 }
 
 /// Outermost: gives the request its id and span, logs it when answered and measures it.

@@ -6,12 +6,10 @@
 
 use std::sync::Arc;
 
-use axum::Router;
 use axum::extract::{Request, State};
 use axum::http::{StatusCode, Uri};
 use axum::middleware::Next;
 use axum::response::Response;
-use tower::Layer;
 
 use crate::config::Config;
 
@@ -20,10 +18,10 @@ pub const MAX_QUERY_PATH: usize = 1024;
 
 /// The paths, without slashes at either end, that `q` may name, with everything under them.
 #[derive(Clone)]
-struct QueryPaths(Arc<[String]>);
+pub struct QueryPaths(Arc<[String]>);
 
 impl QueryPaths {
-    fn new(config: &Config) -> Self {
+    pub fn new(config: &Config) -> Self {
         let mut paths = vec!["user/reset".to_string()];
         if config.services.enabled {
             paths.push(config.services.endpoint.clone());
@@ -40,13 +38,12 @@ impl QueryPaths {
     }
 }
 
-/// `routes`, with `?q=` paths rewritten in front of their routing.
-pub fn serve_query_paths(routes: Router, config: &Config) -> Router {
-    let rewrite = axum::middleware::from_fn_with_state(QueryPaths::new(config), rewrite);
-    Router::new().fallback_service(rewrite.layer(routes))
-}
-
-async fn rewrite(State(paths): State<QueryPaths>, mut request: Request, next: Next) -> Response {
+/// Rewrites a `?q=` path in front of routing: the middleware, with [`QueryPaths`] as state.
+pub async fn rewrite(
+    State(paths): State<QueryPaths>,
+    mut request: Request,
+    next: Next,
+) -> Response {
     let uri = request.uri();
     if !matches!(uri.path(), "/" | "/index.php") {
         return next.run(request).await;

@@ -149,8 +149,10 @@ async fn in_uid_only_mode_an_accounts_failures_count_from_every_ip() {
 async fn the_block_lifts_when_the_window_passes_and_expired_events_are_purged() {
     let app = spawn_app_with(|config| {
         config.flood.user_limit = 2;
-        config.flood.user_window = Duration::from_secs(1);
-        config.flood.ip_window = Duration::from_secs(1);
+        // Long enough that the failures are still in the window when the third login comes,
+        // even with the whole suite loading the machine.
+        config.flood.user_window = Duration::from_secs(3);
+        config.flood.ip_window = Duration::from_secs(3);
     })
     .await;
     app.create_account("bob", "right password", &[]).await;
@@ -160,7 +162,7 @@ async fn the_block_lifts_when_the_window_passes_and_expired_events_are_purged() 
         app.login(&client, "bob", "right password").await.status(),
         403
     );
-    tokio::time::sleep(Duration::from_millis(2100)).await;
+    tokio::time::sleep(Duration::from_millis(3100)).await;
     assert_eq!(app.core.purge_expired_flood_events().await.unwrap(), 4);
     assert_eq!(app.integers("SELECT COUNT(*) FROM flood_events").await, [0]);
     app.logged_in(&client, "bob", "right password").await;

@@ -183,7 +183,7 @@ pub async fn reset(
     let password = SecretString::from(password);
     match state
         .core
-        .reset_password_with_link(uid, timestamp, hash, &password, &caller.client)
+        .reset_password_with_link(uid, timestamp, hash, None, &password, &caller.client)
         .await
     {
         Ok(()) => Ok(unauthenticated(

@@ -25,13 +25,12 @@ use axum::extract::{FromRef, FromRequestParts};
 use axum::http::header::{ACCEPT, HOST, SET_COOKIE, VARY};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
-use axum::middleware;
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use serde_json::{Value, json};
 
 use super::cookies::read_cookie;
-use super::{AppState, CookieName, Dialect, ServerFailure, Visitor};
+use super::{AppState, CookieName, Dialect, Screen, ServerFailure, Visitor};
 use crate::config::{Config, DjangoConfig};
 use crate::core::{Error, LoggedIn, now};
 use csrf::CsrfRequest;
@@ -48,6 +47,10 @@ pub const DIALECT: Dialect = Dialect {
     base_paths,
     session_cookies,
     router,
+    screen: Screen {
+        refuse: screen::refuse,
+        finish: screen::finish,
+    },
 };
 
 fn base_paths(config: &Config) -> Vec<String> {
@@ -162,10 +165,6 @@ fn router(app: &AppState, config: &Config) -> Router {
             &format!("{rest}registration/"),
             post(rest::register).fallback(method_not_allowed),
         )
-        .layer(middleware::from_fn_with_state(
-            state.clone(),
-            screen::screen_request,
-        ))
         .with_state(state)
 }
 

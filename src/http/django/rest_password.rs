@@ -172,7 +172,7 @@ pub async fn confirm(
         .unwrap_or((0, ""));
     match state
         .core
-        .reset_password_with_link(uid, timestamp, hash, &new_password, &visitor.client)
+        .reset_password_with_link(uid, timestamp, hash, None, &new_password, &visitor.client)
         .await
     {
         Ok(()) => Ok(

@@ -1,26 +1,24 @@
 //! What every response of the dialect passes: the header limit on the way in, the pages'
 //! Content-Security-Policy on the way out; and plain Django views' 405.
 
-use axum::extract::{Request, State};
+use axum::extract::Request;
 use axum::http::header::{ALLOW, CONTENT_SECURITY_POLICY, CONTENT_TYPE};
 use axum::http::{HeaderValue, StatusCode};
-use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Response};
 
-use super::{DjangoState, detail};
+use super::detail;
+use crate::http::SharedState;
 use crate::http::limits::oversized_headers;
 
 /// Refuses oversized headers before any view runs, with the status the other dialects give
 /// (Django leaves the limit to its server, whose refusals are 400s without a reason).
-pub async fn screen_request(
-    State(state): State<DjangoState>,
-    request: Request,
-    next: Next,
-) -> Response {
-    let mut response = match oversized_headers(request.headers(), state.header_limit) {
-        Some(reason) => detail(StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE, &reason),
-        None => next.run(request).await,
-    };
+pub fn refuse(state: &SharedState, request: &Request) -> Option<Response> {
+    let reason = oversized_headers(request.headers(), state.header_limit)?;
+    Some(detail(StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE, &reason))
+}
+
+/// Gives every page the pages' Content-Security-Policy.
+pub fn finish(response: &mut Response) {
     let html = response
         .headers()
         .get(CONTENT_TYPE)
@@ -33,7 +31,6 @@ pub async fn screen_request(
             HeaderValue::from_static(PAGE_POLICY),
         );
     }
-    response
 }
 
 /// The pages carry their style inline and run no script at all: nothing else may load, and

@@ -12,11 +12,10 @@ pub(super) mod users;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{FromRef, FromRequestParts, Request, State};
+use axum::extract::{FromRef, FromRequestParts, Request};
 use axum::http::header::CONTENT_TYPE;
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode, Uri};
-use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get, post};
 use serde_json::{Map, Value};
@@ -24,7 +23,7 @@ use serde_json::{Map, Value};
 use super::csrf::{TokenProblem, TokenSource, check_session_token, submitted_token};
 use super::limits::{json_too_deep, oversized_headers};
 use super::origin::cross_site_refusal;
-use super::{AppState, CookieName, Dialect, Visitor, unreadable_body};
+use super::{AppState, CookieName, Dialect, Screen, SharedState, Visitor, unreadable_body};
 use crate::config::Config;
 pub use error::{DrupalError, field_name};
 
@@ -37,6 +36,10 @@ pub const DIALECT: Dialect = Dialect {
     base_paths,
     session_cookies,
     router,
+    screen: Screen {
+        refuse: screen_request,
+        finish: |_| {},
+    },
 };
 
 fn base_paths(_: &Config) -> Vec<String> {
@@ -87,10 +90,6 @@ fn router(state: &AppState, _: &Config) -> Router {
         )
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
-        .layer(middleware::from_fn_with_state(
-            state.clone(),
-            screen_request,
-        ))
         .with_state(state.clone())
 }
 
@@ -111,19 +110,16 @@ where
 }
 
 /// Refuses oversized headers and cross-site browser requests before any handler runs.
-async fn screen_request(State(state): State<AppState>, request: Request, next: Next) -> Response {
+fn screen_request(state: &SharedState, request: &Request) -> Option<Response> {
     if let Some(reason) = oversized_headers(request.headers(), state.header_limit) {
-        return DrupalError::new(StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE, reason)
-            .into_response();
+        return Some(
+            DrupalError::new(StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE, reason).into_response(),
+        );
     }
-    match cross_site_refusal(request.method(), request.headers(), &state.trusted_origins) {
-        Some(reason) => {
-            let client = state.client_of(request.extensions(), request.headers());
-            state.audit_csrf_rejection(None, &client, &reason);
-            DrupalError::new(StatusCode::FORBIDDEN, reason).into_response()
-        }
-        None => next.run(request).await,
-    }
+    let reason = cross_site_refusal(request.method(), request.headers(), &state.trusted_origins)?;
+    let client = state.client_of(request.extensions(), request.headers());
+    state.audit_csrf_rejection(None, &client, &reason);
+    Some(DrupalError::new(StatusCode::FORBIDDEN, reason).into_response())
 }
 
 /// The server's answer to a path nothing serves, in Drupal's words (every other dialect's

@@ -37,6 +37,7 @@ pub const DIALECT: Dialect = Dialect {
     base_paths,
     session_cookies,
     router,
+    screen: super::Screen::NONE,
 };
 
 fn base_paths(config: &Config) -> Vec<String> {

@@ -154,21 +154,16 @@ pub async fn reset(
     let Some((uid, timestamp, hash)) = token.as_deref().and_then(parse_token) else {
         return Err(invalid("email", TOKEN_INVALID));
     };
-    // As Laravel's broker, a token counts only with its own account's address. Another
-    // address gets the bad token's answer, not Laravel's "can't find a user", so that the
-    // answer tells nothing about which addresses have accounts.
-    let holder = match state.core.check_login_link(uid, timestamp, hash).await {
-        Ok(link) => link.account.mail,
-        Err(Error::LinkInvalid | Error::LinkExpired) => None,
-        Err(e) => return Err(error::account_error(&e)),
-    };
-    let mail = mail.unwrap_or_default();
-    if !holder.is_some_and(|holder| holder.trim().eq_ignore_ascii_case(mail.trim())) {
-        return Err(invalid("email", TOKEN_INVALID));
-    }
     match state
         .core
-        .reset_password_with_link(uid, timestamp, hash, &password, &visitor.client)
+        .reset_password_with_link(
+            uid,
+            timestamp,
+            hash,
+            Some(mail.as_deref().unwrap_or_default()),
+            &password,
+            &visitor.client,
+        )
         .await
     {
         Ok(()) => Ok(success(&state, RESET)),

@@ -11,16 +11,15 @@ pub(super) mod users;
 use std::sync::Arc;
 
 use axum::Router;
-use axum::extract::{FromRef, Request, State};
+use axum::extract::{FromRef, Request};
 use axum::http::header::ACCEPT;
 use axum::http::{HeaderMap, StatusCode};
-use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, put};
 
 use super::csrf::{TokenProblem, TokenSource, check_session_token, submitted_token};
 use super::limits::oversized_headers;
-use super::{AppState, CookieName, Dialect};
+use super::{AppState, CookieName, Dialect, Screen, SharedState};
 use crate::config::{Config, PlatformosConfig};
 use crate::core::CurrentSession;
 use crate::core::csrf::{HEADER_PURPOSE, HEADER_PURPOSES};
@@ -52,6 +51,10 @@ pub const DIALECT: Dialect = Dialect {
     base_paths,
     session_cookies,
     router,
+    screen: Screen {
+        refuse: screen_request,
+        finish: |_| {},
+    },
 };
 
 fn base_paths(config: &Config) -> Vec<String> {
@@ -117,10 +120,6 @@ fn router(app: &AppState, config: &Config) -> Router {
             "/api/users/{id}",
             put(users::update).fallback(method_not_allowed),
         )
-        .layer(middleware::from_fn_with_state(
-            state.clone(),
-            screen_request,
-        ))
         .with_state(state)
 }
 
@@ -133,23 +132,23 @@ async fn method_not_allowed() -> PosError {
 }
 
 /// Refuses oversized headers, and clients that accept no JSON, before any handler runs.
-async fn screen_request(
-    State(state): State<PlatformosState>,
-    request: Request,
-    next: Next,
-) -> Response {
+fn screen_request(state: &SharedState, request: &Request) -> Option<Response> {
     if let Some(reason) = oversized_headers(request.headers(), state.header_limit) {
-        return PosError::base(StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE, reason).into_response();
+        return Some(
+            PosError::base(StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE, reason).into_response(),
+        );
     }
     if !accepts_json(request.headers()) {
-        return PosError::base(
-            StatusCode::NOT_ACCEPTABLE,
-            "This API answers in JSON only: send Accept: application/json (or \
-             application/vnd.api+json), or leave Accept out.",
-        )
-        .into_response();
+        return Some(
+            PosError::base(
+                StatusCode::NOT_ACCEPTABLE,
+                "This API answers in JSON only: send Accept: application/json (or \
+                 application/vnd.api+json), or leave Accept out.",
+            )
+            .into_response(),
+        );
     }
-    next.run(request).await
+    None
 }
 
 /// Whether the `Accept` header admits a JSON answer (no header admits anything).
