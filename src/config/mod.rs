@@ -187,6 +187,16 @@ impl Invalid {
 pub type Check = fn(&Config) -> Result<(), Invalid>;
 
 impl Config {
+    /// The host and port of `public_url`, as a browser sends them in `Host`.
+    pub fn public_authority(&self) -> &str {
+        self.public_url
+            .split_once("://")
+            .map_or(self.public_url.as_str(), |(_, rest)| rest)
+            .split('/')
+            .next()
+            .unwrap_or_default()
+    }
+
     /// Loads defaults, the optional file, `LATCH_*` variables and flags, in that order, and
     /// checks the result.
     pub fn load(file: Option<&Path>, overrides: &Overrides) -> Result<Self, ConfigError> {

@@ -96,13 +96,7 @@ pub fn app(state: AppState, config: &Config) -> Router {
 /// The standard session cookie's name for requests to the public URL's host, as the
 /// description of the API names it.
 fn public_cookie_name(state: &AppState, config: &Config) -> String {
-    let authority = config
-        .public_url
-        .split_once("://")
-        .map_or(config.public_url.as_str(), |(_, rest)| rest)
-        .split('/')
-        .next()
-        .unwrap_or_default();
+    let authority = config.public_authority();
     let mut headers = HeaderMap::new();
     if let Ok(host) = HeaderValue::from_str(authority) {
         headers.insert(HOST, host);

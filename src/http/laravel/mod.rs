@@ -109,14 +109,7 @@ fn router(app: &AppState, config: &Config) -> Router {
     if !settings.enabled {
         return Router::new();
     }
-    let public_host = config
-        .public_url
-        .split_once("://")
-        .map_or(config.public_url.as_str(), |(_, rest)| rest)
-        .split('/')
-        .next()
-        .unwrap_or_default()
-        .to_ascii_lowercase();
+    let public_host = config.public_authority().to_ascii_lowercase();
     let mut stateful: Vec<String> = settings
         .stateful
         .iter()
